@@ -1,0 +1,360 @@
+//! The command-line definition. Everything user-visible about flags lives
+//! here, so that completions and man pages (see `commands::generate`) are
+//! produced from one place.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// kubectl-warpdrive: serve Python web apps on Kubernetes and OpenShift.
+///
+/// As a kubectl/oc plugin it writes `.warpdrive/` (init), tunes and scales
+/// workloads (tune, scale) and turns on live code reloading (reload). Inside
+/// the container the same binary, installed as `warpdrive`, starts the app
+/// (exec).
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl-warpdrive",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true,
+    after_help = "Examples:\n  kubectl warpdrive init --yes\n  kubectl warpdrive tune deploy/blog --processes 3 --threads 15\n  warpdrive exec --dry-run"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the app in the current directory on the right WSGI server (in the container).
+    #[command(
+        after_help = "Examples:\n  warpdrive exec\n  warpdrive exec --dry-run -o json\n  warpdrive exec -- python manage.py migrate"
+    )]
+    Exec(ExecArgs),
+    /// Write the .warpdrive/ files that say how the app is served.
+    #[command(
+        after_help = "Examples:\n  kubectl warpdrive init\n  kubectl warpdrive init --yes --dry-run\n  kubectl warpdrive init --server-type gunicorn --entry-point blog.wsgi:application --yes"
+    )]
+    Init(InitArgs),
+    /// Set processes, threads and other MOD_WSGI_* knobs on a Deployment or DeploymentConfig.
+    #[command(
+        after_help = "Examples:\n  kubectl warpdrive tune deploy/blog --processes 3 --threads 15\n  oc warpdrive tune dc/blog --list\n  kubectl warpdrive tune --local -f deploy.yaml --threads 10 -o yaml"
+    )]
+    Tune(TuneArgs),
+    /// Change the replica count and wait until the pods are ready.
+    #[command(
+        after_help = "Examples:\n  kubectl warpdrive scale deploy/blog --replicas 3\n  oc warpdrive scale dc/blog --replicas 1 --current-replicas 3\n  kubectl warpdrive scale blog --replicas 2 --no-wait"
+    )]
+    Scale(ScaleArgs),
+    /// Turn live code reloading on or off and sync local code into the pod.
+    #[command(
+        after_help = "Examples:\n  kubectl warpdrive reload deploy/blog\n  kubectl warpdrive reload deploy/blog --watch --delete\n  kubectl warpdrive reload deploy/blog off"
+    )]
+    Reload(ReloadArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  kubectl warpdrive completion bash > /etc/bash_completion.d/kubectl-warpdrive\n  kubectl warpdrive completion zsh > \"${fpath[1]}/_kubectl-warpdrive\""
+    )]
+    Completion(CompletionArgs),
+    /// kubectl's plugin completion protocol (called by kubectl_complete-warpdrive).
+    #[command(name = "__complete", hide = true)]
+    Complete(CompleteArgs),
+    /// Regenerate completions/ and man/ from this definition.
+    #[command(name = "__generate", hide = true)]
+    Generate(GenerateArgs),
+}
+
+/// The server types, in the order `auto` tries them where it applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerTypeArg {
+    Auto,
+    Shell,
+    Python,
+    Paste,
+    Django,
+    Gunicorn,
+    #[value(name = "mod_wsgi")]
+    #[serde(rename = "mod_wsgi")]
+    ModWsgi,
+    Waitress,
+    Uwsgi,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum DryRunOutput {
+    /// One shell-quoted command line.
+    #[default]
+    Text,
+    /// `{server_type, reason, argv, env, cwd}`.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]
+    #[arg(long, value_name = "DIR")]
+    pub app_root: Option<PathBuf>,
+    /// Server type (auto, shell, python, paste, django, gunicorn, mod_wsgi, waitress, uwsgi)
+    /// [default: $WARPDRIVE_SERVER_TYPE, else .warpdrive/server_type, else auto]
+    #[arg(long, value_name = "TYPE")]
+    pub server_type: Option<String>,
+    /// Print the command that would run and start nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format for --dry-run.
+    #[arg(short = 'o', long, value_enum, default_value_t = DryRunOutput::Text)]
+    pub output: DryRunOutput,
+    /// Stay as a supervisor (signal forwarding, zombie reaping) even when not PID 1.
+    #[arg(long, env = "WARPDRIVE_SUPERVISE")]
+    pub supervise: bool,
+    /// Run this command instead of the app server, with the same environment and PID-1 handling.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The application directory.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub app_root: PathBuf,
+    /// Server type to write to .warpdrive/server_type.
+    #[arg(long, value_name = "TYPE")]
+    pub server_type: Option<String>,
+    /// WSGI entry point: `module:callable` or a dotted module.
+    #[arg(long, value_name = "ENTRY")]
+    pub entry_point: Option<String>,
+    /// URL under which static files are served (e.g. /static/).
+    #[arg(long, value_name = "URL")]
+    pub static_url: Option<String>,
+    /// Directory holding the static files, relative to the app.
+    #[arg(long, value_name = "DIR")]
+    pub static_root: Option<String>,
+    /// Do not serve static files.
+    #[arg(long, conflicts_with_all = ["static_url", "static_root"])]
+    pub no_static: bool,
+    /// Proxy header to trust (repeatable): X-Forwarded-For, X-Forwarded-Host,
+    /// X-Forwarded-Port, X-Forwarded-Proto, X-Forwarded-Scheme, Forwarded.
+    #[arg(long = "trust-proxy-header", value_name = "HEADER")]
+    pub trust_proxy_header: Vec<String>,
+    /// Trust no proxy headers.
+    #[arg(long, conflicts_with = "trust_proxy_header")]
+    pub no_proxy_headers: bool,
+    /// Number of processes to write into server_args (default: leave to the environment).
+    #[arg(long, value_name = "N")]
+    pub processes: Option<u32>,
+    /// Number of threads to write into server_args (default: leave to the environment).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<u32>,
+    /// Also write a commented .warpdrive/action_hooks/deploy skeleton.
+    #[arg(long)]
+    pub deploy_hook: bool,
+    /// Accept the detected defaults for every question not given as a flag.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Overwrite existing files without asking.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the files that would be written and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Flags kubectl would normally parse itself; a plugin must parse them.
+#[derive(Debug, Args, Clone, Default)]
+pub struct KubeArgs {
+    /// Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// The kubeconfig cluster to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub cluster: Option<String>,
+    /// The kubeconfig user to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Namespace [default: the current context's].
+    #[arg(short = 'n', long, global = true, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Username to impersonate.
+    #[arg(long = "as", global = true, value_name = "USER")]
+    pub as_user: Option<String>,
+    /// Group to impersonate (repeatable).
+    #[arg(long = "as-group", global = true, value_name = "GROUP")]
+    pub as_group: Vec<String>,
+    /// Timeout of a single API request, e.g. 10s (0 means none).
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub request_timeout: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum DryRun {
+    #[default]
+    None,
+    Client,
+    Server,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Profile {
+    /// Many threads: requests mostly wait on I/O.
+    #[default]
+    Io,
+    /// Processes close to the CPU count: requests mostly compute.
+    Cpu,
+}
+
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    /// deployment/NAME, deploy/NAME, deploymentconfig/NAME, dc/NAME or NAME.
+    #[arg(value_name = "TARGET", required_unless_present = "local")]
+    pub target: Option<String>,
+    /// MOD_WSGI_PROCESSES.
+    #[arg(long, value_name = "N")]
+    pub processes: Option<String>,
+    /// MOD_WSGI_THREADS.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<String>,
+    /// Set any MOD_WSGI_* variable (repeatable).
+    #[arg(long = "set", value_name = "MOD_WSGI_X=V")]
+    pub set: Vec<String>,
+    /// Remove a variable (repeatable).
+    #[arg(long = "unset", value_name = "NAME")]
+    pub unset: Vec<String>,
+    /// List the MOD_WSGI_* variables, as `oc set env --list` does.
+    #[arg(long)]
+    pub list: bool,
+    /// The container [default: the default-container annotation, else the only one].
+    #[arg(short = 'c', long, value_name = "NAME")]
+    pub container: Option<String>,
+    #[arg(long, value_enum, default_value_t = DryRun::None, num_args = 0..=1, default_missing_value = "client")]
+    pub dry_run: DryRun,
+    /// Print the resulting object.
+    #[arg(short = 'o', long, value_enum)]
+    pub output: Option<OutputFormat>,
+    /// Do not wait for the rollout.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How long to wait for the rollout, e.g. 5m.
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub timeout: String,
+    /// Edit manifests from -f instead of the cluster.
+    #[arg(long, requires = "filename")]
+    pub local: bool,
+    /// Manifest file, directory, or - for stdin (with --local).
+    #[arg(short = 'f', long = "filename", value_name = "FILE|DIR|-")]
+    pub filename: Option<String>,
+    /// Write the edited manifests back to their files (with --local).
+    #[arg(long, requires = "local")]
+    pub in_place: bool,
+    /// Suggest processes and threads from the container's resources.
+    #[arg(long)]
+    pub recommend: bool,
+    /// Workload profile for --recommend.
+    #[arg(long, value_enum, default_value_t = Profile::Io, requires = "recommend")]
+    pub profile: Profile,
+    /// Apply the recommendation.
+    #[arg(long, requires = "recommend")]
+    pub apply: bool,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ScaleArgs {
+    /// deployment/NAME, deploy/NAME, deploymentconfig/NAME, dc/NAME or NAME.
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// The desired number of replicas.
+    #[arg(long, value_name = "N")]
+    pub replicas: u32,
+    /// Precondition: only scale if the current replica count is this.
+    #[arg(long, value_name = "M")]
+    pub current_replicas: Option<u32>,
+    /// Do not wait for the pods to be ready.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How long to wait, e.g. 5m.
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub timeout: String,
+    #[arg(long, value_enum, default_value_t = DryRun::None, num_args = 0..=1, default_missing_value = "client")]
+    pub dry_run: DryRun,
+    /// Print the resulting Scale object.
+    #[arg(short = 'o', long, value_enum)]
+    pub output: Option<OutputFormat>,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OnOff {
+    #[default]
+    On,
+    Off,
+}
+
+#[derive(Debug, Args)]
+pub struct ReloadArgs {
+    /// deployment/NAME, deploy/NAME, deploymentconfig/NAME, dc/NAME or NAME.
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// Turn reloading on (default) or off.
+    #[arg(value_enum, default_value_t = OnOff::On)]
+    pub state: OnOff,
+    /// Local directory to sync.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub source: PathBuf,
+    /// Directory in the container [default: the container's WARPDRIVE_SRC_ROOT, else /opt/app-root/src].
+    #[arg(long, value_name = "PATH")]
+    pub dest: Option<String>,
+    /// The container [default: the default-container annotation, else the only one].
+    #[arg(short = 'c', long, value_name = "NAME")]
+    pub container: Option<String>,
+    /// Keep syncing changed files until Ctrl-C.
+    #[arg(long)]
+    pub watch: bool,
+    /// Remove files in the pod that were deleted locally.
+    #[arg(long)]
+    pub delete: bool,
+    /// Extra gitignore-style pattern to leave out (repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude: Vec<String>,
+    /// Do not sync any files.
+    #[arg(long)]
+    pub no_sync: bool,
+    /// How long to wait for the rollout, e.g. 5m.
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub timeout: String,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct CompleteArgs {
+    /// The words typed so far; the last one is the word being completed.
+    #[arg(allow_hyphen_values = true, trailing_var_arg = true)]
+    pub words: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Repository root to write completions/ and man/ into.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out_dir: PathBuf,
+}

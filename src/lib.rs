@@ -1,0 +1,32 @@
+//! kubectl-warpdrive: the plugin (`init`, `tune`, `scale`, `reload`) and the
+//! in-container launcher (`exec`) in one binary.
+//!
+//! * [`cli`]: the clap definition (also the source of completions and man pages).
+//! * [`commands`]: one file per subcommand; thin glue over the modules below.
+//! * [`launcher`]: resolving and starting the app server; never touches the cluster.
+//! * [`cluster`]: the Kubernetes client side; never loaded on the `exec` path.
+
+pub mod cli;
+pub mod cluster;
+pub mod commands;
+pub mod error;
+pub mod knobs;
+pub mod launcher;
+
+use std::ffi::OsString;
+
+/// Runs the program for the given argv and returns the process exit code.
+pub fn run(args: Vec<OsString>) -> i32 {
+    match commands::dispatch(args) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {}", one_line(&err));
+            error::exit_code(&err)
+        }
+    }
+}
+
+/// Formats an error chain as a single line (`outer: inner: root`).
+fn one_line(err: &anyhow::Error) -> String {
+    format!("{err:#}").replace('\n', " ")
+}

@@ -1,0 +1,4 @@
+//! The one integration-test binary: every test runs the real
+//! `kubectl-warpdrive` executable as a subprocess.
+
+mod support;
