@@ -1,0 +1,1 @@
+//! `.warpdrive/action_hooks/deploy-cfg` (once per container) and `deploy` (every start).

@@ -1,0 +1,1 @@
+//! Running a [`Plan`](super::Plan): `exec()` it, or supervise it as PID 1.
