@@ -37,6 +37,9 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
         if let Some(e) = cause.downcast_ref::<crate::launcher::Error>() {
             return e.exit_code();
         }
+        if let Some(e) = cause.downcast_ref::<crate::sync::Error>() {
+            return e.exit_code();
+        }
     }
     1
 }

@@ -12,6 +12,7 @@ pub mod commands;
 pub mod error;
 pub mod knobs;
 pub mod launcher;
+pub mod sync;
 
 use std::ffi::OsString;
 

@@ -1,0 +1,125 @@
+//! [`Transport`] over the Kubernetes exec API (kube's `ws` feature:
+//! websocket, `v5.channel.k8s.io` first, which can half-close stdin).
+
+use std::io::{Read, Write};
+
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status;
+use kube::api::{Api, AttachParams};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::transport::{ExecStatus, Transport};
+
+/// Chunk size of the stdin pump and the stdout reader.
+const CHUNK: usize = 64 * 1024;
+
+/// Runs commands in one container of one pod.
+pub struct KubeTransport<'rt> {
+    pub runtime: &'rt tokio::runtime::Runtime,
+    pub pods: Api<Pod>,
+    pub pod: String,
+    pub container: String,
+}
+
+/// The exit code carried by the exec `Status` (channel 3): 0 on Success,
+/// the `ExitCode` cause of a NonZeroExitCode failure, else an error.
+pub fn exit_code(status: Option<Status>) -> Result<i32, String> {
+    let Some(st) = status else {
+        return Err("the connection closed without an exit status".into());
+    };
+    if st.status.as_deref() == Some("Success") {
+        return Ok(0);
+    }
+    if st.reason.as_deref() == Some("NonZeroExitCode") {
+        let code = st
+            .details
+            .as_ref()
+            .and_then(|d| d.causes.as_ref())
+            .and_then(|cs| cs.iter().find(|c| c.reason.as_deref() == Some("ExitCode")))
+            .and_then(|c| c.message.as_deref())
+            .and_then(|m| m.parse().ok());
+        return code.ok_or_else(|| format!("exit status without a code: {:?}", st.message));
+    }
+    Err(st.message.unwrap_or_else(|| "exec failed".into()))
+}
+
+impl Transport for KubeTransport<'_> {
+    fn exec(
+        &self,
+        argv: &[String],
+        stdin: Option<&mut (dyn Read + Send)>,
+        stdout: &mut dyn Write,
+    ) -> Result<ExecStatus, String> {
+        let has_stdin = stdin.is_some();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+        std::thread::scope(|s| {
+            if let Some(input) = stdin {
+                // Blocking reads stay off the runtime thread.
+                s.spawn(move || loop {
+                    let mut buf = vec![0u8; CHUNK];
+                    match input.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            buf.truncate(n);
+                            if tx.blocking_send(buf).is_err() {
+                                break;
+                            }
+                        }
+                    }
+                });
+            } else {
+                drop(tx);
+            }
+            self.runtime.block_on(async {
+                let ap = AttachParams::default()
+                    .container(self.container.clone())
+                    .stdin(has_stdin)
+                    .stdout(true)
+                    .stderr(true)
+                    .max_stdin_buf_size(CHUNK)
+                    .max_stdout_buf_size(CHUNK);
+                let mut proc = self
+                    .pods
+                    .exec(&self.pod, argv.to_vec(), &ap)
+                    .await
+                    .map_err(|e| format!("pod {}: {e}", self.pod))?;
+                let status = proc.take_status().ok_or("no status channel")?;
+                let mut out = proc.stdout().ok_or("no stdout")?;
+                let mut err = proc.stderr().ok_or("no stderr")?;
+                let writer = proc.stdin();
+                let pump = async move {
+                    if let Some(mut w) = writer {
+                        while let Some(chunk) = rx.recv().await {
+                            if w.write_all(&chunk).await.is_err() {
+                                break;
+                            }
+                        }
+                        // Dropping the writer half-closes stdin (v5).
+                        let _ = w.shutdown().await;
+                    }
+                    rx.close();
+                };
+                let read_out = async {
+                    let mut buf = vec![0u8; CHUNK];
+                    loop {
+                        let n = out.read(&mut buf).await.map_err(|e| e.to_string())?;
+                        if n == 0 {
+                            return Ok::<(), String>(());
+                        }
+                        stdout.write_all(&buf[..n]).map_err(|e| e.to_string())?;
+                    }
+                };
+                let read_err = async {
+                    let mut v = Vec::new();
+                    let _ = err.read_to_end(&mut v).await;
+                    v
+                };
+                let (_, out_res, stderr) = tokio::join!(pump, read_out, read_err);
+                let code = exit_code(status.await)?;
+                out_res?;
+                let _ = proc.join().await;
+                Ok(ExecStatus { code, stderr })
+            })
+        })
+    }
+}

@@ -1,0 +1,212 @@
+//! `--watch`: inotify (notify) on every included directory, one
+//! non-recursive watch each, so excluded directories (node_modules, .git)
+//! cost no watches or file handles. Events are coalesced until
+//! [`DEBOUNCE`](super::DEBOUNCE) of quiet (at most [`MAX_WAIT`] after the
+//! first), then only the changed paths are sent.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use notify::{EventKind, RecursiveMode, Watcher as _};
+
+use super::{tree, Error, Kind, Result, Stats, Syncer, DEBOUNCE};
+
+/// A burst of changes is sent at the latest this long after its first event.
+pub const MAX_WAIT: Duration = Duration::from_millis(500);
+
+/// What the watch loop receives.
+pub enum Msg {
+    Fs(notify::Result<notify::Event>),
+    /// Ctrl-C or SIGTERM: finish the current sync, then return.
+    Stop,
+}
+
+/// The watches on a source tree.
+pub struct Watcher {
+    inner: notify::RecommendedWatcher,
+    root: PathBuf,
+    watched: HashSet<PathBuf>,
+}
+
+impl Watcher {
+    /// Watches every included directory of `syncer.source`; events go to `tx`.
+    pub fn new(syncer: &Syncer, tx: Sender<Msg>, warn: &mut dyn FnMut(String)) -> Result<Self> {
+        let inner = notify::recommended_watcher(move |res| {
+            let _ = tx.send(Msg::Fs(res));
+        })
+        .map_err(|e| Error::Transport(format!("cannot watch files: {e}")))?;
+        let mut w = Watcher {
+            inner,
+            root: syncer.source.clone(),
+            watched: HashSet::new(),
+        };
+        w.add_tree(syncer, Path::new(""), warn)?;
+        Ok(w)
+    }
+
+    /// How many directories are watched.
+    pub fn len(&self) -> usize {
+        self.watched.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.watched.is_empty()
+    }
+
+    /// Is `rel` a watched directory?
+    pub fn is_watched(&self, rel: &Path) -> bool {
+        self.watched.contains(rel)
+    }
+
+    fn add(&mut self, rel: &Path) -> Result<()> {
+        if self.watched.contains(rel) {
+            return Ok(());
+        }
+        let full = self.root.join(rel);
+        match self.inner.watch(&full, RecursiveMode::NonRecursive) {
+            Ok(()) => {
+                self.watched.insert(rel.to_path_buf());
+                Ok(())
+            }
+            // Gone again already: nothing to watch.
+            Err(e) if matches!(e.kind, notify::ErrorKind::PathNotFound) => Ok(()),
+            Err(e) if matches!(&e.kind, notify::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::NotFound) => {
+                Ok(())
+            }
+            Err(e) => Err(Error::Transport(format!(
+                "cannot watch {}: {e} (add an --exclude for large directories)",
+                full.display()
+            ))),
+        }
+    }
+
+    /// Watches `rel` and every included directory below it.
+    fn add_tree(
+        &mut self,
+        syncer: &Syncer,
+        rel: &Path,
+        warn: &mut dyn FnMut(String),
+    ) -> Result<()> {
+        self.add(rel)?;
+        let entries = tree::walk_under(&syncer.source, rel, &syncer.excludes, warn)?;
+        for (p, e) in entries {
+            if e.kind == Kind::Dir {
+                self.add(&p)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn forget(&mut self, rel: &Path) {
+        let gone: Vec<PathBuf> = self
+            .watched
+            .iter()
+            .filter(|w| w.starts_with(rel) && !w.as_os_str().is_empty())
+            .cloned()
+            .collect();
+        for w in gone {
+            let _ = self.inner.unwatch(&self.root.join(&w));
+            self.watched.remove(&w);
+        }
+    }
+
+    /// Relative paths of an event, inside the tree and not excluded.
+    fn paths(&self, syncer: &Syncer, ev: &notify::Event, out: &mut BTreeSet<PathBuf>) {
+        if matches!(ev.kind, EventKind::Access(_)) {
+            return;
+        }
+        for p in &ev.paths {
+            let Ok(rel) = p.strip_prefix(&self.root) else {
+                continue;
+            };
+            if rel.as_os_str().is_empty() {
+                continue;
+            }
+            let is_dir = self.watched.contains(rel);
+            if syncer.excludes.is_excluded(rel, is_dir) {
+                continue;
+            }
+            out.insert(rel.to_path_buf());
+        }
+    }
+
+    /// Runs until [`Msg::Stop`]: each burst of changes becomes one sync,
+    /// reported through `report` (errors too; the loop goes on).
+    pub fn run(
+        &mut self,
+        syncer: &Syncer,
+        rx: &Receiver<Msg>,
+        report: &mut dyn FnMut(Result<Stats>),
+        warn: &mut dyn FnMut(String),
+    ) -> Result<()> {
+        loop {
+            let mut changed = BTreeSet::new();
+            let mut stop = false;
+            match rx.recv() {
+                Ok(Msg::Fs(Ok(ev))) => self.paths(syncer, &ev, &mut changed),
+                Ok(Msg::Fs(Err(e))) => warn(format!("watch: {e}")),
+                Ok(Msg::Stop) | Err(_) => return Ok(()),
+            }
+            let first = Instant::now();
+            let mut deadline = first + DEBOUNCE;
+            loop {
+                let now = Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                match rx.recv_timeout(deadline - now) {
+                    Ok(Msg::Fs(Ok(ev))) => {
+                        self.paths(syncer, &ev, &mut changed);
+                        deadline = (Instant::now() + DEBOUNCE).min(first + MAX_WAIT);
+                    }
+                    Ok(Msg::Fs(Err(e))) => warn(format!("watch: {e}")),
+                    Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => {
+                        stop = true;
+                        break;
+                    }
+                    Err(RecvTimeoutError::Timeout) => break,
+                }
+            }
+            if !changed.is_empty() {
+                report(self.sync(syncer, &changed, warn));
+            }
+            if stop {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Syncs the changed paths; new directories get watches (and are sent
+    /// whole), removed ones lose theirs.
+    fn sync(
+        &mut self,
+        syncer: &Syncer,
+        changed: &BTreeSet<PathBuf>,
+        warn: &mut dyn FnMut(String),
+    ) -> Result<Stats> {
+        let mut new_dirs = Vec::new();
+        for rel in changed {
+            let full = self.root.join(rel);
+            match std::fs::symlink_metadata(&full) {
+                Ok(md) if md.is_dir() => {
+                    if !self.watched.contains(rel) {
+                        new_dirs.push(rel.clone());
+                    }
+                }
+                _ => {
+                    if self.watched.contains(rel) {
+                        self.forget(rel);
+                    }
+                }
+            }
+        }
+        for d in &new_dirs {
+            self.add_tree(syncer, d, warn)?;
+        }
+        let expand = |rel: &Path| new_dirs.iter().any(|d| d == rel);
+        let plan = syncer.plan_paths(changed, &expand, warn)?;
+        syncer.apply(&plan)
+    }
+}
