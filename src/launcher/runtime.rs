@@ -1,1 +1,644 @@
 //! Running a [`Plan`](super::Plan): `exec()` it, or supervise it as PID 1.
+//!
+//! Three modes, chosen by [`run`]:
+//!
+//! * **exec**: not PID 1, no `--supervise`, no watch: the launcher replaces
+//!   itself with the server (`execvp` semantics), so no extra process stays
+//!   behind.
+//! * **supervise**: PID 1 (or `--supervise`): the launcher spawns the server
+//!   and stays as a tiny supervisor, like `tini`: it forwards SIGTERM, SIGINT,
+//!   SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to the child, reaps every
+//!   zombie (orphans are re-parented to PID 1; when not PID 1 the launcher
+//!   makes itself a child subreaper so the same holds), and returns the
+//!   child's exit status, 128+N when signal N killed it. The loop is one
+//!   `sigwait` in one thread and allocates nothing.
+//! * **watch**: the plan has a [`WatchSpec`]: supervise as above, and also
+//!   restart the child when a watched source file changes (see [`DEBOUNCE`]
+//!   and [`STOP_GRACE`]). In this mode the child runs in its own process
+//!   group and restarts stop the whole group, so an `app.sh` that does not
+//!   `exec` its server cannot leave the old server holding the port.
+
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::signal::{kill, killpg, sigprocmask, SigSet, SigmaskHow, Signal};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+
+use super::{Error, Plan, WatchSpec};
+
+/// Signals forwarded to the child.
+pub const FORWARDED: [Signal; 7] = [
+    Signal::SIGTERM,
+    Signal::SIGINT,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGWINCH,
+];
+
+/// Watch mode: after a change, wait until the tree has been quiet this long
+/// before restarting (editors and `oc rsync` write several files in a burst).
+pub const DEBOUNCE: Duration = Duration::from_millis(300);
+
+/// Watch mode: how long a child gets to exit after SIGTERM on a restart
+/// before its process group is killed with SIGKILL.
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// Watch mode: how often to check for the old child while a restart waits.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Runs the plan: `exec()`s it, or supervises it (PID 1, `supervise`, or a
+/// watch spec). Returns the exit code the launcher should exit with; in exec
+/// mode it only returns on error.
+pub fn run(plan: &Plan, supervise: bool) -> Result<i32, Error> {
+    let program = resolve_program(plan)?;
+    let pid1 = nix::unistd::getpid().as_raw() == 1;
+    if let Some(watch) = &plan.watch {
+        return watch_loop(plan, &program, watch, pid1);
+    }
+    if !pid1 && !supervise {
+        let err = command(plan, &program).exec();
+        return Err(exec_error(&plan.argv[0], &program, err));
+    }
+    supervise_loop(plan, &program, pid1)
+}
+
+/// Finds `argv[0]` the way `execvp` would, with PATH taken from the plan's
+/// environment if it sets one. A missing program is bad input (exit 2).
+fn resolve_program(plan: &Plan) -> Result<PathBuf, Error> {
+    let name = plan
+        .argv
+        .first()
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| Error::bad("nothing to run: the command is empty"))?;
+    if !plan.cwd.is_dir() {
+        return Err(Error::bad(format!(
+            "{}: no such directory; set --app-root to the application directory",
+            plan.cwd.display()
+        )));
+    }
+    if name.contains('/') {
+        let path = plan.cwd.join(name);
+        if path.is_file() {
+            return Ok(PathBuf::from(name));
+        }
+        return Err(Error::bad(format!(
+            "{name}: no such file (relative to {}); check the command",
+            plan.cwd.display()
+        )));
+    }
+    let path_var: OsString = match plan.env.get("PATH") {
+        Some(p) => p.into(),
+        None => std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into()),
+    };
+    let mut not_executable = None;
+    for dir in std::env::split_paths(&path_var) {
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
+        let candidate = plan.cwd.join(&dir).join(name);
+        if !candidate.is_file() {
+            continue;
+        }
+        if nix::unistd::access(&candidate, nix::unistd::AccessFlags::X_OK).is_ok() {
+            return Ok(dir.join(name));
+        }
+        not_executable.get_or_insert(candidate);
+    }
+    Err(match not_executable {
+        Some(p) => Error::bad(format!(
+            "{}: not executable; chmod +x it or fix PATH",
+            p.display()
+        )),
+        None => Error::bad(format!(
+            "{name}: command not found on PATH; install it or put its directory on PATH"
+        )),
+    })
+}
+
+/// The command for the plan: inherited environment plus the plan's
+/// variables, the plan's cwd, and the original `argv[0]`.
+fn command(plan: &Plan, program: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.arg0(&plan.argv[0])
+        .args(&plan.argv[1..])
+        .envs(&plan.env)
+        .current_dir(&plan.cwd);
+    cmd
+}
+
+fn exec_error(name: &str, program: &Path, err: std::io::Error) -> Error {
+    match err.raw_os_error().map(Errno::from_raw) {
+        Some(Errno::ENOENT) => Error::bad(format!(
+            "{name}: command not found ({}); install it or fix PATH",
+            program.display()
+        )),
+        Some(Errno::EACCES) => Error::bad(format!(
+            "{}: permission denied; chmod +x it",
+            program.display()
+        )),
+        Some(Errno::ENOEXEC) => Error::bad(format!(
+            "{}: not a program; add a #! line (for example #!/bin/sh)",
+            program.display()
+        )),
+        _ => Error::io(format!("cannot run {name}"), err),
+    }
+}
+
+fn signal_set(with_child: bool) -> SigSet {
+    let mut set = SigSet::empty();
+    for sig in FORWARDED {
+        set.add(sig);
+    }
+    if with_child {
+        set.add(Signal::SIGCHLD);
+    }
+    set
+}
+
+/// The exit code for a wait status, shell style. `None` if the process is
+/// still there (stopped/continued).
+fn exit_code(status: WaitStatus) -> Option<(Pid, i32)> {
+    match status {
+        WaitStatus::Exited(pid, code) => Some((pid, code)),
+        WaitStatus::Signaled(pid, sig, _) => Some((pid, 128 + sig as i32)),
+        _ => None,
+    }
+}
+
+/// Reaps every exited child without blocking; returns the exit code of
+/// `main` if it was among them.
+fn reap_all(main: Option<Pid>) -> Option<i32> {
+    let mut main_code = None;
+    loop {
+        match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return main_code,
+            Err(Errno::EINTR) => continue,
+            Err(_) => return main_code,
+            Ok(status) => {
+                if let Some((pid, code)) = exit_code(status) {
+                    if Some(pid) == main {
+                        main_code = Some(code);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Blocks the forwarded signals and SIGCHLD in this thread (inherited by
+/// threads started afterwards) so they queue up for `sigwait`, even as PID 1
+/// where signals with the default action would otherwise be dropped.
+/// Returns the set and the mask from before, which the child gets back.
+fn block_signals() -> Result<(SigSet, SigSet), Error> {
+    let set = signal_set(true);
+    let old = set
+        .thread_swap_mask(SigmaskHow::SIG_BLOCK)
+        .map_err(|e| Error::io("cannot block signals", e.into()))?;
+    Ok((set, old))
+}
+
+/// Gives the child the signal mask the launcher started with (std's spawn
+/// would otherwise pass on the blocked set).
+fn restore_mask_in_child(cmd: &mut Command, mask: SigSet) {
+    // SAFETY: the closure runs between fork and exec and only calls
+    // sigprocmask, which is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || {
+            sigprocmask(SigmaskHow::SIG_SETMASK, Some(&mask), None)?;
+            Ok(())
+        });
+    }
+}
+
+fn become_subreaper(pid1: bool) {
+    if !pid1 {
+        // Orphans of the child are re-parented to us instead of to init, so
+        // that we reap them as PID 1 would. Best effort (Linux ≥ 3.4).
+        let _ = nix::sys::prctl::set_child_subreaper(true);
+    }
+}
+
+fn spawn(cmd: &mut Command, plan: &Plan, program: &Path) -> Result<Pid, Error> {
+    let child = cmd
+        .spawn()
+        .map_err(|e| exec_error(&plan.argv[0], program, e))?;
+    Ok(Pid::from_raw(child.id() as i32))
+}
+
+/// PID-1 mode: spawn, forward, reap, return the child's status.
+fn supervise_loop(plan: &Plan, program: &Path, pid1: bool) -> Result<i32, Error> {
+    let (set, old_mask) = block_signals()?;
+    become_subreaper(pid1);
+    let mut cmd = command(plan, program);
+    restore_mask_in_child(&mut cmd, old_mask);
+    let child = spawn(&mut cmd, plan, program)?;
+    release_startup_memory();
+    loop {
+        let sig = match set.wait() {
+            Ok(sig) => sig,
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(Error::io("sigwait", e.into())),
+        };
+        if sig == Signal::SIGCHLD {
+            if let Some(code) = reap_all(Some(child)) {
+                return Ok(code);
+            }
+        } else {
+            let _ = kill(child, sig);
+        }
+    }
+}
+
+/// Shrinks the supervisor's resident set once the child runs, so PID 1
+/// costs no more memory than `tini` (see `bench/pid1_rss.sh`). Everything
+/// here is an optimisation; failures are ignored.
+///
+/// * `malloc_trim` returns the free heap left over from argument parsing
+///   and plan resolution.
+/// * Read-only file mappings (this binary's code and constants, libc's)
+///   that hold no private copies are dropped from the page tables with
+///   `MADV_DONTNEED`: the start-up code touched (and the kernel's
+///   fault-around mapped) megabytes of them, while the loop needs a few
+///   pages, which fault back in from the page cache. Mappings with
+///   anonymous (copied-on-write, e.g. relocated) pages are left alone,
+///   because `MADV_DONTNEED` would throw those copies away.
+/// * The part of the main thread's stack below the current frame, touched
+///   once by start-up, is released the same way (it reads back as zeros,
+///   which nothing below the live frames depends on).
+///
+/// Only call this while the process has a single thread.
+fn release_startup_memory() {
+    // SAFETY: malloc_trim only releases free heap memory to the OS.
+    unsafe {
+        nix::libc::malloc_trim(0);
+    }
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
+        return;
+    };
+    let here = stack_pointer();
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    let mut current: Option<(usize, usize, bool)> = None; // start, end, droppable
+    let push = |m: Option<(usize, usize, bool)>, ranges: &mut Vec<(usize, usize)>| {
+        if let Some((start, end, true)) = m {
+            ranges.push((start, end));
+        }
+    };
+    for line in smaps.lines() {
+        if let Some(kb) = line.strip_prefix("Anonymous:") {
+            if kb.trim().trim_end_matches("kB").trim() != "0" {
+                if let Some(m) = current.as_mut() {
+                    m.2 = false;
+                }
+            }
+            continue;
+        }
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        let Some((start, end)) = range.split_once('-').and_then(|(a, b)| {
+            Some((
+                usize::from_str_radix(a, 16).ok()?,
+                usize::from_str_radix(b, 16).ok()?,
+            ))
+        }) else {
+            continue; // a field line such as "Rss: 4 kB"
+        };
+        push(current.take(), &mut ranges);
+        let path = fields.nth(3).unwrap_or("");
+        if path == "[stack]" && start < here && here < end {
+            // Keep 64 KiB below the current frame for this function's callees.
+            let keep_from = (here.saturating_sub(64 * 1024)) & !(page_size() - 1);
+            if keep_from > start {
+                ranges.push((start, keep_from));
+            }
+        } else if path.starts_with('/') && !perms.contains('w') && perms.ends_with('p') {
+            current = Some((start, end, true));
+        }
+    }
+    push(current.take(), &mut ranges);
+    drop(smaps);
+    for (start, end) in ranges {
+        if let Some(addr) = std::ptr::NonNull::new(start as *mut std::ffi::c_void) {
+            // SAFETY: the range is a whole private read-only file mapping
+            // without private copies, or unused stack below the live frames;
+            // its contents are restored from the file (or are dead) on the
+            // next access.
+            unsafe {
+                let _ = nix::sys::mman::madvise(
+                    addr,
+                    end - start,
+                    nix::sys::mman::MmapAdvise::MADV_DONTNEED,
+                );
+            }
+        }
+    }
+    // The vector of ranges was freed; give that page back too.
+    unsafe {
+        nix::libc::malloc_trim(0);
+    }
+}
+
+#[inline(never)]
+fn stack_pointer() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
+}
+
+fn page_size() -> usize {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .map(|n| n as usize)
+        .unwrap_or(4096)
+}
+
+/// Events of the watch loop.
+enum Event {
+    Signal(Signal),
+    Changed(PathBuf),
+}
+
+/// True if `path` (below `root`) is a source file whose change should
+/// restart the server: it ends in one of `suffixes` and is not in a cache,
+/// VCS or hidden directory, nor a compiled/hidden file.
+pub fn is_watched(root: &Path, suffixes: &[String], path: &Path) -> bool {
+    let Ok(rel) = path.strip_prefix(root) else {
+        return false;
+    };
+    let Some(name) = rel.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    if name.ends_with(".pyc") || name.starts_with('.') || name.ends_with('~') {
+        return false;
+    }
+    let skipped_dir = rel
+        .parent()
+        .into_iter()
+        .flat_map(|p| p.components())
+        .any(|c| {
+            let c = c.as_os_str().to_string_lossy();
+            c.starts_with('.') || c == "__pycache__" || c == "node_modules"
+        });
+    !skipped_dir && suffixes.iter().any(|s| name.ends_with(s.as_str()))
+}
+
+fn is_change(kind: &notify::EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode, ModifyKind};
+    use notify::EventKind;
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        _ => false,
+    }
+}
+
+/// Watch mode: supervise, and restart the child on source changes.
+///
+/// A child that exits on its own (a syntax error, say) is not restarted
+/// until the next change; SIGTERM/SIGINT/SIGQUIT/SIGHUP received while no
+/// child runs end the launcher with 128+signal.
+fn watch_loop(plan: &Plan, program: &Path, watch: &WatchSpec, pid1: bool) -> Result<i32, Error> {
+    use notify::Watcher;
+
+    let (set, old_mask) = block_signals()?;
+    become_subreaper(pid1);
+    let (tx, rx) = mpsc::channel::<Event>();
+
+    let sig_tx = tx.clone();
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || loop {
+            match set.wait() {
+                Ok(sig) => {
+                    if sig_tx.send(Event::Signal(sig)).is_err() {
+                        return;
+                    }
+                }
+                Err(Errno::EINTR) => {}
+                Err(_) => return,
+            }
+        })
+        .map_err(|e| Error::io("cannot start the signal thread", e))?;
+
+    let root = watch
+        .root
+        .canonicalize()
+        .map_err(|e| Error::io(format!("cannot watch {}", watch.root.display()), e))?;
+    let (w_root, suffixes) = (root.clone(), watch.suffixes.clone());
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        let Ok(ev) = res else { return };
+        if !is_change(&ev.kind) {
+            return;
+        }
+        for p in ev.paths {
+            if is_watched(&w_root, &suffixes, &p) {
+                let _ = tx.send(Event::Changed(p));
+            }
+        }
+    })
+    .map_err(|e| Error::io("cannot start the file watcher", std::io::Error::other(e)))?;
+    watcher
+        .watch(&root, notify::RecursiveMode::Recursive)
+        .map_err(|e| {
+            Error::io(
+                format!("cannot watch {}", root.display()),
+                std::io::Error::other(e),
+            )
+        })?;
+
+    let start = |plan: &Plan| -> Result<Pid, Error> {
+        let mut cmd = command(plan, program);
+        cmd.process_group(0);
+        restore_mask_in_child(&mut cmd, old_mask);
+        spawn(&mut cmd, plan, program)
+    };
+
+    let mut child = Some(start(plan)?);
+    // The latest changed file and when the burst it belongs to last moved.
+    let mut pending: Option<(PathBuf, Instant)> = None;
+    // While a restart waits for the old child: when SIGTERM went out, and
+    // whether SIGKILL followed.
+    let mut stopping: Option<(Instant, bool)> = None;
+    // Set once a terminating signal was forwarded: the next exit is final.
+    let mut exiting = false;
+
+    loop {
+        let now = Instant::now();
+        let deadline = match (&stopping, &pending) {
+            // Poll while stopping, so a lost SIGCHLD cannot stall a restart.
+            (Some(_), _) => Some(now + POLL),
+            (None, Some((_, at))) => Some(*at + DEBOUNCE),
+            (None, None) => None,
+        };
+        let event = match deadline {
+            Some(d) => match rx.recv_timeout(d.saturating_duration_since(now)) {
+                Ok(ev) => Some(ev),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Err(closed()),
+            },
+            None => Some(rx.recv().map_err(|_| closed())?),
+        };
+        let reap = match event {
+            Some(Event::Signal(Signal::SIGCHLD)) => true,
+            Some(Event::Signal(sig)) => {
+                let ends = matches!(
+                    sig,
+                    Signal::SIGTERM | Signal::SIGINT | Signal::SIGQUIT | Signal::SIGHUP
+                );
+                match child {
+                    Some(pid) => {
+                        let _ = killpg(pid, sig);
+                        exiting |= ends;
+                    }
+                    None if ends => return Ok(128 + sig as i32),
+                    None => {}
+                }
+                false
+            }
+            Some(Event::Changed(path)) => {
+                if !exiting {
+                    pending = Some((path, Instant::now()));
+                }
+                false
+            }
+            None => {
+                if let Some((since, killed)) = stopping {
+                    if !killed && since.elapsed() >= STOP_GRACE {
+                        if let Some(pid) = child {
+                            let _ = killpg(pid, Signal::SIGKILL);
+                        }
+                        stopping = Some((since, true));
+                    }
+                    true
+                } else {
+                    if pending.is_some() {
+                        match child {
+                            Some(pid) => {
+                                let _ = killpg(pid, Signal::SIGTERM);
+                                stopping = Some((Instant::now(), false));
+                            }
+                            None => {
+                                let file = pending.take().map(|(f, _)| f).unwrap_or_default();
+                                eprintln!(
+                                    "warpdrive: {} changed; starting {}",
+                                    display_rel(&root, &file),
+                                    plan.argv[0]
+                                );
+                                child = Some(start(plan)?);
+                            }
+                        }
+                    }
+                    false
+                }
+            }
+        };
+        if !reap {
+            continue;
+        }
+        let Some(code) = reap_all(child) else {
+            continue;
+        };
+        let Some(old) = child.take() else { continue };
+        // Stragglers of the old server (an app.sh that did not exec it).
+        let _ = killpg(old, Signal::SIGKILL);
+        if exiting {
+            return Ok(code);
+        }
+        if stopping.take().is_some() {
+            let file = pending.take().map(|(f, _)| f).unwrap_or_default();
+            eprintln!(
+                "warpdrive: {} changed; restarting {}",
+                display_rel(&root, &file),
+                plan.argv[0]
+            );
+            child = Some(start(plan)?);
+        } else {
+            eprintln!(
+                "warpdrive: {} exited with status {code}; waiting for a source change to restart it",
+                plan.argv[0]
+            );
+        }
+    }
+}
+
+fn closed() -> Error {
+    Error::io("watch loop", std::io::Error::other("event channel closed"))
+}
+
+fn display_rel(root: &Path, file: &Path) -> String {
+    file.strip_prefix(root)
+        .unwrap_or(file)
+        .display()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sfx() -> Vec<String> {
+        vec![".py".into(), ".html".into()]
+    }
+
+    #[test]
+    fn watched_files() {
+        let root = Path::new("/app");
+        assert!(is_watched(root, &sfx(), Path::new("/app/app.py")));
+        assert!(is_watched(root, &sfx(), Path::new("/app/blog/views.py")));
+        assert!(is_watched(root, &sfx(), Path::new("/app/t/index.html")));
+        assert!(!is_watched(root, &sfx(), Path::new("/app/app.pyc")));
+        assert!(!is_watched(
+            root,
+            &sfx(),
+            Path::new("/app/__pycache__/a.py")
+        ));
+        assert!(!is_watched(root, &sfx(), Path::new("/app/.git/hooks/x.py")));
+        assert!(!is_watched(root, &sfx(), Path::new("/app/.venv/lib/x.py")));
+        assert!(!is_watched(root, &sfx(), Path::new("/app/.#app.py")));
+        assert!(!is_watched(root, &sfx(), Path::new("/app/README.md")));
+        assert!(!is_watched(root, &sfx(), Path::new("/elsewhere/a.py")));
+    }
+
+    #[test]
+    fn exit_codes() {
+        let p = Pid::from_raw(7);
+        assert_eq!(exit_code(WaitStatus::Exited(p, 3)), Some((p, 3)));
+        assert_eq!(
+            exit_code(WaitStatus::Signaled(p, Signal::SIGKILL, false)),
+            Some((p, 137))
+        );
+        assert_eq!(exit_code(WaitStatus::StillAlive), None);
+    }
+
+    fn plan(argv: &[&str]) -> Plan {
+        Plan {
+            server_type: super::super::ServerType::Shell,
+            reason: "test".into(),
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            env: Default::default(),
+            cwd: std::env::temp_dir(),
+            watch: None,
+        }
+    }
+
+    #[test]
+    fn missing_program_is_bad_input() {
+        let err = resolve_program(&plan(&["no-such-program-xyz"])).unwrap_err();
+        assert!(matches!(err, Error::BadInput(_)), "{err}");
+        assert!(err.to_string().contains("no-such-program-xyz"), "{err}");
+        assert!(resolve_program(&plan(&["sh"])).is_ok());
+    }
+}
