@@ -1,4 +1,5 @@
 //! The one integration-test binary: every test runs the real
 //! `kubectl-warpdrive` executable as a subprocess.
 
+mod reload;
 mod support;
