@@ -1,7 +1,69 @@
-//! `exec` subcommand.
+//! `exec`: resolve the app (or take `-- CMD`), run the action hooks, and
+//! start it: `exec()` directly, or under the PID-1 supervisor.
 
-use crate::cli::ExecArgs;
+use std::collections::BTreeMap;
 
-pub fn run(_args: ExecArgs) -> anyhow::Result<i32> {
-    Err(crate::error::BadInput::new("exec: not built yet").into())
+use anyhow::Context;
+
+use crate::cli::{DryRunOutput, ExecArgs};
+use crate::launcher::{self, resolve, Options, Plan};
+
+/// The process environment as UTF-8 pairs (others cannot be configuration).
+fn environment() -> BTreeMap<String, String> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}
+
+pub fn run(args: ExecArgs) -> anyhow::Result<i32> {
+    let env = environment();
+    let opts = Options {
+        app_root: args.app_root.clone(),
+        server_type: args.server_type.clone(),
+    };
+    let is_command = !args.command.is_empty();
+    let plan = if is_command {
+        resolve::command_plan(&opts, &env, args.command.clone())?
+    } else {
+        launcher::resolve(&opts, &env)?
+    };
+    if args.dry_run {
+        print_plan(&plan, args.output)?;
+        return Ok(0);
+    }
+    if let Some(t) = plan.server_type {
+        eprintln!("warpdrive: starting {} ({})", t.name(), plan.reason);
+    }
+    let runtime_dir = launcher::runtime_dir(&env);
+    launcher::ensure_dir(&runtime_dir)?;
+    let _ = (is_command, args.supervise); // wired to hooks/runtime once they land
+    Err(exec_plan(&plan).into())
+}
+
+/// Interim: replaced by `launcher::runtime::run` (PID-1 supervisor).
+fn exec_plan(plan: &Plan) -> launcher::Error {
+    use std::os::unix::process::CommandExt;
+    let err = std::process::Command::new(&plan.argv[0])
+        .args(&plan.argv[1..])
+        .envs(&plan.env)
+        .current_dir(&plan.cwd)
+        .exec();
+    launcher::Error::io(format!("cannot run {}", plan.argv[0]), err)
+}
+
+fn print_plan(plan: &Plan, output: DryRunOutput) -> anyhow::Result<()> {
+    match output {
+        DryRunOutput::Text => {
+            if let Some(t) = plan.server_type {
+                eprintln!("warpdrive: would start {} ({})", t.name(), plan.reason);
+            }
+            let line = shlex::try_join(plan.argv.iter().map(String::as_str))
+                .context("the command contains a NUL byte")?;
+            println!("{line}");
+        }
+        DryRunOutput::Json => {
+            println!("{}", serde_json::to_string_pretty(plan)?);
+        }
+    }
+    Ok(())
 }

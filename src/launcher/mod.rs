@@ -11,9 +11,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub mod args;
+pub mod cgroup;
+pub mod detect;
 pub mod hooks;
+pub mod resolve;
 pub mod runtime;
+pub mod servers;
 pub mod support;
+
+pub use resolve::{resolve, Options};
 
 /// Everything that can stop the launcher.
 #[derive(Debug, thiserror::Error)]
@@ -146,7 +153,8 @@ pub struct WatchSpec {
 /// What `warpdrive exec` will run: the result of resolution.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Plan {
-    pub server_type: ServerType,
+    /// `None` for `warpdrive exec -- CMD`.
+    pub server_type: Option<ServerType>,
     /// Why this type and these options, one line.
     pub reason: String,
     /// The program and its arguments (`argv[0]` is looked up on PATH).
@@ -173,6 +181,12 @@ pub fn runtime_dir(env: &BTreeMap<String, String>) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/tmp"));
     tmp.join(format!("warpdrive-{}", nix::unistd::geteuid()))
+}
+
+/// Where the Python support module (`warpdrive_wsgi`) is written:
+/// `<runtime dir>/python`, prepended to PYTHONPATH when it is used.
+pub fn support_dir(runtime_dir: &Path) -> PathBuf {
+    runtime_dir.join("python")
 }
 
 /// Creates `dir` (mode 0755) if needed.

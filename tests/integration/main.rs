@@ -1,5 +1,7 @@
 //! The one integration-test binary: every test runs the real
 //! `kubectl-warpdrive` executable as a subprocess.
 
+mod apps;
+mod exec;
 mod reload;
 mod support;

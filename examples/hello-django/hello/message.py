@@ -1,0 +1,1 @@
+TEXT = "Hello from Django, served by warpdrive"

@@ -1,0 +1,519 @@
+//! What the app is: the `auto` order, and the WSGI entry point and static
+//! files of an app (recorded by `init`, read from Django settings, or the
+//! `wsgi` module convention).
+//!
+//! Django settings are read without running Python when they are written the
+//! way `startproject` writes them (string literals, `BASE_DIR / 'x'`,
+//! `os.path.join(BASE_DIR, 'x')`, `pathlib.Path` or `os.path` BASE_DIR).
+//! Anything else falls back to importing the settings module with the app's
+//! Python (no `django.setup()`, no `manage.py shell`), which also handles a
+//! `pathlib.Path` STATIC_ROOT. `kubectl warpdrive init` records the result in
+//! `.warpdrive/application` so the container needs neither.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{Error, ServerType};
+
+/// A WSGI entry point: `module:callable`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EntryPoint {
+    pub module: String,
+    pub callable: String,
+}
+
+impl EntryPoint {
+    /// Parses `module:callable` or a dotted module (callable `application`).
+    pub fn parse(text: &str) -> Option<EntryPoint> {
+        let (module, callable) = match text.split_once(':') {
+            Some((m, c)) => (m, c),
+            None => (text, "application"),
+        };
+        let ident = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .next()
+                    .is_some_and(|c| c == '_' || c.is_alphabetic())
+                && s.chars().all(|c| c == '_' || c.is_alphanumeric())
+        };
+        if module.split('.').all(ident) && ident(callable) {
+            Some(EntryPoint {
+                module: module.to_string(),
+                callable: callable.to_string(),
+            })
+        } else {
+            None
+        }
+    }
+
+    /// Django's `WSGI_APPLICATION` form, `pkg.wsgi.application`.
+    pub fn from_dotted_object(text: &str) -> Option<EntryPoint> {
+        let (module, callable) = text.rsplit_once('.')?;
+        EntryPoint::parse(&format!("{module}:{callable}"))
+    }
+
+    pub fn spec(&self) -> String {
+        format!("{}:{}", self.module, self.callable)
+    }
+}
+
+/// The app's WSGI entry point and static files, and where they came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppInfo {
+    pub entry_point: Option<EntryPoint>,
+    /// URL prefix with leading and trailing `/`, e.g. `/static/`.
+    pub static_url: Option<String>,
+    /// Absolute directory.
+    pub static_root: Option<PathBuf>,
+    /// `DJANGO_SETTINGS_MODULE` when the app is a Django project.
+    pub django_settings: Option<String>,
+    /// Where the values came from, for the reason line.
+    pub source: String,
+}
+
+impl AppInfo {
+    /// Static files are served only when both the URL and the directory are known.
+    pub fn static_files(&self) -> Option<(&str, &Path)> {
+        match (&self.static_url, &self.static_root) {
+            (Some(u), Some(r)) => Some((u.as_str(), r.as_path())),
+            _ => None,
+        }
+    }
+}
+
+/// The name of the file where `init` records what it detected.
+pub const RECORD_FILE: &str = "application";
+
+/// Result of `auto`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AutoChoice {
+    pub server_type: ServerType,
+    /// The plain WSGI module case runs mod_wsgi-express on `wsgi`.
+    pub wsgi_module: bool,
+    pub reason: String,
+}
+
+/// The `auto` order: executable `app.sh`, `app.py`, `paste.ini`, a
+/// `manage.py` that sets DJANGO_SETTINGS_MODULE, a `wsgi.py` module or
+/// `wsgi/` package.
+pub fn auto(app_root: &Path) -> Result<AutoChoice, Error> {
+    let choice = |t, wsgi_module, reason: &str| AutoChoice {
+        server_type: t,
+        wsgi_module,
+        reason: format!("auto: {reason}"),
+    };
+    let app_sh = app_root.join("app.sh");
+    if app_sh.is_file() {
+        require_executable(&app_sh)?;
+        return Ok(choice(ServerType::Shell, false, "found executable app.sh"));
+    }
+    if app_root.join("app.py").is_file() {
+        return Ok(choice(ServerType::Python, false, "found app.py"));
+    }
+    if app_root.join("paste.ini").is_file() {
+        return Ok(choice(ServerType::Paste, false, "found paste.ini"));
+    }
+    if let Some(settings) = django_settings_module(app_root)? {
+        return Ok(choice(
+            ServerType::Django,
+            false,
+            &format!("manage.py sets DJANGO_SETTINGS_MODULE={settings}"),
+        ));
+    }
+    if app_root.join("wsgi.py").is_file() {
+        return Ok(choice(
+            ServerType::ModWsgi,
+            true,
+            "found WSGI module wsgi.py",
+        ));
+    }
+    if app_root.join("wsgi/__init__.py").is_file() {
+        return Ok(choice(
+            ServerType::ModWsgi,
+            true,
+            "found WSGI package wsgi/",
+        ));
+    }
+    Err(Error::bad(format!(
+        "{}: no app found: looked for an executable app.sh, app.py, paste.ini, \
+         manage.py setting DJANGO_SETTINGS_MODULE, wsgi.py or wsgi/__init__.py; \
+         add one, or set .warpdrive/server_type",
+        app_root.display()
+    )))
+}
+
+/// Errors unless `path` is an executable file.
+pub fn require_executable(path: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).map_err(|_| {
+        Error::bad(format!(
+            "{}: not found; add it or choose another server type",
+            path.display()
+        ))
+    })?;
+    if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
+        return Err(Error::bad(format!(
+            "{} is not executable; run `chmod +x {}`",
+            path.display(),
+            path.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
+        )));
+    }
+    Ok(())
+}
+
+static SETTINGS_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([A-Za-z_][\w.]*)['"]"#).expect("regex")
+});
+
+/// The settings module `manage.py` sets, if there is a manage.py that sets one.
+pub fn django_settings_module(app_root: &Path) -> Result<Option<String>, Error> {
+    let manage = app_root.join("manage.py");
+    let Ok(text) = std::fs::read_to_string(&manage) else {
+        return Ok(None);
+    };
+    Ok(SETTINGS_RE.captures(&text).map(|c| c[1].to_string()))
+}
+
+/// Reads `.warpdrive/application` (written by `init`). `Ok(None)` if absent.
+///
+/// Format: `key = value` lines, `#` comments. Keys: `entry_point`
+/// (`module:callable`), `static_url`, `static_root` (relative to the app).
+pub fn read_record(app_root: &Path) -> Result<Option<AppInfo>, Error> {
+    let path = app_root.join(".warpdrive").join(RECORD_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
+    };
+    let mut info = AppInfo {
+        source: format!("recorded in {}", path.display()),
+        ..AppInfo::default()
+    };
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let bad = |why: &str| {
+            Error::bad(format!(
+                "{}:{}: {why}; rerun `kubectl warpdrive init` to rewrite it",
+                path.display(),
+                n + 1
+            ))
+        };
+        let (key, value) = line
+            .split_once('=')
+            .map(|(k, v)| (k.trim(), v.trim()))
+            .ok_or_else(|| bad("expected `key = value`"))?;
+        match key {
+            "entry_point" => {
+                info.entry_point = Some(
+                    EntryPoint::parse(value)
+                        .ok_or_else(|| bad("entry_point must look like module:callable"))?,
+                )
+            }
+            "static_url" => info.static_url = Some(normalize_static_url(value)),
+            "static_root" => info.static_root = Some(app_root.join(value)),
+            "django_settings" => info.django_settings = Some(value.to_string()),
+            _ => return Err(bad(&format!("unknown key {key:?}"))),
+        }
+    }
+    Ok(Some(info))
+}
+
+/// `static/` → `/static/`; full URLs (a CDN) are not served locally.
+pub fn normalize_static_url(url: &str) -> String {
+    let mut u = url.trim().to_string();
+    if !u.starts_with('/') {
+        u.insert(0, '/');
+    }
+    if !u.ends_with('/') {
+        u.push('/');
+    }
+    u
+}
+
+fn static_url_from(value: Option<String>) -> Option<String> {
+    value
+        .filter(|u| !u.is_empty() && !u.contains("://") && !u.starts_with("//"))
+        .map(|u| normalize_static_url(&u))
+}
+
+/// The entry point and static files of a Django project.
+pub fn django_info(app_root: &Path, settings: &str, python: &str) -> Result<AppInfo, Error> {
+    let raw = match read_settings_statically(app_root, settings) {
+        Some(raw) => raw,
+        None => import_settings(app_root, settings, python)?,
+    };
+    let entry_point = match &raw.wsgi_application {
+        Some(w) => Some(EntryPoint::from_dotted_object(w).ok_or_else(|| {
+            Error::bad(format!(
+                "{settings}: WSGI_APPLICATION = {w:?} is not a dotted path like project.wsgi.application"
+            ))
+        })?),
+        None => None,
+    };
+    let static_root = raw.static_root.map(|r| {
+        let p = PathBuf::from(r);
+        if p.is_absolute() {
+            p
+        } else {
+            app_root.join(p)
+        }
+    });
+    Ok(AppInfo {
+        entry_point,
+        static_url: static_url_from(raw.static_url),
+        static_root,
+        django_settings: Some(settings.to_string()),
+        source: raw.source,
+    })
+}
+
+/// Settings values as strings.
+#[derive(Debug, Default, serde::Deserialize)]
+struct RawSettings {
+    wsgi_application: Option<String>,
+    static_url: Option<String>,
+    static_root: Option<String>,
+    #[serde(skip)]
+    source: String,
+}
+
+/// The file of a dotted module under `app_root`.
+fn module_file(app_root: &Path, module: &str) -> Option<PathBuf> {
+    let rel: PathBuf = module.split('.').collect();
+    let file = app_root.join(&rel).with_extension("py");
+    if file.is_file() {
+        return Some(file);
+    }
+    let pkg = app_root.join(rel).join("__init__.py");
+    pkg.is_file().then_some(pkg)
+}
+
+static ASSIGN_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^([A-Z_][A-Z0-9_]*)\s*=\s*(.+?)\s*(#.*)?$").expect("regex"));
+static STR_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"^(?:'([^'\\]*)'|"([^"\\]*)")$"#).expect("regex"));
+static PATH_BASE_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^Path\(__file__\)\.resolve\(\)((?:\.parent)+)$").expect("regex"));
+static OS_BASE_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^((?:os\.path\.dirname\()+)os\.path\.abspath\(__file__\)\)+$").expect("regex")
+});
+static JOIN_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^os\.path\.join\(\s*BASE_DIR\s*,(.*)\)$").expect("regex"));
+
+fn string_literal(expr: &str) -> Option<String> {
+    let c = STR_RE.captures(expr.trim())?;
+    Some(c.get(1).or(c.get(2))?.as_str().to_string())
+}
+
+/// Reads a startproject-style settings file without Python. `None` means
+/// "not sure": the caller imports the module instead.
+fn read_settings_statically(app_root: &Path, settings: &str) -> Option<RawSettings> {
+    let file = module_file(app_root, settings)?;
+    let text = std::fs::read_to_string(&file).ok()?;
+    if text.contains("import *") || text.contains("exec(") {
+        return None;
+    }
+    let mut assigns: BTreeMap<String, String> = BTreeMap::new();
+    for line in text.lines() {
+        if let Some(c) = ASSIGN_RE.captures(line) {
+            assigns.insert(c[1].to_string(), c[2].to_string());
+        }
+    }
+    let base_dir = |expr: &str| -> Option<PathBuf> {
+        let parents = if let Some(c) = PATH_BASE_RE.captures(expr) {
+            c[1].matches(".parent").count()
+        } else if let Some(c) = OS_BASE_RE.captures(expr) {
+            c[1].matches("dirname(").count()
+        } else {
+            return None;
+        };
+        let mut dir = file.clone();
+        for _ in 0..parents {
+            dir = dir.parent()?.to_path_buf();
+        }
+        Some(dir)
+    };
+    let wsgi_application = match assigns.get("WSGI_APPLICATION") {
+        Some(e) => Some(string_literal(e)?),
+        None => return None,
+    };
+    let static_url = match assigns.get("STATIC_URL") {
+        Some(e) if e.trim() == "None" => None,
+        Some(e) => Some(string_literal(e)?),
+        None => None,
+    };
+    let static_root = match assigns.get("STATIC_ROOT") {
+        None => None,
+        Some(e) if e.trim() == "None" => None,
+        Some(e) => {
+            let e = e.trim();
+            if let Some(s) = string_literal(e) {
+                Some(s)
+            } else {
+                let base = base_dir(assigns.get("BASE_DIR")?.trim())?;
+                let parts: Vec<String> = if let Some(rest) = e.strip_prefix("BASE_DIR") {
+                    rest.split('/')
+                        .skip(1)
+                        .map(string_literal)
+                        .collect::<Option<_>>()?
+                } else if let Some(c) = JOIN_RE.captures(e) {
+                    c[1].split(',').map(string_literal).collect::<Option<_>>()?
+                } else {
+                    return None;
+                };
+                if parts.is_empty() && e != "BASE_DIR" {
+                    return None;
+                }
+                let mut p = base;
+                for part in parts {
+                    p.push(part);
+                }
+                Some(p.to_string_lossy().into_owned())
+            }
+        }
+    };
+    Some(RawSettings {
+        wsgi_application,
+        static_url,
+        static_root,
+        source: format!("read from {}", file.display()),
+    })
+}
+
+/// Imports the settings module with the app's Python and reads the three
+/// values. `str()` makes a `pathlib.Path` STATIC_ROOT a plain string.
+const IMPORT_SETTINGS_PY: &str = r#"
+import importlib, json, os, sys
+sys.path.insert(0, os.getcwd())
+m = importlib.import_module(sys.argv[1])
+def s(name):
+    v = getattr(m, name, None)
+    return None if v is None else str(v)
+print(json.dumps({"wsgi_application": s("WSGI_APPLICATION"), "static_url": s("STATIC_URL"), "static_root": s("STATIC_ROOT")}))
+"#;
+
+fn import_settings(app_root: &Path, settings: &str, python: &str) -> Result<RawSettings, Error> {
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(IMPORT_SETTINGS_PY)
+        .arg(settings)
+        .current_dir(app_root)
+        .env("DJANGO_SETTINGS_MODULE", settings)
+        .output()
+        .map_err(|e| Error::io(format!("cannot run {python} to read {settings}"), e))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let last = err.lines().last().unwrap_or("").trim();
+        return Err(Error::bad(format!(
+            "cannot import Django settings {settings}: {last}; fix the settings module, or record \
+             the values with `kubectl warpdrive init`"
+        )));
+    }
+    let mut raw: RawSettings = serde_json::from_slice(&out.stdout).map_err(|e| {
+        Error::bad(format!(
+            "unexpected output reading Django settings {settings}: {e}"
+        ))
+    })?;
+    raw.source = format!("imported {settings}");
+    Ok(raw)
+}
+
+/// The entry point of a plain WSGI app: `wsgi:application` when there is a
+/// `wsgi.py` or `wsgi/` package.
+pub fn wsgi_module_info(app_root: &Path) -> Option<AppInfo> {
+    (app_root.join("wsgi.py").is_file() || app_root.join("wsgi/__init__.py").is_file()).then(|| {
+        AppInfo {
+            entry_point: EntryPoint::parse("wsgi:application"),
+            source: "found WSGI module wsgi".to_string(),
+            ..AppInfo::default()
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_points() {
+        assert_eq!(EntryPoint::parse("a.b:app").unwrap().spec(), "a.b:app");
+        assert_eq!(
+            EntryPoint::parse("a.wsgi").unwrap().spec(),
+            "a.wsgi:application"
+        );
+        assert!(EntryPoint::parse("a b:c").is_none());
+        assert!(EntryPoint::parse("a.:c").is_none());
+        assert!(EntryPoint::parse("$(x)").is_none());
+        assert_eq!(
+            EntryPoint::from_dotted_object("hello.wsgi.application")
+                .unwrap()
+                .spec(),
+            "hello.wsgi:application"
+        );
+    }
+
+    #[test]
+    fn static_urls() {
+        assert_eq!(normalize_static_url("static/"), "/static/");
+        assert_eq!(normalize_static_url("/s"), "/s/");
+        assert_eq!(static_url_from(Some("https://cdn/x/".into())), None);
+    }
+
+    fn project(settings: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("proj")).unwrap();
+        std::fs::write(dir.path().join("proj/__init__.py"), "").unwrap();
+        std::fs::write(dir.path().join("proj/settings.py"), settings).unwrap();
+        dir
+    }
+
+    #[test]
+    fn reads_startproject_settings_without_python() {
+        let dir = project(
+            "from pathlib import Path\nBASE_DIR = Path(__file__).resolve().parent.parent\n\
+             WSGI_APPLICATION = 'proj.wsgi.application'\nSTATIC_URL = 'static/'\n\
+             STATIC_ROOT = BASE_DIR / 'staticfiles'  # collected\n",
+        );
+        let raw = read_settings_statically(dir.path(), "proj.settings").unwrap();
+        assert_eq!(
+            raw.wsgi_application.as_deref(),
+            Some("proj.wsgi.application")
+        );
+        assert_eq!(
+            PathBuf::from(raw.static_root.unwrap()),
+            dir.path().join("staticfiles")
+        );
+        let dir = project(
+            "import os\nBASE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))\n\
+             WSGI_APPLICATION = \"proj.wsgi.application\"\nSTATIC_URL = '/static/'\n\
+             STATIC_ROOT = os.path.join(BASE_DIR, 'static', 'files')\n",
+        );
+        let raw = read_settings_statically(dir.path(), "proj.settings").unwrap();
+        assert_eq!(
+            PathBuf::from(raw.static_root.unwrap()),
+            dir.path().join("static/files")
+        );
+    }
+
+    #[test]
+    fn unusual_settings_are_left_to_python() {
+        for text in [
+            "from .base import *\n",
+            "WSGI_APPLICATION = get()\n",
+            "WSGI_APPLICATION = 'p.wsgi.application'\nSTATIC_ROOT = env('X')\n",
+            "BASE_DIR = here()\nWSGI_APPLICATION = 'p.wsgi.application'\nSTATIC_ROOT = BASE_DIR / 's'\n",
+        ] {
+            let dir = project(text);
+            assert!(read_settings_statically(dir.path(), "proj.settings").is_none(), "{text}");
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! Resolution: `.warpdrive/` + environment + app layout → [`Plan`].
+
+use std::cell::OnceCell;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::servers::{self, Ctx, Proxy};
+use super::{args, cgroup, detect, Error, Plan, ServerType};
+use crate::knobs::{Knobs, Value};
+
+/// What the caller (the `exec` flags) decides.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub app_root: Option<PathBuf>,
+    pub server_type: Option<String>,
+}
+
+/// Proxy headers the launcher accepts in `WARPDRIVE_TRUST_PROXY_HEADERS`
+/// (the names mod_wsgi knows, plus `Forwarded` for the middleware).
+pub const PROXY_HEADERS: &[&str] = &[
+    "X-Forwarded-For",
+    "X-Client-IP",
+    "X-Real-IP",
+    "X-Forwarded-Host",
+    "X-Host",
+    "X-Forwarded-Server",
+    "X-Forwarded-Port",
+    "X-Forwarded-Proto",
+    "X-Forwarded-Scheme",
+    "X-Scheme",
+    "X-Forwarded-HTTPS",
+    "X-Forwarded-SSL",
+    "X-HTTPS",
+    "X-Url-Scheme",
+    "X-Forwarded-Script-Name",
+    "X-Script-Name",
+    "Forwarded",
+];
+
+/// The app directory: `--app-root`, else `$WARPDRIVE_SRC_ROOT`, else the
+/// current directory.
+pub fn app_root(opts: &Options, env: &BTreeMap<String, String>) -> Result<PathBuf, Error> {
+    let (dir, origin) = match (
+        &opts.app_root,
+        env.get("WARPDRIVE_SRC_ROOT").filter(|s| !s.is_empty()),
+    ) {
+        (Some(d), _) => (d.clone(), "--app-root"),
+        (None, Some(d)) => (PathBuf::from(d), "WARPDRIVE_SRC_ROOT"),
+        (None, None) => (
+            std::env::current_dir()
+                .map_err(|e| Error::io("cannot read the current directory", e))?,
+            "the current directory",
+        ),
+    };
+    if !dir.is_dir() {
+        return Err(Error::bad(format!(
+            "{origin} {}: not a directory; point it at the app's source directory",
+            dir.display()
+        )));
+    }
+    dir.canonicalize()
+        .map_err(|e| Error::io(format!("cannot resolve {}", dir.display()), e))
+}
+
+/// The `.warpdrive` directory (it may not exist); a file there is an error.
+pub fn warpdrive_dir(app_root: &Path) -> Result<PathBuf, Error> {
+    let dir = app_root.join(".warpdrive");
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::bad(format!(
+            "{}: is a file, but must be a directory holding server_type, server_args, …; move it aside",
+            dir.display()
+        )));
+    }
+    Ok(dir)
+}
+
+/// The configured server type and where it came from; `None` type is auto.
+pub fn configured_type(
+    opts: &Options,
+    env: &BTreeMap<String, String>,
+    wd: &Path,
+) -> Result<(Option<ServerType>, String), Error> {
+    if let Some(t) = &opts.server_type {
+        return Ok((
+            ServerType::parse(t.trim(), "--server-type")?,
+            format!("--server-type {t}"),
+        ));
+    }
+    if let Some(t) = env
+        .get("WARPDRIVE_SERVER_TYPE")
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+    {
+        return Ok((
+            ServerType::parse(t, "WARPDRIVE_SERVER_TYPE")?,
+            format!("WARPDRIVE_SERVER_TYPE={t}"),
+        ));
+    }
+    let file = wd.join("server_type");
+    match std::fs::read_to_string(&file) {
+        Ok(text) => {
+            let word = text.split_whitespace().next().unwrap_or("auto");
+            let origin = file.display().to_string();
+            Ok((
+                ServerType::parse(word, &origin)?,
+                format!(".warpdrive/server_type says {word}"),
+            ))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((None, String::new())),
+        Err(e) => Err(Error::io(format!("cannot read {}", file.display()), e)),
+    }
+}
+
+/// Reads and expands `.warpdrive/server_args` (or `server_args/<type>`).
+pub fn server_args(
+    wd: &Path,
+    server_type: ServerType,
+    env: &BTreeMap<String, String>,
+) -> Result<Vec<String>, Error> {
+    let mut path = wd.join("server_args");
+    if path.is_dir() {
+        path = path.join(server_type.name());
+    }
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
+    };
+    args::split_and_expand(&text, env).map_err(|e| Error::bad(format!("{}: {e}", path.display())))
+}
+
+/// `WARPDRIVE_TRUST_PROXY_HEADERS` and `WARPDRIVE_TRUST_PROXY`, validated.
+pub fn proxy(env: &BTreeMap<String, String>) -> Result<Proxy, Error> {
+    let list = |name: &str| -> Vec<String> {
+        env.get(name)
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut headers = Vec::new();
+    for h in list("WARPDRIVE_TRUST_PROXY_HEADERS") {
+        let canonical = PROXY_HEADERS
+            .iter()
+            .find(|k| k.eq_ignore_ascii_case(&h))
+            .ok_or_else(|| {
+                Error::bad(format!(
+                    "WARPDRIVE_TRUST_PROXY_HEADERS: unknown header {h:?}; use a comma list of {}",
+                    PROXY_HEADERS.join(", ")
+                ))
+            })?;
+        headers.push(canonical.to_string());
+    }
+    let peers = list("WARPDRIVE_TRUST_PROXY");
+    for p in &peers {
+        if p.parse::<std::net::IpAddr>().is_err() && p.parse::<ipnet::IpNet>().is_err() {
+            return Err(Error::bad(format!(
+                "WARPDRIVE_TRUST_PROXY: {p:?} is not an IP address or CIDR (e.g. 10.0.0.0/8)"
+            )));
+        }
+    }
+    Ok(Proxy { headers, peers })
+}
+
+/// `WARPDRIVE_HTTP_PORT`, default 8080.
+pub fn port(env: &BTreeMap<String, String>) -> Result<u16, Error> {
+    match env
+        .get("WARPDRIVE_HTTP_PORT")
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+    {
+        None => Ok(8080),
+        Some(p) => p.parse::<u16>().ok().filter(|&n| n > 0).ok_or_else(|| {
+            Error::bad(format!(
+                "WARPDRIVE_HTTP_PORT={p:?} is not valid: expected a port from 1 to 65535"
+            ))
+        }),
+    }
+}
+
+/// The first of `python`, `python3` on PATH.
+pub fn python(env: &BTreeMap<String, String>) -> String {
+    let path = env.get("PATH").cloned().unwrap_or_default();
+    for name in ["python", "python3"] {
+        if std::env::split_paths(&path).any(|d| is_executable(&d.join(name))) {
+            return name.to_string();
+        }
+    }
+    "python3".to_string()
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    p.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+/// Variables the launcher sets for every child, app server or `-- CMD`:
+/// the default port, and unbuffered Python output so logs reach the
+/// container runtime at once. Values already in the environment win.
+pub fn base_env(env: &BTreeMap<String, String>, port: u16) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if !env.contains_key("WARPDRIVE_HTTP_PORT") {
+        out.insert("WARPDRIVE_HTTP_PORT".into(), port.to_string());
+    }
+    if !env.contains_key("PYTHONUNBUFFERED") {
+        out.insert("PYTHONUNBUFFERED".into(), "1".into());
+    }
+    out
+}
+
+/// The plan for `warpdrive exec -- CMD ARGS…`: the command as given, in
+/// the app directory, with the same environment as the app server gets.
+pub fn command_plan(
+    opts: &Options,
+    env: &BTreeMap<String, String>,
+    argv: Vec<String>,
+) -> Result<Plan, Error> {
+    let app_root = app_root(opts, env)?;
+    Ok(Plan {
+        server_type: None,
+        reason: "command given after --".to_string(),
+        argv,
+        env: base_env(env, port(env)?),
+        cwd: app_root,
+        watch: None,
+    })
+}
+
+/// Resolves what `warpdrive exec` runs. Reads files; starts nothing (except
+/// a short Python import of Django settings written in a way that cannot be
+/// read statically, and a whitenoise check when gunicorn/waitress serve
+/// static files).
+pub fn resolve(opts: &Options, env: &BTreeMap<String, String>) -> Result<Plan, Error> {
+    let app_root = app_root(opts, env)?;
+    let wd = warpdrive_dir(&app_root)?;
+    let (configured, type_origin) = configured_type(opts, env, &wd)?;
+    let mut knobs = Knobs::from_env(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(|e| Error::bad(format!("{e} (fix the environment variable)")))?;
+    let mut notes = Vec::new();
+    if knobs.get("MOD_WSGI_PROCESSES").is_none()
+        && env
+            .get("WARPDRIVE_AUTO_PROCESSES")
+            .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes" | "on"))
+    {
+        let root = env
+            .get("WARPDRIVE_CGROUP_ROOT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/sys/fs/cgroup"));
+        let limits = cgroup::Limits::read(&root);
+        let n = limits.processes();
+        knobs.set("MOD_WSGI_PROCESSES", Value::Int(n));
+        notes.push(format!(
+            "{n} processes from the container's limits (cpu {}, memory {})",
+            limits
+                .cpus
+                .map(|c| format!("{c}"))
+                .unwrap_or_else(|| "unlimited".into()),
+            limits
+                .memory_bytes
+                .map(|m| format!("{} MiB", m >> 20))
+                .unwrap_or_else(|| "unlimited".into())
+        ));
+    }
+    let port = port(env)?;
+    let (server_type, reason) = match configured {
+        Some(t) => (t, type_origin),
+        None => {
+            let choice = detect::auto(&app_root)?;
+            (choice.server_type, choice.reason)
+        }
+    };
+    let user_args = server_args(&wd, server_type, env)?;
+    let proxy = proxy(env)?;
+    let runtime_dir = super::runtime_dir(env);
+    let python = python(env);
+    let ctx = Ctx {
+        app_root: &app_root,
+        server_type,
+        env,
+        knobs: &knobs,
+        port,
+        user_args: &user_args,
+        app: OnceCell::new(),
+        proxy: &proxy,
+        runtime_dir: &runtime_dir,
+        python: &python,
+    };
+    let launch = servers::command(&ctx)?;
+    let mut plan_env = launch.env;
+    plan_env.extend(base_env(env, port));
+    let mut reason_parts = vec![reason];
+    reason_parts.extend(launch.notes);
+    reason_parts.extend(notes);
+    Ok(Plan {
+        server_type: Some(server_type),
+        reason: reason_parts.join("; "),
+        argv: launch.argv,
+        env: plan_env,
+        cwd: app_root,
+        watch: launch.watch,
+    })
+}

@@ -1,0 +1,27 @@
+//! `django`: mod_wsgi-express hosting the module named by WSGI_APPLICATION,
+//! with the static files at STATIC_URL when STATIC_ROOT is set.
+
+use super::{mod_wsgi, Ctx, Launch};
+use crate::launcher::Error;
+
+pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
+    let entry = ctx.detected_entry_point()?;
+    let mut launch = mod_wsgi::base(ctx)?;
+    if let Some(app) = ctx.app()? {
+        launch
+            .notes
+            .push(format!("entry point {} {}", entry.spec(), app.source));
+    }
+    launch.args(["--application-type", "module", "--entry-point"]);
+    launch.arg(entry.module.clone());
+    launch.args(["--callable-object", entry.callable.as_str()]);
+    if let Some((url, root)) = ctx.static_files()? {
+        launch
+            .notes
+            .push(format!("static {url} -> {}", root.display()));
+        launch.args(["--url-alias", url]);
+        launch.arg(format!("{}/", root.display()));
+    }
+    launch.args(ctx.user_args.iter().cloned());
+    Ok(launch)
+}

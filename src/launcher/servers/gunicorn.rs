@@ -1,0 +1,60 @@
+//! `gunicorn`: binds 0.0.0.0:PORT, logs and access-logs to stdout, and
+//! leaves proxy headers to the launcher (`--forwarded-allow-ips ''`), so they
+//! are trusted only as `WARPDRIVE_TRUST_PROXY_HEADERS` says.
+
+use super::{Ctx, Launch};
+use crate::launcher::Error;
+
+pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
+    let mut l = Launch::new("gunicorn");
+    l.args([
+        "--bind",
+        &ctx.bind(),
+        "--log-file",
+        "-",
+        "--access-logfile",
+        "-",
+    ]);
+    l.args(["--forwarded-allow-ips", ""]);
+    l.args(["--workers", &ctx.knobs.processes().to_string()]);
+    l.args(["--threads", &ctx.knobs.threads().to_string()]);
+    if ctx.reload() {
+        l.arg("--reload");
+    }
+    let k = ctx.knobs;
+    if let Some(n) = k.int("MOD_WSGI_MAXIMUM_REQUESTS") {
+        l.args(["--max-requests", &n.to_string()]);
+    }
+    if let Some(n) = k.int("MOD_WSGI_REQUEST_TIMEOUT") {
+        l.args(["--timeout", &n.to_string()]);
+    }
+    if let Some(n) = k.int("MOD_WSGI_SERVER_BACKLOG") {
+        l.args(["--backlog", &n.to_string()]);
+    }
+    if let Some(level) = k.text("MOD_WSGI_LOG_LEVEL") {
+        l.args(["--log-level", log_level(level)]);
+    }
+    for knob in [
+        "MOD_WSGI_MAX_CLIENTS",
+        "MOD_WSGI_LIMIT_REQUEST_BODY",
+        "MOD_WSGI_SERVER_MPM",
+    ] {
+        ctx.ignored(knob);
+    }
+    let found = ctx.user_entry(&[], &["--paste", "--paster"], true);
+    ctx.add_app(&mut l, found, true, |l, spec| {
+        l.arg(spec);
+    })?;
+    Ok(l)
+}
+
+/// Apache log levels to gunicorn's.
+fn log_level(apache: &str) -> &'static str {
+    match apache {
+        "emerg" | "alert" | "crit" => "critical",
+        "error" => "error",
+        "warn" => "warning",
+        "debug" => "debug",
+        _ => "info",
+    }
+}

@@ -1,0 +1,125 @@
+//! `mod_wsgi`: mod_wsgi-express (Apache). Also the base of `django` and
+//! `paste`, which add their own entry point to [`base`].
+
+use nix::unistd::{Group, User};
+
+use super::{Ctx, Launch};
+use crate::knobs::Value;
+use crate::launcher::Error;
+
+/// Proxy headers mod_wsgi itself cannot trust; the launcher warns and skips them.
+const UNSUPPORTED_HEADERS: &[&str] = &["Forwarded"];
+
+/// `mod_wsgi-express start-server` with what every container needs: logs to
+/// the terminal, the port on all interfaces, a writable server root, an
+/// unprivileged user when running as root, capacity and the other
+/// `MOD_WSGI_*` knobs, and trusted proxy headers.
+pub fn base(ctx: &Ctx) -> Result<Launch, Error> {
+    let mut l = Launch::new("mod_wsgi-express");
+    l.args(["start-server", "--log-to-terminal", "--startup-log"]);
+    l.args(["--port", &ctx.port.to_string(), "--host", "0.0.0.0"]);
+    let server_root = ctx.runtime_dir.join(format!("mod_wsgi-{}", ctx.port));
+    l.arg("--server-root")
+        .arg(server_root.display().to_string());
+    if nix::unistd::geteuid().is_root() {
+        let (user, group) = run_as(ctx)?;
+        l.args(["--user", &user, "--group", &group]);
+        l.notes
+            .push(format!("running as root, so Apache runs as {user}:{group}"));
+    }
+    if !["LC_ALL", "LANG"].iter().any(|v| ctx.env.contains_key(*v)) {
+        l.args(["--locale", "C.UTF-8"]);
+    }
+    l.args(["--processes", &ctx.knobs.processes().to_string()]);
+    l.args(["--threads", &ctx.knobs.threads().to_string()]);
+    for (knob, value) in ctx.knobs.iter() {
+        match (knob.name, value) {
+            ("MOD_WSGI_PROCESSES" | "MOD_WSGI_THREADS", _) => {}
+            (_, Value::Flag(false)) => {}
+            ("MOD_WSGI_ENABLE_DEBUGGER", Value::Flag(true)) => {
+                l.args(["--debug-mode", "--enable-debugger"]);
+            }
+            (_, Value::Flag(true)) => {
+                l.arg(knob.mod_wsgi);
+            }
+            (_, v) => {
+                l.args([knob.mod_wsgi.to_string(), v.to_arg()]);
+            }
+        }
+    }
+    for header in &ctx.proxy.headers {
+        if UNSUPPORTED_HEADERS.contains(&header.as_str()) {
+            eprintln!("warpdrive: warning: mod_wsgi cannot trust the {header} header; ignored");
+            continue;
+        }
+        l.args(["--trust-proxy-header", header]);
+    }
+    for peer in &ctx.proxy.peers {
+        l.args(["--trust-proxy", peer]);
+    }
+    Ok(l)
+}
+
+/// The account Apache's children run as when the launcher is root:
+/// `$WARPDRIVE_USER` (default `www-data`) and `$WARPDRIVE_GROUP` (default
+/// that user's primary group). Apache refuses to serve pages as root.
+fn run_as(ctx: &Ctx) -> Result<(String, String), Error> {
+    let name = ctx
+        .env
+        .get("WARPDRIVE_USER")
+        .filter(|u| !u.is_empty())
+        .map(String::as_str)
+        .unwrap_or("www-data");
+    let user = User::from_name(name).ok().flatten().ok_or_else(|| {
+        Error::bad(format!(
+            "WARPDRIVE_USER={name}: no such user; mod_wsgi-express cannot run Apache as root, \
+             so create the user or set WARPDRIVE_USER to an existing unprivileged account"
+        ))
+    })?;
+    let group = match ctx.env.get("WARPDRIVE_GROUP").filter(|g| !g.is_empty()) {
+        Some(g) => {
+            Group::from_name(g).ok().flatten().ok_or_else(|| {
+                Error::bad(format!(
+                    "WARPDRIVE_GROUP={g}: no such group; set it to an existing group"
+                ))
+            })?;
+            g.clone()
+        }
+        None => Group::from_gid(user.gid)
+            .ok()
+            .flatten()
+            .map(|g| g.name)
+            .unwrap_or_else(|| user.gid.to_string()),
+    };
+    Ok((user.name, group))
+}
+
+/// Whether server_args (or MOD_WSGI_ENTRY_POINT) already name the app:
+/// `--entry-point`, or a `.py`/`.wsgi` script that exists in the app.
+fn user_entry_point(ctx: &Ctx) -> bool {
+    ctx.knobs.text("MOD_WSGI_ENTRY_POINT").is_some()
+        || ctx.user_has("--entry-point")
+        || ctx.user_args.iter().any(|a| {
+            !a.starts_with('-')
+                && (a.ends_with(".py") || a.ends_with(".wsgi"))
+                && ctx.app_root.join(a).is_file()
+        })
+}
+
+pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
+    let mut l = base(ctx)?;
+    if user_entry_point(ctx) {
+        l.notes.push("entry point from server_args".into());
+    } else {
+        let entry = ctx.detected_entry_point()?;
+        l.args(["--application-type", "module", "--entry-point"]);
+        l.arg(entry.module.clone());
+        l.args(["--callable-object", entry.callable.as_str()]);
+        if let Some((url, root)) = ctx.static_files()? {
+            l.args(["--url-alias", url]);
+            l.arg(format!("{}/", root.display()));
+        }
+    }
+    l.args(ctx.user_args.iter().cloned());
+    Ok(l)
+}

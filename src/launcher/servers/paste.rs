@@ -1,0 +1,19 @@
+//! `paste`: mod_wsgi-express hosting the app described by `paste.ini`.
+
+use super::{mod_wsgi, Ctx, Launch};
+use crate::launcher::Error;
+
+pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
+    let ini = ctx.app_root.join("paste.ini");
+    if !ini.is_file() {
+        return Err(Error::bad(format!(
+            "{}: not found; add paste.ini or choose another server type",
+            ini.display()
+        )));
+    }
+    let mut launch = mod_wsgi::base(ctx)?;
+    launch.args(["--application-type", "paste", "--entry-point"]);
+    launch.arg(ini.display().to_string());
+    launch.args(ctx.user_args.iter().cloned());
+    Ok(launch)
+}

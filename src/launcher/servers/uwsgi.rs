@@ -1,0 +1,63 @@
+//! `uwsgi`: a master with an HTTP socket on 0.0.0.0:PORT. `--die-on-term`
+//! makes SIGTERM stop it (uWSGI 2.0 otherwise reloads); `--need-app` makes a
+//! broken app an error instead of a server answering 500.
+
+use super::{Ctx, Launch};
+use crate::launcher::Error;
+
+pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
+    let mut l = Launch::new("uwsgi");
+    l.args(["--master", "--http-socket", &ctx.bind(), "--die-on-term"]);
+    l.args([
+        "--enable-threads",
+        "--thunder-lock",
+        "--single-interpreter",
+        "--need-app",
+    ]);
+    l.args(["--processes", &ctx.knobs.processes().to_string()]);
+    l.args(["--threads", &ctx.knobs.threads().to_string()]);
+    if ctx.reload() {
+        l.args(["--py-autoreload", "1"]);
+    }
+    let k = ctx.knobs;
+    if let Some(n) = k.int("MOD_WSGI_MAXIMUM_REQUESTS") {
+        l.args(["--max-requests", &n.to_string()]);
+    }
+    if let Some(n) = k.int("MOD_WSGI_REQUEST_TIMEOUT") {
+        l.args(["--harakiri", &n.to_string()]);
+    }
+    if let Some(n) = k.int("MOD_WSGI_SOCKET_TIMEOUT") {
+        l.args(["--socket-timeout", &n.to_string()]);
+    }
+    if let Some(n) = k.int("MOD_WSGI_SERVER_BACKLOG") {
+        l.args(["--listen", &n.to_string()]);
+    }
+    if let Some(n) = k.int("MOD_WSGI_LIMIT_REQUEST_BODY") {
+        l.args(["--limit-post", &n.to_string()]);
+    }
+    if k.get("MOD_WSGI_ACCESS_LOG").is_some() && !k.flag("MOD_WSGI_ACCESS_LOG") {
+        l.arg("--disable-logging");
+    }
+    ctx.ignored("MOD_WSGI_MAX_CLIENTS");
+    if let Some((url, root)) = ctx.static_files()? {
+        l.arg("--static-map");
+        l.arg(format!("{}={}", url.trim_end_matches('/'), root.display()));
+    }
+    let found = ctx.user_entry(
+        &["--module", "-w", "--wsgi"],
+        &[
+            "--wsgi-file",
+            "--file",
+            "--mount",
+            "--ini",
+            "--yaml",
+            "--json",
+            "--paste",
+        ],
+        false,
+    );
+    ctx.add_app(&mut l, found, false, |l, spec| {
+        l.args(["--module".to_string(), spec]);
+    })?;
+    Ok(l)
+}

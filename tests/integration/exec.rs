@@ -1,0 +1,576 @@
+//! `warpdrive exec`: real servers from the venv, real HTTP.
+
+use std::path::Path;
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+use crate::apps;
+use crate::support::{self, free_port, get, spawn, wait_for_200, warpdrive, ProcessGuard};
+
+const START: Duration = Duration::from_secs(40);
+
+/// A server started with `warpdrive exec`.
+pub struct Running {
+    pub guard: ProcessGuard,
+    pub port: u16,
+    log: tempfile::NamedTempFile,
+}
+
+impl Running {
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+
+    /// GET, panicking with the server log if there is no answer.
+    pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> support::Response {
+        get(self.port, path, headers)
+            .unwrap_or_else(|| panic!("no answer on {path}\nlog:\n{}", self.log()))
+    }
+
+    /// SIGTERM, then the exit must come within 10 s.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        self.guard.signal(libc::SIGTERM);
+        let status = self.guard.wait_timeout(Duration::from_secs(10));
+        status
+            .unwrap_or_else(|| panic!("did not exit within 10 s of SIGTERM\nlog:\n{}", self.log()))
+    }
+}
+
+/// Starts `warpdrive exec` in `dir` on a free port and waits for HTTP 200 on `/`.
+pub fn start(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Running {
+    let port = free_port();
+    let log = tempfile::NamedTempFile::new().expect("log");
+    let mut cmd = warpdrive();
+    cmd.arg("exec").arg("--app-root").arg(dir).args(args);
+    cmd.env("WARPDRIVE_HTTP_PORT", port.to_string());
+    let runtime = tempfile::Builder::new()
+        .prefix("wd-rt-")
+        .tempdir()
+        .expect("rt")
+        .keep();
+    support::set_mode(&runtime, 0o755);
+    cmd.env("WARPDRIVE_RUNTIME_DIR", &runtime);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(log.reopen().expect("log"))
+        .stderr(log.reopen().expect("log"));
+    let running = Running {
+        guard: spawn(&mut cmd),
+        port,
+        log,
+    };
+    if wait_for_200(port, "/", START).is_none() {
+        panic!("no HTTP 200 within {START:?}\nlog:\n{}", running.log());
+    }
+    running
+}
+
+/// `warpdrive exec --dry-run` output.
+fn dry_run(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = warpdrive();
+    cmd.args(["exec", "--dry-run", "--app-root"])
+        .arg(dir)
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    support::run_with_timeout(&mut cmd, Duration::from_secs(30))
+}
+
+fn dry_json(dir: &Path, env: &[(&str, &str)]) -> serde_json::Value {
+    let out = dry_run(dir, env, &["-o", "json"]);
+    assert!(out.status.success(), "{}", support::describe(&out));
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+fn serve_and_stop(dir: &Path, env: &[(&str, &str)], expect_type: &str, body: &str) {
+    let plan = dry_json(dir, env);
+    assert_eq!(plan["server_type"], expect_type, "{plan}");
+    let running = start(dir, env, &[]);
+    let resp = running.get("/", &[]);
+    assert_eq!(
+        (resp.status, resp.body.trim()),
+        (200, body),
+        "log:\n{}",
+        running.log()
+    );
+    running.stop();
+}
+
+#[test]
+fn auto_django_on_mod_wsgi() {
+    let app = apps::django_path();
+    serve_and_stop(
+        app.path(),
+        &[],
+        "django",
+        "Hello from Django, served by warpdrive",
+    );
+}
+
+#[test]
+fn django_type_serves_path_static_root() {
+    let app = apps::django_path();
+    apps::server_type(app.path(), "django");
+    let running = start(app.path(), &[], &[]);
+    let r = running.get("/static/hello.txt", &[]);
+    assert_eq!(
+        (r.status, r.body.trim()),
+        (200, "static file served by warpdrive")
+    );
+    running.stop();
+}
+
+#[test]
+fn django_string_static_root_is_read_statically() {
+    let app = apps::django_str();
+    let plan = dry_json(app.path(), &[]);
+    let argv: Vec<String> = serde_json::from_value(plan["argv"].clone()).unwrap();
+    let i = argv
+        .iter()
+        .position(|a| a == "--url-alias")
+        .expect("url alias");
+    assert_eq!(argv[i + 1], "/static/");
+    assert_eq!(
+        argv[i + 2],
+        format!(
+            "{}/",
+            app.path().canonicalize().unwrap().join("static").display()
+        )
+    );
+    assert!(
+        plan["reason"].as_str().unwrap().contains("read from"),
+        "{plan}"
+    );
+}
+
+#[test]
+fn mod_wsgi_type_on_wsgi_module() {
+    let app = apps::wsgi_module("hello mod_wsgi");
+    apps::server_type(app.path(), "mod_wsgi");
+    serve_and_stop(app.path(), &[], "mod_wsgi", "hello mod_wsgi");
+}
+
+#[test]
+fn auto_wsgi_package_on_mod_wsgi() {
+    let app = apps::wsgi_package("hello package");
+    serve_and_stop(app.path(), &[], "mod_wsgi", "hello package");
+}
+
+#[test]
+fn paste_type() {
+    let app = apps::paste("hello paste");
+    serve_and_stop(app.path(), &[], "paste", "hello paste");
+}
+
+#[test]
+fn python_type() {
+    let app = apps::python_app("hello python");
+    serve_and_stop(app.path(), &[], "python", "hello python");
+}
+
+#[test]
+fn shell_type() {
+    let app = apps::shell_app("hello shell");
+    serve_and_stop(app.path(), &[], "shell", "hello shell");
+}
+
+#[test]
+fn gunicorn_type() {
+    let app = apps::wsgi_module("hello gunicorn");
+    apps::server_type(app.path(), "gunicorn");
+    serve_and_stop(app.path(), &[], "gunicorn", "hello gunicorn");
+}
+
+#[test]
+fn waitress_type() {
+    let app = apps::wsgi_module("hello waitress");
+    apps::server_type(app.path(), "waitress");
+    serve_and_stop(app.path(), &[], "waitress", "hello waitress");
+}
+
+#[test]
+fn uwsgi_type() {
+    let app = apps::wsgi_module("hello uwsgi");
+    apps::server_type(app.path(), "uwsgi");
+    serve_and_stop(app.path(), &[], "uwsgi", "hello uwsgi");
+}
+
+/// With 2 processes and 1 thread, concurrent slow requests land on
+/// different worker processes.
+fn distinct_pids(server: &str) {
+    let app = apps::wsgi_module("pids");
+    apps::server_type(app.path(), server);
+    let running = start(
+        app.path(),
+        &[("MOD_WSGI_PROCESSES", "2"), ("MOD_WSGI_THREADS", "1")],
+        &[],
+    );
+    let mut pids = std::collections::BTreeSet::new();
+    for _ in 0..10 {
+        let port = running.port;
+        let handles: Vec<_> = (0..4)
+            .map(|_| std::thread::spawn(move || get(port, "/slow", &[]).map(|r| r.body)))
+            .collect();
+        for h in handles {
+            if let Some(pid) = h.join().expect("join") {
+                pids.insert(pid);
+            }
+        }
+        if pids.len() >= 2 {
+            break;
+        }
+    }
+    assert!(
+        pids.len() >= 2,
+        "{server}: saw pids {pids:?}\nlog:\n{}",
+        running.log()
+    );
+    running.stop();
+}
+
+#[test]
+fn capacity_gunicorn_processes() {
+    distinct_pids("gunicorn");
+}
+
+#[test]
+fn capacity_uwsgi_processes() {
+    distinct_pids("uwsgi");
+}
+
+#[test]
+fn capacity_mod_wsgi_processes() {
+    distinct_pids("mod_wsgi");
+}
+
+/// After editing message.py the new text is served.
+fn reload_after_edit(server: &str) {
+    let app = apps::wsgi_module("before edit");
+    apps::server_type(app.path(), server);
+    let running = start(app.path(), &[("MOD_WSGI_RELOAD_ON_CHANGES", "1")], &[]);
+    assert_eq!(running.get("/", &[]).body, "before edit");
+    // mod_wsgi and gunicorn compare mtimes: make sure the edit is visibly newer.
+    std::thread::sleep(Duration::from_millis(1100));
+    apps::set_message(app.path(), "after edit");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(r) = get(running.port, "/", &[]) {
+            if r.body == "after edit" {
+                break;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{server}: edit not picked up\nlog:\n{}",
+            running.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    running.stop();
+}
+
+#[test]
+fn reload_gunicorn() {
+    reload_after_edit("gunicorn");
+}
+
+#[test]
+fn reload_mod_wsgi() {
+    reload_after_edit("mod_wsgi");
+}
+
+#[test]
+fn reload_uwsgi() {
+    reload_after_edit("uwsgi");
+}
+
+#[test]
+fn server_args_are_never_run_through_a_shell() {
+    let app = apps::wsgi_module("literal");
+    apps::server_type(app.path(), "gunicorn");
+    let marker_dir = support::world_readable_tempdir();
+    let m1 = marker_dir.path().join("dollar");
+    let m2 = marker_dir.path().join("backtick");
+    apps::server_args(
+        app.path(),
+        &format!(
+            "--name \"$(touch {})\"\n--env 'X=`touch {}`'\n",
+            m1.display(),
+            m2.display()
+        ),
+    );
+    let plan = dry_json(app.path(), &[]);
+    let argv: Vec<String> = serde_json::from_value(plan["argv"].clone()).unwrap();
+    assert!(
+        argv.contains(&format!("$(touch {})", m1.display())),
+        "{argv:?}"
+    );
+    assert!(
+        argv.contains(&format!("X=`touch {}`", m2.display())),
+        "{argv:?}"
+    );
+    let running = start(app.path(), &[], &[]);
+    assert_eq!(running.get("/", &[]).body, "literal");
+    running.stop();
+    assert!(!m1.exists() && !m2.exists(), "a shell ran server_args");
+}
+
+#[test]
+fn server_args_expand_variables_and_per_type_directory() {
+    let app = apps::wsgi_module("x");
+    apps::server_type(app.path(), "uwsgi");
+    support::write(
+        &app.path().join(".warpdrive/server_args/uwsgi"),
+        "--harakiri ${HARAKIRI:-30} --socket-timeout $SOCK_T # comment\n--buffer-size \"${BUF}\"\n",
+    );
+    support::write(
+        &app.path().join(".warpdrive/server_args/gunicorn"),
+        "--not-for-uwsgi\n",
+    );
+    let plan = dry_json(app.path(), &[("SOCK_T", "7"), ("BUF", "65535")]);
+    let argv: Vec<String> = serde_json::from_value(plan["argv"].clone()).unwrap();
+    let tail = argv.join(" ");
+    assert!(
+        tail.contains("--harakiri 30 --socket-timeout 7 --buffer-size 65535"),
+        "{tail}"
+    );
+    assert!(!tail.contains("--not-for-uwsgi"));
+
+    let out = dry_run(app.path(), &[("SOCK_T", "7")], &[]);
+    assert_bad_input(&out, &["BUF", "server_args/uwsgi"]);
+}
+
+#[test]
+fn dry_run_json_has_the_documented_fields() {
+    let app = apps::wsgi_module("x");
+    apps::server_type(app.path(), "gunicorn");
+    let plan = dry_json(
+        app.path(),
+        &[("MOD_WSGI_PROCESSES", "3"), ("MOD_WSGI_THREADS", "15")],
+    );
+    for key in ["server_type", "reason", "argv", "env", "cwd"] {
+        assert!(plan.get(key).is_some(), "missing {key}: {plan}");
+    }
+    let argv: Vec<String> = serde_json::from_value(plan["argv"].clone()).unwrap();
+    let line = argv.join(" ");
+    assert!(line.contains("--workers 3 --threads 15"), "{line}");
+    assert!(line.ends_with("wsgi:application"), "{line}");
+    // Only what the launcher sets, not the inherited environment.
+    assert!(plan["env"].get("PATH").is_none(), "{plan}");
+    let out = dry_run(app.path(), &[], &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.contains("--forwarded-allow-ips ''"),
+        "shell-quoted: {text}"
+    );
+}
+
+#[test]
+fn knobs_map_to_each_server() {
+    let app = apps::wsgi_module("x");
+    let env = [
+        ("MOD_WSGI_PROCESSES", "2"),
+        ("MOD_WSGI_THREADS", "4"),
+        ("MOD_WSGI_MAXIMUM_REQUESTS", "500"),
+        ("MOD_WSGI_REQUEST_TIMEOUT", "30"),
+        ("MOD_WSGI_LOG_LEVEL", "warn"),
+        ("MOD_WSGI_ACCESS_LOG", "1"),
+        ("MOD_WSGI_SERVER_BACKLOG", "64"),
+    ];
+    let expect = [
+        ("mod_wsgi", "--processes 2 --threads 4 --maximum-requests 500 --request-timeout 30 --server-backlog 64 --log-level warn --access-log"),
+        ("gunicorn", "--workers 2 --threads 4 --max-requests 500 --timeout 30 --backlog 64 --log-level warning"),
+        ("uwsgi", "--processes 2 --threads 4 --max-requests 500 --harakiri 30 --listen 64"),
+        ("waitress", "--threads 4 --backlog 64"),
+    ];
+    for (server, want) in expect {
+        let out = dry_run(app.path(), &env, &["--server-type", server]);
+        assert!(out.status.success(), "{}", support::describe(&out));
+        let line = String::from_utf8_lossy(&out.stdout);
+        assert!(line.contains(want), "{server}: {line}");
+    }
+}
+
+#[test]
+fn auto_processes_come_from_the_cgroup_not_the_host() {
+    let app = apps::wsgi_module("x");
+    let cg = tempfile::tempdir().unwrap();
+    std::fs::write(cg.path().join("cpu.max"), "150000 100000\n").unwrap();
+    std::fs::write(cg.path().join("memory.max"), "max\n").unwrap();
+    let root = cg.path().to_str().unwrap();
+    let env = [
+        ("WARPDRIVE_AUTO_PROCESSES", "1"),
+        ("WARPDRIVE_CGROUP_ROOT", root),
+    ];
+    let plan = dry_json(app.path(), &env);
+    let line = plan["argv"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(line.contains("--processes 2"), "{line}");
+    assert!(plan["reason"]
+        .as_str()
+        .unwrap()
+        .contains("2 processes from the container's limits"));
+    // An explicit value wins.
+    let plan = dry_json(app.path(), &[env[0], env[1], ("MOD_WSGI_PROCESSES", "5")]);
+    assert!(plan["argv"].as_array().unwrap().iter().any(|a| a == "5"));
+}
+
+/// One line on stderr naming each of `needles`, exit 2, nothing on stdout.
+pub fn assert_bad_input(out: &Output, needles: &[&str]) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{}", support::describe(out));
+    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+    for n in needles {
+        assert!(err.contains(n), "{n:?} not in {err}");
+    }
+}
+
+#[test]
+fn bad_input_is_one_line_exit_2_and_starts_nothing() {
+    // Each case: a python app that would leave a marker if it ever started.
+    let cases: Vec<(&str, Box<dyn Fn(&Path)>, Vec<(&str, &str)>, Vec<&str>)> = vec![
+        (
+            "unknown type",
+            Box::new(|d: &Path| apps::server_type(d, "tomcat")),
+            vec![],
+            vec!["tomcat", "valid types are auto, shell"],
+        ),
+        (
+            "missing app.sh",
+            Box::new(|d: &Path| apps::server_type(d, "shell")),
+            vec![],
+            vec!["app.sh", "not found"],
+        ),
+        (
+            "app.sh not executable",
+            Box::new(|d: &Path| support::write(&d.join("app.sh"), "#!/bin/sh\ntouch started\n")),
+            vec![],
+            vec!["app.sh", "chmod +x"],
+        ),
+        (
+            "bad quote",
+            Box::new(|d: &Path| apps::server_args(d, "--name 'oops\n")),
+            vec![],
+            vec!["server_args", "unterminated single quote"],
+        ),
+        (
+            "processes=abc",
+            Box::new(|_: &Path| {}),
+            vec![("MOD_WSGI_PROCESSES", "abc")],
+            vec!["MOD_WSGI_PROCESSES", "abc"],
+        ),
+        (
+            "bad port",
+            Box::new(|_: &Path| {}),
+            vec![("WARPDRIVE_HTTP_PORT", "http")],
+            vec!["WARPDRIVE_HTTP_PORT"],
+        ),
+        (
+            "bad proxy header",
+            Box::new(|_: &Path| {}),
+            vec![("WARPDRIVE_TRUST_PROXY_HEADERS", "X-Evil")],
+            vec!["WARPDRIVE_TRUST_PROXY_HEADERS", "X-Evil"],
+        ),
+        (
+            "bad proxy peer",
+            Box::new(|_: &Path| {}),
+            vec![("WARPDRIVE_TRUST_PROXY", "not-an-ip")],
+            vec!["WARPDRIVE_TRUST_PROXY"],
+        ),
+        (
+            ".warpdrive is a file",
+            Box::new(|d: &Path| support::write(&d.join(".warpdrive"), "gunicorn\n")),
+            vec![],
+            vec![".warpdrive", "directory"],
+        ),
+    ];
+    for (name, setup, env, needles) in cases {
+        let app = apps::python_app("never");
+        support::write(
+            &app.path().join("app.py"),
+            "open('started', 'w').write('yes')\n",
+        );
+        setup(app.path());
+        let port = free_port().to_string();
+        let mut cmd = warpdrive();
+        cmd.args(["exec", "--app-root"]).arg(app.path());
+        cmd.env("WARPDRIVE_HTTP_PORT", &port);
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        let out = support::run_with_timeout(&mut cmd, Duration::from_secs(30));
+        assert_bad_input(&out, &needles);
+        assert!(
+            !app.path().join("started").exists(),
+            "{name}: the app started"
+        );
+    }
+}
+
+#[test]
+fn no_app_found_lists_what_was_looked_for() {
+    let dir = support::world_readable_tempdir();
+    let out = dry_run(dir.path(), &[], &[]);
+    assert_bad_input(
+        &out,
+        &["app.sh", "app.py", "paste.ini", "manage.py", "wsgi.py"],
+    );
+}
+
+#[test]
+fn exec_command_runs_in_the_app_with_the_launcher_environment() {
+    let app = apps::wsgi_module("x");
+    let mut cmd = warpdrive();
+    cmd.args(["exec", "--app-root"]).arg(app.path());
+    cmd.args([
+        "--",
+        "sh",
+        "-c",
+        "pwd; echo port=$WARPDRIVE_HTTP_PORT; exit 7",
+    ]);
+    let out = support::run_with_timeout(&mut cmd, Duration::from_secs(30));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(7), "{}", support::describe(&out));
+    assert!(
+        text.contains(&app.path().canonicalize().unwrap().display().to_string()),
+        "{text}"
+    );
+    assert!(text.contains("port=8080"), "{text}");
+}
+
+#[test]
+fn exec_works_under_both_names() {
+    let dir = support::world_readable_tempdir();
+    let link = dir.path().join("warpdrive");
+    std::os::unix::fs::symlink(support::bin(), &link).unwrap();
+    let app = apps::wsgi_module("x");
+    for program in [link.clone(), support::bin()] {
+        let mut cmd = std::process::Command::new(&program);
+        cmd.env("PATH", support::venv_path());
+        cmd.args([
+            "exec",
+            "--dry-run",
+            "--server-type",
+            "gunicorn",
+            "--app-root",
+        ])
+        .arg(app.path());
+        let out = support::run_with_timeout(&mut cmd, Duration::from_secs(30));
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            program.display(),
+            support::describe(&out)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with("gunicorn "));
+    }
+}
