@@ -36,19 +36,10 @@ pub fn run(args: ExecArgs) -> anyhow::Result<i32> {
     }
     let runtime_dir = launcher::runtime_dir(&env);
     launcher::ensure_dir(&runtime_dir)?;
-    let _ = (is_command, args.supervise); // wired to hooks/runtime once they land
-    Err(exec_plan(&plan).into())
-}
-
-/// Interim: replaced by `launcher::runtime::run` (PID-1 supervisor).
-fn exec_plan(plan: &Plan) -> launcher::Error {
-    use std::os::unix::process::CommandExt;
-    let err = std::process::Command::new(&plan.argv[0])
-        .args(&plan.argv[1..])
-        .envs(&plan.env)
-        .current_dir(&plan.cwd)
-        .exec();
-    launcher::Error::io(format!("cannot run {}", plan.argv[0]), err)
+    if !is_command {
+        launcher::hooks::run_hooks(&plan.cwd, &runtime_dir)?;
+    }
+    Ok(launcher::runtime::run(&plan, args.supervise)?)
 }
 
 fn print_plan(plan: &Plan, output: DryRunOutput) -> anyhow::Result<()> {

@@ -625,7 +625,7 @@ mod tests {
 
     fn plan(argv: &[&str]) -> Plan {
         Plan {
-            server_type: super::super::ServerType::Shell,
+            server_type: Some(super::super::ServerType::Shell),
             reason: "test".into(),
             argv: argv.iter().map(|s| s.to_string()).collect(),
             env: Default::default(),

@@ -437,7 +437,8 @@ pub fn assert_bad_input(out: &Output, needles: &[&str]) {
 #[test]
 fn bad_input_is_one_line_exit_2_and_starts_nothing() {
     // Each case: a python app that would leave a marker if it ever started.
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>, Vec<(&str, &str)>, Vec<&str>)> = vec![
+    type Setup = Box<dyn Fn(&Path)>;
+    let cases: Vec<(&str, Setup, Vec<(&str, &str)>, Vec<&str>)> = vec![
         (
             "unknown type",
             Box::new(|d: &Path| apps::server_type(d, "tomcat")),
