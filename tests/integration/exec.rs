@@ -437,8 +437,13 @@ pub fn assert_bad_input(out: &Output, needles: &[&str]) {
 #[test]
 fn bad_input_is_one_line_exit_2_and_starts_nothing() {
     // Each case: a python app that would leave a marker if it ever started.
-    type Setup = Box<dyn Fn(&Path)>;
-    let cases: Vec<(&str, Setup, Vec<(&str, &str)>, Vec<&str>)> = vec![
+    type Case<'a> = (
+        &'a str,
+        Box<dyn Fn(&Path)>,
+        Vec<(&'a str, &'a str)>,
+        Vec<&'a str>,
+    );
+    let cases: Vec<Case> = vec![
         (
             "unknown type",
             Box::new(|d: &Path| apps::server_type(d, "tomcat")),
