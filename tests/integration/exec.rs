@@ -288,6 +288,34 @@ fn reload_uwsgi() {
 }
 
 #[test]
+fn reload_waitress_by_the_launcher() {
+    reload_after_edit("waitress");
+}
+
+#[test]
+fn reload_python_by_the_launcher() {
+    let app = apps::python_app("before edit");
+    let running = start(app.path(), &[("MOD_WSGI_RELOAD_ON_CHANGES", "1")], &[]);
+    assert_eq!(running.get("/", &[]).body, "before edit");
+    apps::set_message(app.path(), "after edit");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while get(running.port, "/", &[]).map(|r| r.body) != Some("after edit".into()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "log:\n{}",
+            running.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        running.log().contains("message.py changed; restarting"),
+        "{}",
+        running.log()
+    );
+    running.stop();
+}
+
+#[test]
 fn server_args_are_never_run_through_a_shell() {
     let app = apps::wsgi_module("literal");
     apps::server_type(app.path(), "gunicorn");
