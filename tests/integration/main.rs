@@ -1,7 +1,9 @@
 //! The one integration-test binary: every test runs the real
 //! `kubectl-warpdrive` executable as a subprocess.
 
+mod apiserver;
 mod apps;
 mod exec;
 mod reload;
 mod support;
+mod tune;

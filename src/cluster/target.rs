@@ -1,0 +1,381 @@
+//! TARGET parsing and lookup: `deployment/NAME`, `deploy/NAME`,
+//! `deploymentconfig/NAME`, `dc/NAME`, `statefulset/NAME`, `sts/NAME` or a
+//! bare `NAME` (looked up as Deployment and DeploymentConfig). Every kind is
+//! read through kube's `DynamicObject`, so OpenShift types need no codegen.
+
+use kube::api::{Api, ApiResource, DynamicObject};
+use serde_json::Value;
+
+use super::config::Cluster;
+use super::errors::{describe, status_code, Error, Op};
+
+/// The workload kinds the cluster commands handle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Deployment,
+    DeploymentConfig,
+    StatefulSet,
+}
+
+impl Kind {
+    /// The `kind:` field.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Kind::Deployment => "Deployment",
+            Kind::DeploymentConfig => "DeploymentConfig",
+            Kind::StatefulSet => "StatefulSet",
+        }
+    }
+
+    /// Lower-case name used in `KIND/NAME` (`deployment/blog`).
+    pub fn lower(self) -> &'static str {
+        match self {
+            Kind::Deployment => "deployment",
+            Kind::DeploymentConfig => "deploymentconfig",
+            Kind::StatefulSet => "statefulset",
+        }
+    }
+
+    pub fn group(self) -> &'static str {
+        match self {
+            Kind::Deployment | Kind::StatefulSet => "apps",
+            Kind::DeploymentConfig => "apps.openshift.io",
+        }
+    }
+
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::Deployment => "deployments",
+            Kind::DeploymentConfig => "deploymentconfigs",
+            Kind::StatefulSet => "statefulsets",
+        }
+    }
+
+    /// `deployments.apps`, as RBAC messages name it.
+    pub fn resource(self) -> &'static str {
+        match self {
+            Kind::Deployment => "deployments.apps",
+            Kind::DeploymentConfig => "deploymentconfigs.apps.openshift.io",
+            Kind::StatefulSet => "statefulsets.apps",
+        }
+    }
+
+    pub fn api_version(self) -> &'static str {
+        match self {
+            Kind::Deployment | Kind::StatefulSet => "apps/v1",
+            Kind::DeploymentConfig => "apps.openshift.io/v1",
+        }
+    }
+
+    /// The kube `ApiResource` for `Api<DynamicObject>`.
+    pub fn api_resource(self) -> ApiResource {
+        ApiResource {
+            group: self.group().to_string(),
+            version: "v1".to_string(),
+            api_version: self.api_version().to_string(),
+            kind: self.kind().to_string(),
+            plural: self.plural().to_string(),
+        }
+    }
+
+    /// The kind named by a manifest's `kind:` field, if handled.
+    pub fn from_manifest(kind: &str) -> Option<Kind> {
+        match kind {
+            "Deployment" => Some(Kind::Deployment),
+            "DeploymentConfig" => Some(Kind::DeploymentConfig),
+            "StatefulSet" => Some(Kind::StatefulSet),
+            _ => None,
+        }
+    }
+
+    /// An [`Op`] on an object of this kind, for error messages.
+    pub fn op<'a>(self, verb: &'a str, name: &'a str, cluster: &'a Cluster) -> Op<'a> {
+        Op {
+            verb,
+            resource: self.resource(),
+            kind: self.lower(),
+            name,
+            namespace: &cluster.namespace,
+            server: &cluster.server,
+        }
+    }
+
+    /// `Api<DynamicObject>` for this kind in the cluster's namespace.
+    pub fn api(self, cluster: &Cluster) -> Api<DynamicObject> {
+        Api::namespaced_with(
+            cluster.client.clone(),
+            &cluster.namespace,
+            &self.api_resource(),
+        )
+    }
+}
+
+/// A parsed TARGET argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// `None` for a bare name: both Deployment and DeploymentConfig are tried.
+    pub kind: Option<Kind>,
+    pub name: String,
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.kind {
+            Some(k) => write!(f, "{}/{}", k.lower(), self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+/// Parses TARGET. Kind words are those kubectl accepts (case-insensitive,
+/// with or without the group suffix).
+pub fn parse(raw: &str) -> Result<Target, Error> {
+    let (kind, name) = match raw.split_once('/') {
+        None => (None, raw),
+        Some((k, n)) => {
+            let kind = match k.to_ascii_lowercase().as_str() {
+                "deployment" | "deployments" | "deploy" | "deployment.apps"
+                | "deployments.apps" => Kind::Deployment,
+                "deploymentconfig"
+                | "deploymentconfigs"
+                | "dc"
+                | "deploymentconfig.apps.openshift.io"
+                | "deploymentconfigs.apps.openshift.io" => Kind::DeploymentConfig,
+                "statefulset" | "statefulsets" | "sts" | "statefulset.apps"
+                | "statefulsets.apps" => Kind::StatefulSet,
+                _ => {
+                    return Err(Error::BadInput(format!(
+                        "TARGET {raw:?}: unknown kind {k:?}; use deployment/NAME, deploy/NAME, deploymentconfig/NAME, dc/NAME, statefulset/NAME or NAME"
+                    )))
+                }
+            };
+            (Some(kind), n)
+        }
+    };
+    let valid = !name.is_empty()
+        && name.len() <= 253
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if !valid {
+        return Err(Error::BadInput(format!(
+            "TARGET {raw:?}: {name:?} is not a valid object name (lower-case letters, digits, '-' and '.')"
+        )));
+    }
+    Ok(Target {
+        kind,
+        name: name.to_string(),
+    })
+}
+
+/// An object fetched from the cluster (or read from a manifest), as JSON.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub kind: Kind,
+    pub name: String,
+    pub namespace: String,
+    /// The whole object, including metadata and status.
+    pub object: Value,
+}
+
+impl Workload {
+    /// Wraps a `DynamicObject` returned by the server.
+    pub fn from_dynamic(kind: Kind, namespace: &str, obj: DynamicObject) -> Workload {
+        let name = obj.metadata.name.clone().unwrap_or_default();
+        let mut object = serde_json::to_value(&obj).unwrap_or(Value::Null);
+        if let Some(map) = object.as_object_mut() {
+            map.entry("apiVersion")
+                .or_insert_with(|| Value::from(kind.api_version()));
+            map.entry("kind")
+                .or_insert_with(|| Value::from(kind.kind()));
+        }
+        Workload {
+            kind,
+            name,
+            namespace: namespace.to_string(),
+            object,
+        }
+    }
+
+    /// `deployment/blog`.
+    pub fn display(&self) -> String {
+        format!("{}/{}", self.kind.lower(), self.name)
+    }
+
+    pub fn resource_version(&self) -> Option<&str> {
+        self.object
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+    }
+
+    pub fn generation(&self) -> i64 {
+        self.object
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+    }
+
+    /// `spec.replicas` (1 when absent, the API default).
+    pub fn replicas(&self) -> i64 {
+        self.object
+            .pointer("/spec/replicas")
+            .and_then(Value::as_i64)
+            .unwrap_or(1)
+    }
+
+    /// The pod selector as a `labelSelector` query string
+    /// (`matchLabels` and simple `matchExpressions`, or a DeploymentConfig's map).
+    pub fn label_selector(&self) -> String {
+        let sel = self.object.pointer("/spec/selector");
+        let labels = match self.kind {
+            Kind::DeploymentConfig => sel,
+            _ => sel.and_then(|s| s.get("matchLabels")),
+        };
+        let mut parts: Vec<String> = labels
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if self.kind != Kind::DeploymentConfig {
+            for e in sel
+                .and_then(|s| s.get("matchExpressions"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let key = e.get("key").and_then(Value::as_str).unwrap_or_default();
+                let values: Vec<&str> = e
+                    .get("values")
+                    .and_then(Value::as_array)
+                    .map(|v| v.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                match e.get("operator").and_then(Value::as_str) {
+                    Some("In") => parts.push(format!("{key} in ({})", values.join(","))),
+                    Some("NotIn") => parts.push(format!("{key} notin ({})", values.join(","))),
+                    Some("Exists") => parts.push(key.to_string()),
+                    Some("DoesNotExist") => parts.push(format!("!{key}")),
+                    _ => {}
+                }
+            }
+        }
+        parts.join(",")
+    }
+}
+
+/// GETs one object of a known kind. For a DeploymentConfig on a cluster
+/// without `apps.openshift.io`, says so instead of "not found".
+pub async fn get(cluster: &Cluster, kind: Kind, name: &str) -> Result<Workload, Error> {
+    match kind.api(cluster).get(name).await {
+        Ok(obj) => Ok(Workload::from_dynamic(kind, &cluster.namespace, obj)),
+        Err(e) if status_code(&e) == Some(404) && kind == Kind::DeploymentConfig => {
+            if has_group_version(cluster, "apps.openshift.io", "v1").await? {
+                Err(describe(e, kind.op("get", name, cluster)))
+            } else {
+                Err(no_openshift(cluster, name))
+            }
+        }
+        Err(e) => Err(describe(e, kind.op("get", name, cluster))),
+    }
+}
+
+fn no_openshift(cluster: &Cluster, name: &str) -> Error {
+    Error::BadInput(format!(
+        "deploymentconfig/{name}: the cluster at {} has no OpenShift API (apps.openshift.io/v1); use deployment/{name} on plain Kubernetes",
+        cluster.server
+    ))
+}
+
+/// Whether the server serves `group/version` (discovery: `GET /apis/GROUP/VERSION`).
+pub async fn has_group_version(
+    cluster: &Cluster,
+    group: &str,
+    version: &str,
+) -> Result<bool, Error> {
+    let req = http::Request::get(format!("/apis/{group}/{version}"))
+        .body(Vec::new())
+        .map_err(|e| Error::Failed(format!("discovery request: {e}")))?;
+    match cluster.client.request::<Value>(req).await {
+        Ok(_) => Ok(true),
+        Err(e) if status_code(&e) == Some(404) => Ok(false),
+        Err(e) => Err(describe(
+            e,
+            Op {
+                verb: "get",
+                resource: "discovery",
+                kind: "group",
+                name: group,
+                namespace: &cluster.namespace,
+                server: &cluster.server,
+            },
+        )),
+    }
+}
+
+/// Finds TARGET in the cluster. With a kind that is one GET. A bare name is
+/// looked up as both Deployment and DeploymentConfig (two GETs); if both
+/// exist the user must pick one (exit 2).
+pub async fn resolve(cluster: &Cluster, target: &Target) -> Result<Workload, Error> {
+    if let Some(kind) = target.kind {
+        return get(cluster, kind, &target.name).await;
+    }
+    let name = target.name.as_str();
+    let (deploy_api, dc_api) = (
+        Kind::Deployment.api(cluster),
+        Kind::DeploymentConfig.api(cluster),
+    );
+    let (deploy, dc) = futures::join!(deploy_api.get_opt(name), dc_api.get_opt(name));
+    let deploy = deploy.map_err(|e| describe(e, Kind::Deployment.op("get", name, cluster)))?;
+    // A cluster without OpenShift answers 404 for the whole group: that is "no DC".
+    let dc = match dc {
+        Ok(d) => d,
+        Err(e) if status_code(&e) == Some(404) => None,
+        Err(e) => return Err(describe(e, Kind::DeploymentConfig.op("get", name, cluster))),
+    };
+    match (deploy, dc) {
+        (Some(_), Some(_)) => Err(Error::BadInput(format!(
+            "both deployment/{name} and deploymentconfig/{name} exist in namespace {}: say which one, e.g. deploy/{name} or dc/{name}",
+            cluster.namespace
+        ))),
+        (Some(d), None) => Ok(Workload::from_dynamic(Kind::Deployment, &cluster.namespace, d)),
+        (None, Some(d)) => Ok(Workload::from_dynamic(
+            Kind::DeploymentConfig,
+            &cluster.namespace,
+            d,
+        )),
+        (None, None) => Err(Error::BadInput(format!(
+            "no deployment or deploymentconfig named {name:?} in namespace {}: check the name with `kubectl get deploy,dc -n {}`, or pass -n/--context",
+            cluster.namespace, cluster.namespace
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_kinds_and_bare_names() {
+        assert_eq!(parse("deploy/blog").unwrap().kind, Some(Kind::Deployment));
+        assert_eq!(
+            parse("deployment/blog").unwrap().kind,
+            Some(Kind::Deployment)
+        );
+        assert_eq!(parse("dc/blog").unwrap().kind, Some(Kind::DeploymentConfig));
+        assert_eq!(
+            parse("deploymentconfig/blog").unwrap().kind,
+            Some(Kind::DeploymentConfig)
+        );
+        assert_eq!(parse("sts/db").unwrap().kind, Some(Kind::StatefulSet));
+        let bare = parse("blog").unwrap();
+        assert_eq!((bare.kind, bare.name.as_str()), (None, "blog"));
+        assert!(parse("svc/blog").is_err());
+        assert!(parse("deploy/").is_err());
+        assert!(parse("deploy/Blog").is_err());
+        assert!(parse("deploy/a/b").is_err());
+    }
+}
