@@ -4,6 +4,7 @@
 mod apiserver;
 mod apps;
 mod exec;
+mod middleware;
 mod reload;
 mod support;
 mod tune;

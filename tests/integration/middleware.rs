@@ -1,0 +1,495 @@
+//! The `warpdrive_wsgi` support module: its proxy-header rules on crafted
+//! environs, its start-up errors, and, served by gunicorn, waitress and
+//! uWSGI, the same spoofed requests compared with a live mod_wsgi-express
+//! configured with the equivalent `--trust-proxy-header`/`--trust-proxy`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::support::{self, ProcessGuard};
+
+/// A WSGI app answering with its environ's string values as JSON.
+const DUMP_APP: &str = r#"
+import json
+def application(environ, start_response):
+    body = json.dumps({k: v for k, v in environ.items() if isinstance(v, str)}).encode()
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [body]
+"#;
+
+/// Installs the module (through the library, as the launcher does) and
+/// returns the directory to put on PYTHONPATH.
+fn install_module(dir: &Path) -> String {
+    let rt = dir.join("runtime");
+    let py = warpdrive::launcher::support::install(&rt).expect("install");
+    py.display().to_string()
+}
+
+fn python(app: &Path, pythonpath: &str, env: &[(&str, &str)]) -> Command {
+    let mut c = Command::new(support::venv().join("bin/python"));
+    c.current_dir(app).env("PYTHONPATH", pythonpath);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("WARPDRIVE_") {
+            c.env_remove(k);
+        }
+    }
+    c.envs(env.iter().copied());
+    c
+}
+
+/// The rules of the module docstring, checked on hand-made environs.
+const UNIT_CHECKS: &str = r#"
+import warpdrive_wsgi as w
+
+def env(**kw):
+    e = {"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1:8080", "SERVER_NAME": "127.0.0.1",
+         "SERVER_PORT": "8080", "SCRIPT_NAME": "", "wsgi.url_scheme": "http"}
+    e.update({("HTTP_" + k): v for k, v in kw.items()})
+    return e
+
+SPOOF = dict(X_FORWARDED_FOR="1.1.1.1,2.2.2.2", X_FORWARDED_PROTO="https",
+             X_FORWARDED_HOST="evil.example:444", X_FORWARDED_PORT="9999",
+             X_REAL_IP="3.3.3.3", X_CLIENT_IP="4.4.4.4", X_HOST="xh", X_FORWARDED_SCHEME="https",
+             X_SCHEME="https", X_FORWARDED_SSL="on", X_FORWARDED_HTTPS="on", X_HTTPS="1",
+             X_FORWARDED_SERVER="srv", X_URL_SCHEME="https", X_SCRIPT_NAME="/sn",
+             FORWARDED="for=5.5.5.5", X_OTHER="keep")
+FOUR = ["X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port"]
+app = lambda e, s: e
+
+def fix(headers, proxies, e):
+    nets = w.parse_networks(proxies) if proxies else None
+    return w.ProxyHeaders(app, headers, nets).fix(e)
+
+# Any peer: applied; trusted headers stay; the rest of each claimed family goes.
+e = fix(FOUR, None, env(**SPOOF))
+assert e["REMOTE_ADDR"] == "1.1.1.1", e
+assert e["HTTP_X_FORWARDED_FOR"] == "1.1.1.1,2.2.2.2", e
+assert e["wsgi.url_scheme"] == "https" and "HTTPS" not in e, e
+assert e["HTTP_HOST"] == "evil.example:444" and e["SERVER_NAME"] == "127.0.0.1", e
+assert e["SERVER_PORT"] == "9999", e
+for gone in ("X_REAL_IP", "X_CLIENT_IP", "X_HOST", "X_FORWARDED_SCHEME", "X_SCHEME",
+             "X_FORWARDED_SSL", "X_FORWARDED_HTTPS", "X_HTTPS"):
+    assert "HTTP_" + gone not in e, (gone, e)
+for kept in ("X_FORWARDED_SERVER", "X_URL_SCHEME", "X_SCRIPT_NAME", "FORWARDED", "X_OTHER",
+             "X_FORWARDED_PROTO", "X_FORWARDED_HOST", "X_FORWARDED_PORT"):
+    assert "HTTP_" + kept in e, (kept, e)
+
+# Untrusted peer: nothing applied, the whole claimed families removed.
+e = fix(FOUR, "10.9.8.7", env(**SPOOF))
+assert (e["REMOTE_ADDR"], e["wsgi.url_scheme"], e["HTTP_HOST"], e["SERVER_PORT"]) == \
+    ("127.0.0.1", "http", "127.0.0.1:8080", "8080"), e
+assert not [k for k in e if k in w.REGISTRY and k != "HTTP_X_FORWARDED_SERVER" and k != "HTTP_X_SCRIPT_NAME"], e
+assert e["HTTP_FORWARDED"] == "for=5.5.5.5", e
+
+# Trusted peer list: X-Forwarded-For is walked from the right.
+def xff(value, proxies="10.0.0.0/8, 127.0.0.0/8"):
+    e = fix(["X-Forwarded-For"], proxies, env(X_FORWARDED_FOR=value))
+    return e["REMOTE_ADDR"], e["HTTP_X_FORWARDED_FOR"]
+assert xff("1.1.1.1,2.2.2.2", "127.0.0.1") == ("2.2.2.2", "2.2.2.2")
+assert xff(" 1.1.1.1 , ,10.1.2.3, 127.0.0.5") == ("1.1.1.1", "1.1.1.1, 10.1.2.3, 127.0.0.5")
+assert xff("10.0.0.1, 127.0.0.5") == ("10.0.0.1", "10.0.0.1, 127.0.0.5")
+assert xff("1.1.1.1, garbage, 10.0.0.1") == ("garbage", "garbage, 10.0.0.1")
+# Without a peer list: the first non-empty element, header untouched.
+e = fix(["X-Forwarded-For"], None, env(X_FORWARDED_FOR=" , 7.7.7.7 ,8.8.8.8"))
+assert e["REMOTE_ADDR"] == "7.7.7.7" and e["HTTP_X_FORWARDED_FOR"] == " , 7.7.7.7 ,8.8.8.8", e
+# IPv4-mapped peers match IPv4 networks; IPv6 networks work.
+assert fix(["X-Real-IP"], "127.0.0.1", env(X_REAL_IP="9.9.9.9") | {"REMOTE_ADDR": "::ffff:127.0.0.1"})["REMOTE_ADDR"] == "9.9.9.9"
+assert fix(["X-Real-IP"], "fd00::/8", env(X_REAL_IP="9.9.9.9") | {"REMOTE_ADDR": "fd00::1"})["REMOTE_ADDR"] == "9.9.9.9"
+assert fix(["X-Real-IP"], "fd00::/8", env(X_REAL_IP="9.9.9.9"))["REMOTE_ADDR"] == "127.0.0.1"
+
+# Scheme values.
+for value, scheme in (("HTTPS", "https"), ("http", "http"), ("ftp", "http")):
+    assert fix(["X-Forwarded-Proto"], None, env(X_FORWARDED_PROTO=value))["wsgi.url_scheme"] == scheme, value
+for value, scheme in (("On", "https"), ("true", "https"), ("1", "https"), ("off", "http"), ("maybe", "http")):
+    assert fix(["X-Forwarded-SSL"], None, env(X_FORWARDED_SSL=value))["wsgi.url_scheme"] == scheme, value
+e = fix(["X-Forwarded-Proto"], None, env(X_FORWARDED_PROTO="http") | {"wsgi.url_scheme": "https"})
+assert e["wsgi.url_scheme"] == "http", e
+# Two trusted headers of one family: both applied in order, the last one stays.
+e = fix(["X-Forwarded-Proto", "X-Forwarded-SSL"], None, env(X_FORWARDED_PROTO="https", X_FORWARDED_SSL="off"))
+assert e["wsgi.url_scheme"] == "http" and "HTTP_X_FORWARDED_PROTO" not in e and e["HTTP_X_FORWARDED_SSL"] == "off", e
+
+# Other families.
+e = fix(["X-Host", "X-Forwarded-Server", "X-Script-Name", "X-Client-IP"], "127.0.0.1", env(**SPOOF))
+assert (e["HTTP_HOST"], e["SERVER_NAME"], e["SCRIPT_NAME"], e["REMOTE_ADDR"]) == ("xh", "srv", "/sn", "4.4.4.4"), e
+assert "HTTP_X_FORWARDED_HOST" not in e and "HTTP_X_FORWARDED_FOR" not in e and "HTTP_X_REAL_IP" not in e, e
+assert e["HTTP_X_FORWARDED_PROTO"] == "https", e  # scheme family not claimed
+
+# Unknown names are ignored (and reported by build()).
+p = w.ProxyHeaders(app, ["Forwarded", "X-Forwarded-Scheme"], None)
+assert p.unknown == ["Forwarded"], p.unknown
+e = p.fix(env(**SPOOF))
+assert e["HTTP_FORWARDED"] == "for=5.5.5.5" and e["REMOTE_ADDR"] == "127.0.0.1", e
+assert e["wsgi.url_scheme"] == "https" and "HTTP_X_FORWARDED_PROTO" not in e, e
+
+# uWSGI sets wsgi.url_scheme from X-Forwarded-Proto itself: undone.
+u = env(X_FORWARDED_PROTO="https") | {"uwsgi.version": b"2.0", "wsgi.url_scheme": "https"}
+assert w.ProxyHeaders(app, [], None).fix(dict(u))["wsgi.url_scheme"] == "http"
+assert fix(["X-Forwarded-Proto"], "10.9.8.7", dict(u))["wsgi.url_scheme"] == "http"
+assert fix(["X-Forwarded-Proto"], "127.0.0.1", dict(u))["wsgi.url_scheme"] == "https"
+
+# The configured app: target import and order (proxy outside WhiteNoise outside app).
+assert isinstance(w.application, w.ProxyHeaders), w.application
+from whitenoise import WhiteNoise
+assert isinstance(w.application.app, WhiteNoise), w.application.app
+import app as target_module
+assert w.application.app.application is target_module.application
+print("ok")
+"#;
+
+#[test]
+fn middleware_rules_on_crafted_environs() {
+    let dir = support::world_readable_tempdir();
+    let app = dir.path().join("app");
+    support::write(&app.join("app.py"), DUMP_APP);
+    std::fs::create_dir_all(app.join("static")).unwrap();
+    let pp = install_module(dir.path());
+    let out = support::run_with_timeout(
+        python(
+            &app,
+            &pp,
+            &[
+                ("WARPDRIVE_WSGI_TARGET", "app"),
+                ("WARPDRIVE_STATIC_URL", "/static/"),
+                ("WARPDRIVE_STATIC_ROOT", "static"),
+                ("WARPDRIVE_TRUST_PROXY_HEADERS", "X-Forwarded-For"),
+            ],
+        )
+        .args(["-c", UNIT_CHECKS]),
+        Duration::from_secs(60),
+    );
+    assert!(out.status.success(), "{}", support::describe(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
+}
+
+/// Imports the module as a server would and returns (exit code, stderr).
+fn import_with(env: &[(&str, &str)], prelude: &str) -> (Option<i32>, String) {
+    let dir = support::world_readable_tempdir();
+    let app = dir.path().join("app");
+    support::write(&app.join("app.py"), DUMP_APP);
+    let pp = install_module(dir.path());
+    let code = format!("{prelude}\nimport warpdrive_wsgi");
+    let out = support::run_with_timeout(
+        python(&app, &pp, env).args(["-c", &code]),
+        Duration::from_secs(60),
+    );
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn middleware_startup_errors_are_one_line() {
+    let static_env = [
+        ("WARPDRIVE_WSGI_TARGET", "app:application"),
+        ("WARPDRIVE_STATIC_URL", "/static/"),
+        ("WARPDRIVE_STATIC_ROOT", "static"),
+    ];
+    // whitenoise missing (hidden from the import system).
+    let (code, err) = import_with(&static_env, "import sys; sys.modules['whitenoise'] = None");
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("pip install whitenoise"), "{err}");
+    // With whitenoise, the same configuration loads.
+    let (code, err) = import_with(&static_env, "");
+    assert_eq!(code, Some(0), "{err}");
+
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (&[], "WARPDRIVE_WSGI_TARGET is not set"),
+        (
+            &[
+                ("WARPDRIVE_WSGI_TARGET", "app"),
+                ("WARPDRIVE_TRUST_PROXY_HEADERS", "X-Forwarded-For"),
+                ("WARPDRIVE_TRUST_PROXY", "10.0.0.0/8,not-an-ip"),
+            ],
+            "WARPDRIVE_TRUST_PROXY: 'not-an-ip'",
+        ),
+        (
+            &[("WARPDRIVE_WSGI_TARGET", "app:nothing")],
+            "module app has no nothing",
+        ),
+        (
+            &[("WARPDRIVE_WSGI_TARGET", "app:json")],
+            "json is not callable",
+        ),
+    ];
+    for (env, want) in cases {
+        let (code, err) = import_with(env, "");
+        assert_eq!(code, Some(2), "{env:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{env:?}: {err}");
+        assert!(err.contains(want), "{env:?}: {err}");
+    }
+    // An unknown header name is a warning, not an error.
+    let (code, err) = import_with(
+        &[
+            ("WARPDRIVE_WSGI_TARGET", "app"),
+            (
+                "WARPDRIVE_TRUST_PROXY_HEADERS",
+                "X-Forwarded-For, Forwarded",
+            ),
+        ],
+        "",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("warning: Forwarded"), "{err}");
+}
+
+/// One trust configuration, served by all four servers.
+struct Scenario {
+    headers: &'static [&'static str],
+    proxies: &'static [&'static str],
+}
+
+/// The spoofed requests every scenario sends (from 127.0.0.1).
+fn requests() -> Vec<Vec<(&'static str, &'static str)>> {
+    vec![
+        vec![
+            ("X-Forwarded-For", "1.1.1.1,2.2.2.2"),
+            ("X-Forwarded-Proto", "https"),
+            ("X-Forwarded-Host", "evil.example:444"),
+            ("X-Forwarded-Port", "9999"),
+            ("X-Real-IP", "3.3.3.3"),
+            ("X-Client-IP", "4.4.4.4"),
+            ("X-Host", "xhost"),
+            ("X-Forwarded-Server", "srv"),
+            ("X-Forwarded-SSL", "on"),
+            ("X-Forwarded-HTTPS", "on"),
+            ("X-HTTPS", "1"),
+            ("X-Scheme", "https"),
+            ("X-Url-Scheme", "https"),
+            ("X-Forwarded-Scheme", "https"),
+            ("X-Script-Name", "/sn"),
+            ("X-Forwarded-Script-Name", "/fsn"),
+            ("Forwarded", "for=5.5.5.5;proto=https"),
+            ("X-Other", "keep"),
+        ],
+        vec![
+            ("X-Forwarded-For", " 1.1.1.1 , ,10.1.2.3, 127.0.0.5"),
+            ("X-Forwarded-Proto", "HTTPS"),
+        ],
+        vec![("X-Forwarded-For", "10.0.0.1, 127.0.0.5")],
+        vec![("X-Forwarded-For", "1.1.1.1, garbage, 10.0.0.1")],
+        vec![("X-Forwarded-Proto", "ftp"), ("X-Forwarded-SSL", "on")],
+        vec![("X-Forwarded-SSL", "off")],
+        vec![],
+    ]
+}
+
+/// The environ keys compared between servers.
+fn compared(
+    env: &serde_json::Value,
+    port: u16,
+    with_server_name: bool,
+) -> BTreeMap<String, String> {
+    let mut keys = vec![
+        "REMOTE_ADDR",
+        "HTTP_HOST",
+        "SERVER_PORT",
+        "wsgi.url_scheme",
+        "SCRIPT_NAME",
+        "HTTP_FORWARDED",
+        "HTTP_X_URL_SCHEME",
+        "HTTP_X_OTHER",
+    ];
+    if with_server_name {
+        keys.push("SERVER_NAME");
+    }
+    let obj = env.as_object().expect("environ object");
+    let mut out = BTreeMap::new();
+    for (k, v) in obj {
+        let family = k.starts_with("HTTP_X_");
+        if family || keys.contains(&k.as_str()) {
+            let v = v
+                .as_str()
+                .unwrap_or_default()
+                .replace(&port.to_string(), "PORT");
+            out.insert(k.clone(), v);
+        }
+    }
+    out
+}
+
+fn start_mod_wsgi(app: &Path, port: u16, sc: &Scenario) -> ProcessGuard {
+    let mut c = Command::new(support::venv().join("bin/mod_wsgi-express"));
+    c.arg("start-server")
+        .arg(app.join("app.py"))
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .arg("--server-root")
+        .arg(app.parent().unwrap().join(format!("mod_wsgi-{port}")))
+        .arg("--log-to-terminal");
+    if nix::unistd::geteuid().is_root() {
+        c.args(["--user", "www-data", "--group", "www-data"]);
+    }
+    for h in sc.headers {
+        c.args(["--trust-proxy-header", h]);
+    }
+    for p in sc.proxies {
+        c.args(["--trust-proxy", p]);
+    }
+    log_to(&mut c, app, port);
+    support::spawn(c.current_dir(app))
+}
+
+fn start_wrapped(server: &str, app: &Path, pp: &str, port: u16, sc: &Scenario) -> ProcessGuard {
+    let bin = support::venv().join("bin");
+    let listen = format!("127.0.0.1:{port}");
+    let mut c = match server {
+        "gunicorn" => {
+            let mut c = Command::new(bin.join("gunicorn"));
+            // gunicorn's own scheme handling (for peers in
+            // --forwarded-allow-ips, 127.0.0.1 by default) answers 400 to
+            // contradictory scheme headers before the app runs: off.
+            c.args(["--bind", &listen, "--forwarded-allow-ips", ""])
+                .arg("warpdrive_wsgi:application");
+            c
+        }
+        "waitress" => {
+            let mut c = Command::new(bin.join("waitress-serve"));
+            // waitress strips X-Forwarded-* by default before any app sees them.
+            c.args([
+                &format!("--listen={listen}"),
+                "--no-clear-untrusted-proxy-headers",
+                "warpdrive_wsgi:application",
+            ]);
+            c
+        }
+        "uwsgi" => {
+            let mut c = Command::new(bin.join("uwsgi"));
+            c.args(["--http-socket", &listen, "--need-app", "--master"])
+                .args(["--module", "warpdrive_wsgi:application"]);
+            c
+        }
+        _ => unreachable!(),
+    };
+    c.current_dir(app)
+        .env("PYTHONPATH", pp)
+        .env("WARPDRIVE_WSGI_TARGET", "app:application")
+        .env("WARPDRIVE_TRUST_PROXY_HEADERS", sc.headers.join(","))
+        .env("WARPDRIVE_TRUST_PROXY", sc.proxies.join(","));
+    log_to(&mut c, app, port);
+    support::spawn(&mut c)
+}
+
+/// Server output goes to `<app>/../server-<port>.log` (shown if it fails to start).
+fn log_to(c: &mut Command, app: &Path, port: u16) {
+    let f = std::fs::File::create(log_path(app, port)).expect("log file");
+    c.stdout(f.try_clone().expect("dup")).stderr(f);
+}
+
+fn log_path(app: &Path, port: u16) -> std::path::PathBuf {
+    app.parent().unwrap().join(format!("server-{port}.log"))
+}
+
+fn fetch(name: &str, port: u16, headers: &[(&str, &str)]) -> serde_json::Value {
+    let r = support::get(port, "/probe", headers).expect("no answer");
+    assert_eq!(r.status, 200, "{name}: {headers:?}: {}", r.body);
+    serde_json::from_str(&r.body).expect("json")
+}
+
+/// Starts the four servers for `sc`, sends every request to each, and
+/// compares what the app saw with mod_wsgi's view. Returns mod_wsgi's views
+/// for scenario-specific sanity checks.
+fn compare_with_mod_wsgi(sc: &Scenario) -> Vec<BTreeMap<String, String>> {
+    let dir = support::world_readable_tempdir();
+    let app = dir.path().join("app");
+    std::fs::create_dir_all(&app).unwrap();
+    support::set_mode(&app, 0o755);
+    support::write(&app.join("app.py"), DUMP_APP);
+    let pp = install_module(dir.path());
+    let names = ["mod_wsgi", "gunicorn", "waitress", "uwsgi"];
+    let ports: Vec<u16> = names.iter().map(|_| support::free_port()).collect();
+    let mut guards = vec![start_mod_wsgi(&app, ports[0], sc)];
+    for (name, port) in names[1..].iter().zip(&ports[1..]) {
+        guards.push(start_wrapped(name, &app, &pp, *port, sc));
+    }
+    for (name, port) in names.iter().zip(&ports) {
+        assert!(
+            support::wait_for_200(*port, "/", Duration::from_secs(60)).is_some(),
+            "{name} did not start on port {port}: {}",
+            std::fs::read_to_string(log_path(&app, *port)).unwrap_or_default()
+        );
+    }
+    let mut reference = Vec::new();
+    for req in requests() {
+        // SERVER_NAME differs between servers unless a proxy header sets it.
+        let with_server_name = sc.headers.contains(&"X-Forwarded-Server")
+            && req.iter().any(|(h, _)| *h == "X-Forwarded-Server");
+        let want = compared(&fetch(names[0], ports[0], &req), ports[0], with_server_name);
+        for (name, port) in names[1..].iter().zip(&ports[1..]) {
+            let got = compared(&fetch(name, *port, &req), *port, with_server_name);
+            assert_eq!(
+                got, want,
+                "{name} differs from mod_wsgi for request {req:?}"
+            );
+        }
+        reference.push(want);
+    }
+    drop(guards);
+    reference
+}
+
+const FOUR: &[&str] = &[
+    "X-Forwarded-For",
+    "X-Forwarded-Proto",
+    "X-Forwarded-Host",
+    "X-Forwarded-Port",
+];
+
+#[test]
+fn proxy_headers_any_peer_match_mod_wsgi() {
+    let views = compare_with_mod_wsgi(&Scenario {
+        headers: FOUR,
+        proxies: &[],
+    });
+    // Applied: the spoofing request rewrote everything.
+    assert_eq!(views[0]["REMOTE_ADDR"], "1.1.1.1");
+    assert_eq!(views[0]["wsgi.url_scheme"], "https");
+    assert_eq!(views[0]["HTTP_HOST"], "evil.example:444");
+    assert!(!views[0].contains_key("HTTP_X_REAL_IP"));
+}
+
+#[test]
+fn proxy_headers_untrusted_peer_match_mod_wsgi() {
+    let views = compare_with_mod_wsgi(&Scenario {
+        headers: FOUR,
+        proxies: &["10.9.8.7"],
+    });
+    // Spoofing from 127.0.0.1 changes nothing and leaves no header behind.
+    for v in &views {
+        assert_eq!(v["REMOTE_ADDR"], "127.0.0.1");
+        assert_eq!(v["wsgi.url_scheme"], "http");
+        assert_eq!(v["HTTP_HOST"], "127.0.0.1:PORT");
+        assert!(!v.contains_key("HTTP_X_FORWARDED_FOR"));
+        assert!(!v.contains_key("HTTP_X_REAL_IP"));
+    }
+}
+
+#[test]
+fn proxy_headers_trusted_peer_list_match_mod_wsgi() {
+    let views = compare_with_mod_wsgi(&Scenario {
+        headers: &[
+            "X-Forwarded-For",
+            "X-Forwarded-SSL",
+            "X-Host",
+            "X-Forwarded-Server",
+            "X-Script-Name",
+        ],
+        proxies: &["10.0.0.0/8", "127.0.0.0/8"],
+    });
+    assert_eq!(views[0]["REMOTE_ADDR"], "2.2.2.2");
+    assert_eq!(views[0]["SCRIPT_NAME"], "/sn");
+    assert_eq!(views[1]["REMOTE_ADDR"], "1.1.1.1");
+}
+
+#[test]
+fn proxy_headers_scheme_only_match_mod_wsgi() {
+    let views = compare_with_mod_wsgi(&Scenario {
+        headers: &["X-Forwarded-Scheme", "Forwarded"],
+        proxies: &[],
+    });
+    assert_eq!(views[0]["wsgi.url_scheme"], "https");
+    assert_eq!(views[0]["REMOTE_ADDR"], "127.0.0.1");
+    assert!(views[0].contains_key("HTTP_X_REAL_IP"));
+}
