@@ -5,6 +5,7 @@ mod apiserver;
 mod apps;
 mod exec;
 mod middleware;
+mod pid1;
 mod reload;
 mod support;
 mod tune;
