@@ -112,6 +112,11 @@ fn unreachable(server: &str, err: &(dyn std::error::Error + 'static)) -> Error {
         cause = s.to_string();
         source = s.source();
     }
+    if cause.contains("timed out") || cause.contains("elapsed") {
+        return Error::Failed(format!(
+            "the Kubernetes API server at {server} did not answer in time ({cause}); raise --request-timeout or check the cluster"
+        ));
+    }
     Error::Failed(format!(
         "cannot reach the Kubernetes API server at {server}: {cause}; check that the cluster is running and that --kubeconfig/--context point at it"
     ))

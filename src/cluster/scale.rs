@@ -25,7 +25,10 @@ pub struct Scaled {
 }
 
 fn scale_op<'a>(w: &'a Workload, cluster: &'a Cluster, verb: &'a str) -> Op<'a> {
-    w.kind.op(verb, &w.name, cluster)
+    Op {
+        resource: w.kind.scale_resource(),
+        ..w.kind.op(verb, &w.name, cluster)
+    }
 }
 
 /// Reads the Scale subresource of a workload (`GET …/NAME/scale`).

@@ -60,6 +60,15 @@ impl Kind {
         }
     }
 
+    /// `deployments.apps/scale`: the subresource, for RBAC messages.
+    pub fn scale_resource(self) -> &'static str {
+        match self {
+            Kind::Deployment => "deployments.apps/scale",
+            Kind::DeploymentConfig => "deploymentconfigs.apps.openshift.io/scale",
+            Kind::StatefulSet => "statefulsets.apps/scale",
+        }
+    }
+
     pub fn api_version(self) -> &'static str {
         match self {
             Kind::Deployment | Kind::StatefulSet => "apps/v1",

@@ -7,5 +7,6 @@ mod exec;
 mod middleware;
 mod pid1;
 mod reload;
+mod scale;
 mod support;
 mod tune;

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::apiserver::{container, ApiServer, DEPLOYMENTS};
+use crate::apiserver::{container, ApiServer, DEPLOYMENTCONFIGS, DEPLOYMENTS};
 use crate::support::describe;
 
 fn text(b: &[u8]) -> String {
@@ -96,4 +96,759 @@ fn uncontended_write_is_one_get_and_one_patch() {
         lines.len(),
         lines.join(", ")
     );
+}
+
+fn rv(server: &ApiServer) -> String {
+    server.get(&DEPLOYMENTS, "default", "blog").unwrap()["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn a_conflict_is_retried_and_keeps_the_other_writers_change() {
+    let server = ApiServer::start();
+    blog(&server);
+    // Another client changes the object between our GET and our PATCH.
+    server.interfere_before_next_write(
+        json!({"metadata": {"annotations": {"other-writer": "was-here"}}}),
+    );
+    let out = server.run(&["tune", "deploy/blog", "--threads", "7", "--no-wait"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let log: Vec<(String, u16)> = server
+        .requests()
+        .iter()
+        .map(|r| (r.method.clone(), r.status))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            ("GET".into(), 200),
+            ("PATCH".into(), 409),
+            ("GET".into(), 200),
+            ("PATCH".into(), 200)
+        ]
+    );
+    let obj = server.get(&DEPLOYMENTS, "default", "blog").unwrap();
+    assert_eq!(obj["metadata"]["annotations"]["other-writer"], "was-here");
+    assert!(server
+        .env(&DEPLOYMENTS, "blog", "web")
+        .contains(&"MOD_WSGI_THREADS=7".to_string()));
+    eprintln!(
+        "tune under one conflict: {} requests (GET, PATCH 409, GET, PATCH 200)",
+        log.len()
+    );
+}
+
+#[test]
+fn two_concurrent_tunes_lose_no_update() {
+    let server = ApiServer::start();
+    blog(&server);
+    // Slow answers make both processes read the same resourceVersion.
+    server.set_latency(Duration::from_millis(150));
+    for round in 0..3 {
+        let p = (round + 2).to_string();
+        let t = (round + 20).to_string();
+        let spawn = |args: &[&str]| {
+            let mut cmd = crate::support::warpdrive();
+            cmd.args(args).arg("--kubeconfig").arg(server.kubeconfig());
+            cmd.stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            crate::support::spawn(&mut cmd)
+        };
+        let a = spawn(&["tune", "deploy/blog", "--processes", &p, "--no-wait"]);
+        let b = spawn(&["tune", "deploy/blog", "--threads", &t, "--no-wait"]);
+        for guard in [a, b] {
+            let out = guard.into_child().wait_with_output().expect("wait");
+            assert!(out.status.success(), "{}", describe(&out));
+        }
+        let env = server.env(&DEPLOYMENTS, "blog", "web");
+        assert!(
+            env.contains(&format!("MOD_WSGI_PROCESSES={p}")),
+            "round {round}: {env:?}"
+        );
+        assert!(
+            env.contains(&format!("MOD_WSGI_THREADS={t}")),
+            "round {round}: {env:?}"
+        );
+    }
+    let log = server.requests();
+    let conflicts = log
+        .iter()
+        .filter(|r| r.method == "PATCH" && r.status == 409)
+        .count();
+    let patches = log.iter().filter(|r| r.method == "PATCH").count();
+    eprintln!(
+        "3 rounds of 2 concurrent tunes: {patches} PATCHes, {conflicts} answered 409 and retried"
+    );
+}
+
+#[test]
+fn deploymentconfigs_and_bare_names() {
+    let server = ApiServer::openshift();
+    server.set_rollout_delay(Duration::from_millis(30));
+    server.add_deploymentconfig("shop", 1, json!([container("web", &[])]));
+    let out = server.run(&["tune", "dc/shop", "--processes", "2", "--threads", "8"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(text(&out.stdout).contains("deploymentconfig/shop successfully rolled out"));
+    assert_eq!(
+        server.env(&DEPLOYMENTCONFIGS, "shop", "web"),
+        ["MOD_WSGI_PROCESSES=2", "MOD_WSGI_THREADS=8"]
+    );
+    let obj = server.get(&DEPLOYMENTCONFIGS, "default", "shop").unwrap();
+    assert_eq!(
+        obj["status"]["conditions"][1]["reason"],
+        "NewReplicationControllerAvailable"
+    );
+    // A bare name finds the DeploymentConfig (the Deployment lookup is a 404).
+    let out = server.run(&["tune", "shop", "--threads", "9", "--no-wait"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(text(&out.stdout).contains("deploymentconfig/shop, container web"));
+    // Both kinds with one name: exit 2, ask for the kind, change nothing.
+    blog(&server);
+    server.add_deploymentconfig("blog", 1, json!([container("web", &[])]));
+    server.clear_log();
+    let out = server.run(&["tune", "blog", "--threads", "9"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("both deployment/blog and deploymentconfig/blog exist")
+            && err.contains("deploy/blog or dc/blog"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(server.requests().iter().all(|r| r.method == "GET"));
+}
+
+#[test]
+fn deploymentconfig_on_plain_kubernetes_is_a_clear_error() {
+    let server = ApiServer::start();
+    blog(&server);
+    let out = server.run(&["tune", "dc/blog", "--threads", "9"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("has no OpenShift API (apps.openshift.io/v1)")
+            && err.contains("use deployment/blog"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    // A bare name on plain Kubernetes is just the Deployment.
+    let out = server.run(&["tune", "blog", "--threads", "9", "--no-wait"]);
+    assert!(out.status.success(), "{}", describe(&out));
+}
+
+#[test]
+fn container_selection() {
+    let server = ApiServer::start();
+    server.add_deployment(
+        "two",
+        1,
+        json!([container("web", &[]), container("proxy", &[])]),
+    );
+    let out = server.run(&["tune", "deploy/two", "--threads", "9"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        text(&out.stderr).contains("has 2 containers: pick one with -c (web, proxy)"),
+        "{}",
+        describe(&out)
+    );
+    let out = server.run(&[
+        "tune",
+        "deploy/two",
+        "-c",
+        "proxy",
+        "--threads",
+        "9",
+        "--no-wait",
+    ]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(
+        server.env(&DEPLOYMENTS, "two", "proxy"),
+        ["MOD_WSGI_THREADS=9"]
+    );
+    assert!(server.env(&DEPLOYMENTS, "two", "web").is_empty());
+    let out = server.run(&["tune", "deploy/two", "-c", "nginx", "--threads", "9"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no container \"nginx\""),
+        "{}",
+        describe(&out)
+    );
+    // The default-container annotation picks one.
+    let mut m = crate::apiserver::workload_manifest(
+        &DEPLOYMENTS,
+        "annotated",
+        1,
+        json!([container("proxy", &[]), container("web", &[])]),
+    );
+    m["spec"]["template"]["metadata"]["annotations"] =
+        json!({"kubectl.kubernetes.io/default-container": "web"});
+    server.add(m);
+    let out = server.run(&["tune", "deploy/annotated", "--processes", "2", "--no-wait"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(
+        server.env(&DEPLOYMENTS, "annotated", "web"),
+        ["MOD_WSGI_PROCESSES=2"]
+    );
+    assert!(server.env(&DEPLOYMENTS, "annotated", "proxy").is_empty());
+}
+
+#[test]
+fn validation_happens_before_anything_is_sent() {
+    let server = ApiServer::start();
+    blog(&server);
+    for (args, needle) in [
+        (
+            vec!["--processes", "0"],
+            "MOD_WSGI_PROCESSES=\"0\" is not valid: expected a whole number from 1 to 256",
+        ),
+        (
+            vec!["--threads", "many"],
+            "MOD_WSGI_THREADS=\"many\" is not valid",
+        ),
+        (vec!["--threads", "513"], "from 1 to 512"),
+        (
+            vec!["--set", "MOD_WSGI_SERVER_MPM=threaded"],
+            "one of event, worker, prefork",
+        ),
+        (
+            vec!["--set", "MOD_WSGI_THREADS"],
+            "expected MOD_WSGI_NAME=VALUE",
+        ),
+        (
+            vec!["--set", "DEBUG=1"],
+            "tune only sets MOD_WSGI_* variables",
+        ),
+        (
+            vec!["--threads", "5", "--set", "MOD_WSGI_THREADS=6"],
+            "given more than once",
+        ),
+        (vec![], "nothing to change"),
+        (
+            vec!["--timeout", "soon", "--threads", "2"],
+            "--timeout \"soon\" is not a duration",
+        ),
+    ] {
+        let mut all = vec!["tune", "deploy/blog"];
+        all.extend(args.iter());
+        let out = server.run(&all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", describe(&out));
+        let err = text(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+    }
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+    // An unknown MOD_WSGI_ name is a warning, not an error.
+    let out = server.run(&[
+        "tune",
+        "deploy/blog",
+        "--set",
+        "MOD_WSGI_FROBNICATE=1",
+        "--no-wait",
+    ]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        text(&out.stderr).contains("warning: MOD_WSGI_FROBNICATE is not a MOD_WSGI_* knob"),
+        "{}",
+        describe(&out)
+    );
+    assert!(server
+        .env(&DEPLOYMENTS, "blog", "web")
+        .contains(&"MOD_WSGI_FROBNICATE=1".to_string()));
+}
+
+#[test]
+fn value_from_variables_are_never_overwritten() {
+    let server = ApiServer::start();
+    server.add_deployment(
+        "blog",
+        1,
+        json!([{"name": "web", "image": "app", "env": [
+            {"name": "MOD_WSGI_THREADS", "valueFrom": {"configMapKeyRef": {"name": "tuning", "key": "threads"}}}
+        ]}]),
+    );
+    let before = rv(&server);
+    let out = server.run(&["tune", "deploy/blog", "--threads", "9"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        text(&out.stderr)
+            .contains("MOD_WSGI_THREADS is set from configmap tuning, key threads (valueFrom)"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(rv(&server), before);
+    assert_eq!(server.count("PATCH", "/blog"), 0);
+    // --list names the source instead of a value.
+    let out = server.run(&["tune", "deploy/blog", "--list"]);
+    assert_eq!(
+        text(&out.stdout),
+        "# deployments blog, container web\n# MOD_WSGI_THREADS from configmap tuning, key threads\n"
+    );
+}
+
+#[test]
+fn list_and_unset() {
+    let server = ApiServer::start();
+    blog(&server);
+    let out = server.run(&["tune", "deploy/blog", "--list"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(
+        text(&out.stdout),
+        "# deployments blog, container web\nMOD_WSGI_PROCESSES=1\nOTHER=x\n"
+    );
+    let out = server.run(&[
+        "tune",
+        "deploy/blog",
+        "--unset",
+        "MOD_WSGI_PROCESSES",
+        "--no-wait",
+    ]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        text(&out.stdout).contains("MOD_WSGI_PROCESSES  1 → (unset)"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(server.env(&DEPLOYMENTS, "blog", "web"), ["OTHER=x"]);
+    // Setting a value it already has changes nothing and sends no write.
+    server.clear_log();
+    let out = server.run(&[
+        "tune",
+        "deploy/blog",
+        "--set",
+        "MOD_WSGI_ACCESS_LOG=1",
+        "--no-wait",
+    ]);
+    assert!(out.status.success());
+    let out = server.run(&["tune", "deploy/blog", "--set", "MOD_WSGI_ACCESS_LOG=1"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        text(&out.stderr).contains("nothing to change"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        text(&out.stdout).contains("MOD_WSGI_ACCESS_LOG  1 (unchanged)"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(server.count("PATCH", "/blog"), 1);
+}
+
+#[test]
+fn dry_runs_leave_the_resource_version_alone() {
+    let server = ApiServer::start();
+    blog(&server);
+    let before = rv(&server);
+    let out = server.run(&[
+        "tune",
+        "deploy/blog",
+        "--threads",
+        "12",
+        "--dry-run=client",
+        "-o",
+        "yaml",
+    ]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let printed: serde_json::Value = serde_yaml::from_slice(&out.stdout).expect("yaml on stdout");
+    assert_eq!(
+        printed["spec"]["template"]["spec"]["containers"][0]["env"][2],
+        json!({"name": "MOD_WSGI_THREADS", "value": "12"})
+    );
+    assert!(
+        text(&out.stderr).contains("MOD_WSGI_THREADS  (unset) → 12"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(
+        server.count("PATCH", "/blog"),
+        0,
+        "client dry run sends no write"
+    );
+    assert_eq!(rv(&server), before);
+
+    let out = server.run(&[
+        "tune",
+        "deploy/blog",
+        "--threads",
+        "12",
+        "--dry-run=server",
+        "-o",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json on stdout");
+    assert_eq!(
+        printed["spec"]["template"]["spec"]["containers"][0]["env"][2]["value"],
+        "12"
+    );
+    let patch = server
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "PATCH")
+        .expect("server dry run sends the PATCH");
+    assert_eq!(patch.query, "dryRun=All");
+    assert_eq!(rv(&server), before);
+    assert!(!server
+        .env(&DEPLOYMENTS, "blog", "web")
+        .iter()
+        .any(|e| e.starts_with("MOD_WSGI_THREADS")));
+    // --dry-run alone means client.
+    let out = server.run(&["tune", "deploy/blog", "--threads", "12", "--dry-run"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(server.count("PATCH", "/blog"), 1);
+    assert_eq!(rv(&server), before);
+}
+
+#[test]
+fn a_failed_or_slow_rollout_exits_1_with_the_last_condition() {
+    let server = ApiServer::start();
+    server.set_rollout_delay(Duration::from_millis(30));
+    blog(&server);
+    server.fail_rollouts(true);
+    let out = server.run(&["tune", "deploy/blog", "--threads", "3"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("exceeded its progress deadline") && err.contains("ProgressDeadlineExceeded"),
+        "{err}"
+    );
+
+    let server = ApiServer::start();
+    server.set_rollout_delay(Duration::from_secs(30));
+    blog(&server);
+    let out = server.run(&["tune", "deploy/blog", "--threads", "3", "--timeout", "1s"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("timed out after 1s waiting for deployment/blog")
+            && err.contains("Progressing=True NewReplicaSetAvailable"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Waiting for deployment \"blog\" spec update to be observed"),
+        "{err}"
+    );
+}
+
+#[test]
+fn api_errors_are_one_line_naming_the_object() {
+    let server = ApiServer::start();
+    blog(&server);
+    server.deny("patch", "deployments");
+    let out = server.run(&["tune", "deploy/blog", "--threads", "3"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = text(&out.stderr);
+    assert!(err.starts_with("error: cannot patch deployments.apps in namespace default: deployments.apps \"blog\" is forbidden"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    let out = server.run(&["tune", "deploy/nope", "--threads", "3"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("deployment \"nope\" not found in namespace default"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    let port = crate::support::free_port();
+    let kc = server.dir().join("dead");
+    std::fs::write(
+        &kc,
+        format!("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\nusers:\n- name: u\n  user:\n    token: t\n"),
+    )
+    .unwrap();
+    let mut cmd = crate::support::warpdrive();
+    cmd.args(["tune", "deploy/blog", "--threads", "3", "--kubeconfig"])
+        .arg(&kc);
+    let out = crate::support::run_with_timeout(&mut cmd, Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "cannot reach the Kubernetes API server at http://127.0.0.1:{port}"
+        )),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn recommend_reads_resources_and_applies_only_with_apply() {
+    let server = ApiServer::start();
+    server.add_deployment(
+        "blog",
+        1,
+        json!([{"name": "web", "image": "app", "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}}}]),
+    );
+    let out = server.run(&["tune", "deploy/blog", "--recommend"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("recommended: 2 processes × 15 threads"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("kubectl warpdrive tune deployment/blog --processes 2 --threads 15"),
+        "{stdout}"
+    );
+    assert_eq!(server.count("PATCH", "/blog"), 0);
+    let out = server.run(&[
+        "tune",
+        "deploy/blog",
+        "--recommend",
+        "--profile",
+        "cpu",
+        "--apply",
+        "--no-wait",
+    ]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        text(&out.stdout).contains("recommended: 2 processes × 2 threads"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(
+        server.env(&DEPLOYMENTS, "blog", "web"),
+        ["MOD_WSGI_PROCESSES=2", "MOD_WSGI_THREADS=2"]
+    );
+}
+
+/// The binary with no kubeconfig flag, HOME in an empty dir, and `KUBECONFIG` as given.
+fn run_env(
+    home: &std::path::Path,
+    kubeconfig_env: Option<&str>,
+    args: &[&str],
+) -> std::process::Output {
+    let mut cmd = crate::support::warpdrive();
+    cmd.env("HOME", home)
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .args(args);
+    if let Some(v) = kubeconfig_env {
+        cmd.env("KUBECONFIG", v);
+    }
+    crate::support::run_with_timeout(&mut cmd, Duration::from_secs(60))
+}
+
+fn team_blog(server: &ApiServer) {
+    let mut m = crate::apiserver::workload_manifest(
+        &DEPLOYMENTS,
+        "blog",
+        1,
+        json!([container("web", &[])]),
+    );
+    m["metadata"]["namespace"] = json!("team");
+    server.add(m);
+}
+
+#[test]
+fn kubeconfig_env_merges_files_and_context_namespace_is_the_default() {
+    let server = ApiServer::start();
+    team_blog(&server);
+    let dead = crate::support::free_port();
+    let dir = server.dir();
+    // File 1: contexts only (current: team); file 2: clusters and users.
+    std::fs::write(dir.join("one"), "apiVersion: v1\nkind: Config\ncurrent-context: team\ncontexts:\n- name: team\n  context: {cluster: double, user: tester, namespace: team}\n- name: other\n  context: {cluster: dead, user: tester}\n").unwrap();
+    std::fs::write(
+        dir.join("two"),
+        format!("apiVersion: v1\nkind: Config\nclusters:\n- name: double\n  cluster: {{server: '{}'}}\n- name: dead\n  cluster: {{server: 'http://127.0.0.1:{dead}'}}\nusers:\n- name: tester\n  user: {{token: merged-token}}\n", server.url),
+    )
+    .unwrap();
+    let list = format!(
+        "{}:{}",
+        dir.join("one").display(),
+        dir.join("two").display()
+    );
+    let out = run_env(
+        dir,
+        Some(&list),
+        &["tune", "deploy/blog", "--threads", "4", "--no-wait"],
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    let patch = server
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "PATCH")
+        .expect("patch");
+    assert_eq!(patch.path, "/apis/apps/v1/namespaces/team/deployments/blog");
+    assert_eq!(patch.authorization.as_deref(), Some("Bearer merged-token"));
+    // --context switches cluster: the other one is unreachable, and is named.
+    let out = run_env(
+        dir,
+        Some(&list),
+        &[
+            "tune",
+            "deploy/blog",
+            "--threads",
+            "4",
+            "--context",
+            "other",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        text(&out.stderr).contains(&format!("at http://127.0.0.1:{dead}")),
+        "{}",
+        describe(&out)
+    );
+    // An unknown context is bad input.
+    let out = run_env(
+        dir,
+        Some(&list),
+        &["tune", "deploy/blog", "--threads", "4", "--context", "nope"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    // No kubeconfig anywhere.
+    let empty = tempfile::tempdir().unwrap();
+    let out = run_env(
+        empty.path(),
+        None,
+        &["tune", "deploy/blog", "--threads", "4"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        text(&out.stderr).contains("no kubeconfig found"),
+        "{}",
+        describe(&out)
+    );
+    // ~/.kube/config is the default.
+    std::fs::create_dir_all(empty.path().join(".kube")).unwrap();
+    std::fs::copy(server.kubeconfig(), empty.path().join(".kube/config")).unwrap();
+    let out = run_env(
+        empty.path(),
+        None,
+        &[
+            "tune",
+            "deploy/blog",
+            "--threads",
+            "5",
+            "-n",
+            "team",
+            "--no-wait",
+        ],
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+}
+
+#[test]
+fn namespace_cluster_user_and_impersonation_flags() {
+    let server = ApiServer::start();
+    team_blog(&server);
+    let dead = crate::support::free_port();
+    let kc = server.dir().join("multi");
+    std::fs::write(
+        &kc,
+        format!("apiVersion: v1\nkind: Config\ncurrent-context: main\ncontexts:\n- name: main\n  context: {{cluster: dead, user: a}}\nclusters:\n- name: double\n  cluster: {{server: '{}'}}\n- name: dead\n  cluster: {{server: 'http://127.0.0.1:{dead}'}}\nusers:\n- name: a\n  user: {{token: token-a}}\n- name: b\n  user: {{token: token-b}}\n", server.url),
+    )
+    .unwrap();
+    let kc = kc.to_str().unwrap();
+    let out = run_env(
+        server.dir(),
+        None,
+        &[
+            "tune",
+            "deploy/blog",
+            "--threads",
+            "4",
+            "--no-wait",
+            "--kubeconfig",
+            kc,
+            "--cluster",
+            "double",
+            "--user",
+            "b",
+            "-n",
+            "team",
+            "--as",
+            "alice",
+            "--as-group",
+            "devs",
+            "--as-group",
+            "ops",
+        ],
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    let log = server.requests();
+    assert_eq!(log.len(), 2);
+    for r in &log {
+        assert_eq!(r.authorization.as_deref(), Some("Bearer token-b"));
+        assert_eq!(r.impersonate_user.as_deref(), Some("alice"));
+        assert_eq!(r.impersonate_groups, ["devs", "ops"]);
+        assert!(r.path.contains("/namespaces/team/"), "{}", r.path);
+    }
+    // --as-group needs --as.
+    let out = run_env(
+        server.dir(),
+        None,
+        &[
+            "tune",
+            "deploy/blog",
+            "--threads",
+            "4",
+            "--kubeconfig",
+            kc,
+            "--as-group",
+            "devs",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    // A missing --kubeconfig file is named.
+    let out = run_env(
+        server.dir(),
+        None,
+        &[
+            "tune",
+            "deploy/blog",
+            "--threads",
+            "4",
+            "--kubeconfig",
+            "/nonexistent/kc",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        text(&out.stderr).contains("kubeconfig /nonexistent/kc does not exist"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn request_timeout_bounds_each_request() {
+    let server = ApiServer::start();
+    blog(&server);
+    server.set_latency(Duration::from_secs(5));
+    let start = std::time::Instant::now();
+    let out = server.run(&[
+        "tune",
+        "deploy/blog",
+        "--threads",
+        "4",
+        "--request-timeout",
+        "300ms",
+    ]);
+    let took = start.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "API server at {} did not answer in time",
+            server.url
+        )),
+        "{}",
+        describe(&out)
+    );
+    eprintln!(
+        "--request-timeout 300ms against a 5 s server: gave up after {took:?}: {}",
+        text(&out.stderr).trim()
+    );
+    let out = server.run(&[
+        "tune",
+        "deploy/blog",
+        "--threads",
+        "4",
+        "--request-timeout",
+        "soon",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
 }

@@ -155,6 +155,9 @@ pub struct State {
     pub deny: Vec<(String, String)>,
     /// Extra time before every answer (for `--request-timeout`).
     pub latency: Duration,
+    /// A merge patch another writer applies just before the next PUT/PATCH
+    /// of an object arrives (to force a conflict deterministically).
+    pub interfere: Option<Value>,
     seed: u64,
 }
 
@@ -292,6 +295,12 @@ impl ApiServer {
         self.state()
             .deny
             .push((verb.to_string(), resource.to_string()));
+    }
+
+    /// Let "another client" apply `merge_patch` (as its own write, new
+    /// resourceVersion) right before the next PUT or PATCH of an object.
+    pub fn interfere_before_next_write(&self, merge_patch: Value) {
+        self.state().interfere = Some(merge_patch);
     }
 
     /// Wait this long before every answer.
@@ -824,9 +833,17 @@ fn route(
         );
     };
     let key: Key = (res.plural, ns.to_string(), name.to_string());
-    let Some(current) = st.objects.get(&key).cloned() else {
+    let Some(mut current) = st.objects.get(&key).cloned() else {
         return not_found(&res, name);
     };
+    if matches!(verb, "update" | "patch") && !dry_run {
+        if let Some(patch) = st.interfere.take() {
+            let mut other = current.clone();
+            json_patch::merge(&mut other, &patch);
+            let _ = commit(&mut st, state, &res, &key, &current, other, false);
+            current = st.objects[&key].clone();
+        }
+    }
     let content_type = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
