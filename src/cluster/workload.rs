@@ -19,7 +19,7 @@ use crate::cli::DryRun;
 pub const DEFAULT_CONTAINER_ANNOTATION: &str = "kubectl.kubernetes.io/default-container";
 
 /// How many times a write is tried when the object keeps changing under it.
-pub const MAX_ATTEMPTS: u32 = 5;
+pub const MAX_ATTEMPTS: u32 = 8;
 
 /// The containers of an object's pod template, in order.
 pub fn containers(object: &Value) -> Vec<String> {

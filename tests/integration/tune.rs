@@ -412,6 +412,7 @@ fn list_and_unset() {
     );
     assert_eq!(server.env(&DEPLOYMENTS, "blog", "web"), ["OTHER=x"]);
     // Setting a value it already has changes nothing and sends no write.
+    server.wait_settled(&DEPLOYMENTS, "blog", Duration::from_secs(5));
     server.clear_log();
     let out = server.run(&[
         "tune",

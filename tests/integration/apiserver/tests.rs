@@ -212,6 +212,10 @@ fn patches_follow_the_api_conventions() {
     assert_eq!(code, 409);
     // An invalid env name: 422 with causes.
     let mut bad = body.clone();
+    bad["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("resourceVersion"); // unconditional PUT
     bad["spec"]["template"]["spec"]["containers"][0]["env"] =
         json!([{"name": "1 bad", "value": "x"}]);
     let (code, status) = send(&server, "PUT", BLOG, "application/json", &bad.to_string());
@@ -220,8 +224,8 @@ fn patches_follow_the_api_conventions() {
         .as_str()
         .unwrap()
         .ends_with("env[0].name"));
-    // dryRun=All answers but stores nothing.
-    let before = server.get(&DEPLOYMENTS, "default", "blog").unwrap();
+    // dryRun=All answers but stores nothing (once the simulated controller is idle).
+    let before = server.wait_settled(&DEPLOYMENTS, "blog", Duration::from_secs(5));
     let (code, body) = send(
         &server,
         "PATCH",
