@@ -200,3 +200,121 @@ fn sync_over_the_exec_websocket_makes_trees_equal() {
     assert_eq!((stats.files, stats.deleted), (0, 1));
     assert!(!dest.join("app.py").exists());
 }
+
+/// Writes `n` files of ~`total / n` bytes (sizes vary ±50%) in 100 dirs.
+fn make_tree(root: &Path, n: usize, total: u64) {
+    let avg = total / n as u64;
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    for i in 0..n {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let size = (avg / 2 + seed % avg.max(1)) as usize;
+        let dir = root.join(format!("pkg{:02}/sub{}", i % 100, i % 7));
+        fs::create_dir_all(&dir).unwrap();
+        let byte = b'a' + (i % 26) as u8;
+        fs::write(dir.join(format!("mod_{i}.py")), vec![byte; size]).unwrap();
+    }
+}
+
+/// Where benchmark trees live (`BENCH_TMP`, e.g. /dev/shm, keeps the disk out of the numbers).
+fn bench_tempdir() -> tempfile::TempDir {
+    match std::env::var_os("BENCH_TMP") {
+        Some(dir) => tempfile::tempdir_in(dir).unwrap(),
+        None => tempfile::tempdir().unwrap(),
+    }
+}
+
+fn millis(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Benchmark (run by bench/reload.sh): initial sync of 10,000 files /
+/// ~100 MB against a plain `tar c | tar x` through the same exec channel.
+#[test]
+#[ignore]
+fn bench_initial_sync_vs_tar_pipe() {
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+    let n: usize = std::env::var("BENCH_FILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let mb: u64 = std::env::var("BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let src = bench_tempdir();
+    make_tree(src.path(), n, mb << 20);
+    let pod = bench_tempdir();
+    let server = exec_server(pod.path(), exec::Offer::V5AndV4);
+    let rt = client_runtime();
+    let t = transport(&rt, server.addr);
+    let root = src.path().canonicalize().unwrap();
+    let rounds = 3;
+    let (mut sync_ms, mut tar_ms, mut bytes) = (Vec::new(), Vec::new(), 0);
+    for round in 0..rounds {
+        let dest = pod.path().join(format!("sync{round}"));
+        let syncer = Syncer::new(
+            &root,
+            dest.to_str().unwrap(),
+            Excludes::new(&root, &[]).unwrap(),
+            false,
+            &t,
+        )
+        .unwrap();
+        let start = Instant::now();
+        let stats = sync::sync_once(&syncer, &mut |_| {}).unwrap();
+        sync_ms.push(millis(start.elapsed()));
+        bytes = stats.bytes;
+        assert_eq!(stats.files, n + 100 + 700);
+
+        let dest = pod.path().join(format!("tar{round}"));
+        fs::create_dir_all(&dest).unwrap();
+        let start = Instant::now();
+        let mut tar = Command::new("tar")
+            .args(["c", "-C"])
+            .arg(&root)
+            .arg(".")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = tar.stdout.take().unwrap();
+        let st = t
+            .exec(
+                &argv(&["tar", "x", "-f", "-", "-C", dest.to_str().unwrap()]),
+                Some(&mut out),
+                &mut Vec::new(),
+            )
+            .unwrap();
+        tar.wait().unwrap();
+        tar_ms.push(millis(start.elapsed()));
+        assert_eq!(st.code, 0, "{}", st.stderr_line());
+    }
+    // a second sync of an unchanged tree: only the manifest travels
+    let dest = pod.path().join("sync0");
+    let syncer = Syncer::new(
+        &root,
+        dest.to_str().unwrap(),
+        Excludes::new(&root, &[]).unwrap(),
+        false,
+        &t,
+    )
+    .unwrap();
+    let start = Instant::now();
+    let again = sync::sync_once(&syncer, &mut |_| {}).unwrap();
+    let noop_ms = millis(start.elapsed());
+    let med = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    let (s, tp) = (med(&mut sync_ms), med(&mut tar_ms));
+    println!("tree: {n} files, {mb} MB (tar stream {bytes} bytes)");
+    println!("initial sync (manifest + staged tar): {s:.0} ms (median of {rounds})");
+    println!("plain tar c | exec tar x:            {tp:.0} ms (median of {rounds})");
+    println!("ratio sync / tar pipe:               {:.2}", s / tp);
+    println!(
+        "re-sync, nothing changed:            {noop_ms:.0} ms, {} files sent",
+        again.files
+    );
+}
