@@ -38,7 +38,12 @@ fn env_value(object: &Value, idx: usize, name: &str) -> Option<String> {
     if e.get("valueFrom").is_some() {
         return None;
     }
-    Some(e.get("value").and_then(Value::as_str).unwrap_or("").to_string())
+    Some(
+        e.get("value")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+    )
 }
 
 fn has_env(object: &Value, idx: usize, name: &str) -> bool {
@@ -50,8 +55,7 @@ fn has_env(object: &Value, idx: usize, name: &str) -> bool {
 /// Is the reload variable set to a true value?
 fn reload_is_on(object: &Value, idx: usize) -> bool {
     let knob = knobs::find(RELOAD_VAR);
-    env_value(object, idx, RELOAD_VAR)
-        .and_then(|v| knob.and_then(|k| k.parse(&v).ok()))
+    env_value(object, idx, RELOAD_VAR).and_then(|v| knob.and_then(|k| k.parse(&v).ok()))
         == Some(knobs::Value::Flag(true))
 }
 
@@ -120,7 +124,12 @@ fn edit_on(object: &mut Value, idx: usize, what: &str) -> Result<(), crate::clus
 
 /// The `off` edit: unset the variable, restore the remembered replicas and
 /// drop the annotation.
-fn edit_off(object: &mut Value, idx: usize, what: &str, restore: Option<i64>) -> Result<(), crate::cluster::Error> {
+fn edit_off(
+    object: &mut Value,
+    idx: usize,
+    what: &str,
+    restore: Option<i64>,
+) -> Result<(), crate::cluster::Error> {
     if let Some(n) = restore {
         if let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) {
             spec.insert("replicas".into(), Value::from(n));
@@ -169,7 +178,10 @@ pub fn run(args: ReloadArgs) -> anyhow::Result<i32> {
         }
     }
     if args.no_sync && (args.watch || args.delete) {
-        return Err(BadInput::new("--no-sync cannot be combined with --watch or --delete: drop one").into());
+        return Err(BadInput::new(
+            "--no-sync cannot be combined with --watch or --delete: drop one",
+        )
+        .into());
     }
     if let Some(d) = &args.dest {
         if !d.starts_with('/') {
@@ -181,10 +193,15 @@ pub fn run(args: ReloadArgs) -> anyhow::Result<i32> {
     }
     let setup = if args.state == OnOff::On && !args.no_sync {
         let source = args.source.canonicalize().map_err(|e| {
-            BadInput::new(format!("--source {}: {e}: give an existing directory", args.source.display()))
+            BadInput::new(format!(
+                "--source {}: {e}: give an existing directory",
+                args.source.display()
+            ))
         })?;
         if !source.is_dir() {
-            return Err(BadInput::new(format!("--source {} is not a directory", source.display())).into());
+            return Err(
+                BadInput::new(format!("--source {} is not a directory", source.display())).into(),
+            );
         }
         let excludes = Excludes::new(&source, &args.exclude)?;
         Some(SyncSetup { source, excludes })
@@ -209,11 +226,6 @@ pub fn run(args: ReloadArgs) -> anyhow::Result<i32> {
                 println!("--no-sync: no files copied");
                 return Ok(0);
             };
-            let dest = args
-                .dest
-                .clone()
-                .or_else(|| env_value(&w.object, idx, SRC_ROOT_VAR).filter(|v| v.starts_with('/')))
-                .unwrap_or_else(|| DEFAULT_DEST.to_string());
             let pod = rt.block_on(ready_pod(&cluster, &w))?;
             let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
             let transport = KubeTransport {
@@ -222,13 +234,51 @@ pub fn run(args: ReloadArgs) -> anyhow::Result<i32> {
                 pod: pod.clone(),
                 container,
             };
-            let syncer = Syncer::new(&setup.source, &dest, setup.excludes, args.delete, &transport)?;
+            let (dest, from) = match args.dest.clone() {
+                Some(d) => (d, "--dest"),
+                None => default_dest(&transport, &w.object, idx),
+            };
+            let syncer = Syncer::new(
+                &setup.source,
+                &dest,
+                setup.excludes,
+                args.delete,
+                &transport,
+            )?;
             if let Some(file) = &syncer.excludes.file {
                 println!("excluding the patterns of {}", file.display());
             }
-            println!("syncing {} to pod {pod}:{dest}", syncer.source.display());
+            println!(
+                "syncing {} to pod {pod}:{dest} ({from})",
+                syncer.source.display()
+            );
             sync_and_watch(&syncer, args.watch)
         }
+    }
+}
+
+/// Prints `$WARPDRIVE_SRC_ROOT` as the container sees it (image and pod env).
+const SRC_ROOT_SCRIPT: &str = r#"printf %s "${WARPDRIVE_SRC_ROOT-}""#;
+
+/// `--dest` when not given: the container's `WARPDRIVE_SRC_ROOT` (asked in
+/// the container, so the image's ENV counts too; else the literal in the
+/// pod template), else [`DEFAULT_DEST`]. Returns the path and where it came from.
+fn default_dest(t: &KubeTransport, object: &Value, idx: usize) -> (String, &'static str) {
+    let mut out = Vec::new();
+    let argv = ["sh", "-c", SRC_ROOT_SCRIPT].map(String::from);
+    let asked = match sync::Transport::exec(t, &argv, None, &mut out) {
+        Ok(st) if st.code == 0 => Some(String::from_utf8_lossy(&out).trim().to_string()),
+        _ => None,
+    };
+    let from_env = asked
+        .or_else(|| env_value(object, idx, SRC_ROOT_VAR))
+        .filter(|v| v.starts_with('/'));
+    match from_env {
+        Some(d) => (d, "WARPDRIVE_SRC_ROOT of the container"),
+        None => (
+            DEFAULT_DEST.to_string(),
+            "default; the container sets no WARPDRIVE_SRC_ROOT",
+        ),
     }
 }
 
@@ -256,7 +306,13 @@ fn on(
             before_var.as_deref().unwrap_or("(unset)")
         );
     }
-    let done = rt.block_on(rollout::wait(cluster, w.kind, &w.name, rollout::Goal::Rollout, timeout))?;
+    let done = rt.block_on(rollout::wait(
+        cluster,
+        w.kind,
+        &w.name,
+        rollout::Goal::Rollout,
+        timeout,
+    ))?;
     Ok(done)
 }
 
@@ -280,14 +336,22 @@ fn off(
         edit_off(obj, idx, &what, restore)
     }))?;
     let replicas_part = match restore {
-        Some(n) => format!("replicas {before_replicas} → {n} (restored), annotation {REPLICAS_ANNOTATION} removed"),
+        Some(n) => format!(
+            "replicas {before_replicas} → {n} (restored), annotation {REPLICAS_ANNOTATION} removed"
+        ),
         None => format!("replicas stay {before_replicas} (none remembered)"),
     };
     println!(
         "{what}: {RELOAD_VAR} {} → (unset), {replicas_part}",
         before_var.as_deref().unwrap_or("(set)")
     );
-    rt.block_on(rollout::wait(cluster, w.kind, &w.name, rollout::Goal::Rollout, timeout))?;
+    rt.block_on(rollout::wait(
+        cluster,
+        w.kind,
+        &w.name,
+        rollout::Goal::Rollout,
+        timeout,
+    ))?;
     println!("{what}: reload is off");
     Ok(0)
 }
@@ -314,9 +378,19 @@ async fn ready_pod(cluster: &Cluster, w: &Workload) -> anyhow::Result<String> {
     let pod = ready
         .last()
         .and_then(|p| p.metadata.name.clone())
-        .with_context(|| format!("{}: no Ready pod to sync into (selector {})", w.display(), w.label_selector()))?;
+        .with_context(|| {
+            format!(
+                "{}: no Ready pod to sync into (selector {})",
+                w.display(),
+                w.label_selector()
+            )
+        })?;
     if ready.len() > 1 {
-        eprintln!("warning: {} has {} ready pods; syncing into the newest, {pod}", w.display(), ready.len());
+        eprintln!(
+            "warning: {} has {} ready pods; syncing into the newest, {pod}",
+            w.display(),
+            ready.len()
+        );
     }
     Ok(pod)
 }
@@ -375,7 +449,10 @@ fn stop_on_signals(tx: mpsc::Sender<watch::Msg>) -> anyhow::Result<()> {
         .build()
         .context("cannot start the signal runtime")?;
     let (mut int, mut term) = rt.block_on(async {
-        Ok::<_, std::io::Error>((signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?))
+        Ok::<_, std::io::Error>((
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        ))
     })?;
     std::thread::spawn(move || {
         rt.block_on(async {
@@ -422,7 +499,10 @@ mod tests {
         assert_eq!(replicas(&o), 3);
         assert!(!has_env(&o, 0, RELOAD_VAR));
         assert!(o.pointer("/metadata/annotations").is_none());
-        assert_eq!(workload::env(&o, 0), vec![json!({"name": "A", "value": "x"})]);
+        assert_eq!(
+            workload::env(&o, 0),
+            vec![json!({"name": "A", "value": "x"})]
+        );
     }
 
     #[test]
@@ -434,9 +514,17 @@ mod tests {
 
     #[test]
     fn value_from_is_not_a_literal() {
-        let o = deploy(1, json!([{"name": SRC_ROOT_VAR, "valueFrom": {"fieldRef": {"fieldPath": "x"}}}]), json!({}));
+        let o = deploy(
+            1,
+            json!([{"name": SRC_ROOT_VAR, "valueFrom": {"fieldRef": {"fieldPath": "x"}}}]),
+            json!({}),
+        );
         assert_eq!(env_value(&o, 0, SRC_ROOT_VAR), None);
-        let o = deploy(1, json!([{"name": SRC_ROOT_VAR, "value": "/app"}]), json!({}));
+        let o = deploy(
+            1,
+            json!([{"name": SRC_ROOT_VAR, "value": "/app"}]),
+            json!({}),
+        );
         assert_eq!(env_value(&o, 0, SRC_ROOT_VAR).as_deref(), Some("/app"));
     }
 }

@@ -97,7 +97,7 @@ pub fn check_rel(rel: &Path) -> Result<()> {
 /// What one sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Files, symlinks and directories written.
+    /// Files and symlinks written (directories are not counted).
     pub files: usize,
     /// Paths deleted in the container.
     pub deleted: usize,
@@ -285,7 +285,7 @@ impl<'a> Syncer<'a> {
         }
         let bytes = produced?;
         Ok(Stats {
-            files: plan.write.len(),
+            files: plan.write.values().filter(|e| e.kind != Kind::Dir).count(),
             deleted: plan.delete.len(),
             bytes,
             ms: start.elapsed().as_millis(),

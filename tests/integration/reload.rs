@@ -1,70 +1,30 @@
 //! `reload` and its sync engine over the exec API of the double.
 
 use std::fs;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{RawQuery, State};
-use axum::routing::get;
-use axum::Router;
 use k8s_openapi::api::core::v1::Pod;
+use serde_json::json;
 use warpdrive::sync::kube::KubeTransport;
 use warpdrive::sync::{self, Excludes, Syncer, Transport};
 
-#[path = "apiserver/exec.rs"]
-mod exec;
+use crate::apiserver::{container, exec, ApiServer};
+use crate::support;
 
-/// A server with only the exec route, on its own runtime thread.
-struct ExecServer {
-    addr: SocketAddr,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
+/// A double with deployment `blog` (one pod, container `app`).
+fn double_with_pod(env: &[(&str, &str)]) -> (ApiServer, String) {
+    let server = ApiServer::start();
+    server.set_rollout_delay(Duration::from_millis(20));
+    server.add_deployment("blog", 1, json!([container("app", env)]));
+    let pod = pod_name(&server);
+    (server, pod)
 }
 
-fn exec_server(cwd: &Path, offer: exec::Offer) -> ExecServer {
-    let state = Arc::new((cwd.to_path_buf(), offer));
-    let app = Router::new()
-        .route(
-            "/api/v1/namespaces/{ns}/pods/{pod}/exec",
-            get(
-                |State(st): State<Arc<(PathBuf, exec::Offer)>>,
-                 RawQuery(q): RawQuery,
-                 ws: WebSocketUpgrade| async move {
-                    exec::upgrade(
-                        ws,
-                        exec::ExecQuery::parse(&q.unwrap_or_default()),
-                        st.0.clone(),
-                        st.1,
-                    )
-                },
-            ),
-        )
-        .with_state(state);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let l = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(l, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await
-                .unwrap();
-        });
-    });
-    ExecServer {
-        addr,
-        _shutdown: tx,
-    }
+fn pod_name(server: &ApiServer) -> String {
+    let pods = server.pods("default", "app", "blog");
+    assert_eq!(pods.len(), 1, "{pods:?}");
+    pods[0]["metadata"]["name"].as_str().unwrap().to_string()
 }
 
 fn client_runtime() -> tokio::runtime::Runtime {
@@ -74,15 +34,19 @@ fn client_runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn transport<'rt>(rt: &'rt tokio::runtime::Runtime, addr: SocketAddr) -> KubeTransport<'rt> {
+fn transport<'rt>(
+    rt: &'rt tokio::runtime::Runtime,
+    server: &ApiServer,
+    pod: &str,
+) -> KubeTransport<'rt> {
     let client = rt.block_on(async {
-        let config = kube::Config::new(format!("http://{addr}").parse().unwrap());
+        let config = kube::Config::new(server.url.parse().unwrap());
         kube::Client::try_from(config).unwrap()
     });
     KubeTransport {
         runtime: rt,
         pods: kube::Api::<Pod>::namespaced(client, "default"),
-        pod: "app-1".into(),
+        pod: pod.into(),
         container: "app".into(),
     }
 }
@@ -93,10 +57,9 @@ fn argv(a: &[&str]) -> Vec<String> {
 
 #[test]
 fn exec_double_carries_stdin_stdout_stderr_and_exit_codes() {
-    let pod = tempfile::tempdir().unwrap();
-    let server = exec_server(pod.path(), exec::Offer::V5AndV4);
+    let (server, pod) = double_with_pod(&[("GREETING", "hello from the pod env")]);
     let rt = client_runtime();
-    let t = transport(&rt, server.addr);
+    let t = transport(&rt, &server, &pod);
     // stdin is half-closed (v5 close frame), so `wc -c` sees its end
     let mut input: &[u8] = &[7u8; 300_000];
     let mut out = Vec::new();
@@ -118,21 +81,43 @@ fn exec_double_carries_stdin_stdout_stderr_and_exit_codes() {
         PathBuf::from(String::from_utf8_lossy(&out).trim())
             .canonicalize()
             .unwrap(),
-        pod.path().canonicalize().unwrap()
+        server.exec_root().canonicalize().unwrap()
     );
+    // and the container's env is there
+    let mut out = Vec::new();
+    t.exec(
+        &argv(&["sh", "-c", "printf %s \"$GREETING\""]),
+        None,
+        &mut out,
+    )
+    .unwrap();
+    assert_eq!(out, b"hello from the pod env");
     // a command that cannot start is an error Status, not an exit code
     let err = t
         .exec(&argv(&["/nonexistent/cmd"]), None, &mut Vec::new())
         .unwrap_err();
     assert!(err.contains("failed to exec"), "{err}");
+    // an unknown pod or container is refused before the upgrade
+    let mut other = transport(&rt, &server, "no-such-pod");
+    let err = other
+        .exec(&argv(&["true"]), None, &mut Vec::new())
+        .unwrap_err();
+    assert!(err.contains("no-such-pod"), "{err}");
+    other.pod = pod.clone();
+    other.container = "sidecar".into();
+    let err = other
+        .exec(&argv(&["true"]), None, &mut Vec::new())
+        .unwrap_err();
+    assert!(err.contains("sidecar") || err.contains("400"), "{err}");
+    assert!(server.count("GET", &format!("/pods/{pod}/exec")) >= 5);
 }
 
 #[test]
 fn exec_double_speaks_v4_when_v5_is_not_offered() {
-    let pod = tempfile::tempdir().unwrap();
-    let server = exec_server(pod.path(), exec::Offer::V4Only);
+    let (server, pod) = double_with_pod(&[]);
+    server.exec_offer(exec::Offer::V4Only);
     let rt = client_runtime();
-    let t = transport(&rt, server.addr);
+    let t = transport(&rt, &server, &pod);
     let mut out = Vec::new();
     let st = t
         .exec(&argv(&["sh", "-c", "echo v4; exit 5"]), None, &mut out)
@@ -172,15 +157,14 @@ fn snapshot(root: &Path) -> std::collections::BTreeMap<PathBuf, String> {
 #[test]
 fn sync_over_the_exec_websocket_makes_trees_equal() {
     let src = tempfile::tempdir().unwrap();
-    let pod = tempfile::tempdir().unwrap();
     put(src.path(), "app.py", "print(1)\n");
     put(src.path(), "pkg/ünï cödé.py", "x = 1\n");
     put(src.path(), "pkg/__pycache__/a.pyc", "bytecode");
     std::os::unix::fs::symlink("app.py", src.path().join("alias.py")).unwrap();
-    let server = exec_server(pod.path(), exec::Offer::V5AndV4);
+    let (server, pod) = double_with_pod(&[]);
     let rt = client_runtime();
-    let t = transport(&rt, server.addr);
-    let dest = pod.path().join("src");
+    let t = transport(&rt, &server, &pod);
+    let dest = server.exec_root().join("src");
     let root = src.path().canonicalize().unwrap();
     let syncer = Syncer::new(
         &root,
@@ -191,7 +175,7 @@ fn sync_over_the_exec_websocket_makes_trees_equal() {
     )
     .unwrap();
     let stats = sync::sync_once(&syncer, &mut |_| {}).unwrap();
-    assert_eq!(stats.files, 4, "{stats:?}");
+    assert_eq!(stats.files, 3, "{stats:?}");
     let mut want = snapshot(src.path());
     want.retain(|p, _| !p.starts_with("pkg/__pycache__"));
     assert_eq!(want, snapshot(&dest));
@@ -247,9 +231,9 @@ fn bench_initial_sync_vs_tar_pipe() {
     let src = bench_tempdir();
     make_tree(src.path(), n, mb << 20);
     let pod = bench_tempdir();
-    let server = exec_server(pod.path(), exec::Offer::V5AndV4);
+    let (server, pod_name) = double_with_pod(&[]);
     let rt = client_runtime();
-    let t = transport(&rt, server.addr);
+    let t = transport(&rt, &server, &pod_name);
     let root = src.path().canonicalize().unwrap();
     let rounds = 3;
     let (mut sync_ms, mut tar_ms, mut bytes) = (Vec::new(), Vec::new(), 0);
@@ -267,7 +251,7 @@ fn bench_initial_sync_vs_tar_pipe() {
         let stats = sync::sync_once(&syncer, &mut |_| {}).unwrap();
         sync_ms.push(millis(start.elapsed()));
         bytes = stats.bytes;
-        assert_eq!(stats.files, n + 100 + 700);
+        assert_eq!(stats.files, n);
 
         let dest = pod.path().join(format!("tar{round}"));
         fs::create_dir_all(&dest).unwrap();
@@ -317,4 +301,544 @@ fn bench_initial_sync_vs_tar_pipe() {
         "re-sync, nothing changed:            {noop_ms:.0} ms, {} files sent",
         again.files
     );
+}
+
+// ---------------------------------------------------------------------------
+// The `reload` command, run as the real binary against the double.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Output, Stdio};
+use std::sync::mpsc;
+use std::time::Instant;
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn deploy_obj(server: &ApiServer) -> serde_json::Value {
+    server
+        .get(&crate::apiserver::DEPLOYMENTS, "default", "blog")
+        .unwrap()
+}
+
+fn has_reload_var(server: &ApiServer) -> bool {
+    server
+        .env(&crate::apiserver::DEPLOYMENTS, "blog", "app")
+        .iter()
+        .any(|e| e == "MOD_WSGI_RELOAD_ON_CHANGES=1")
+}
+
+/// A double with `blog` at `replicas` and a source tree.
+fn setup(replicas: i64, env: &[(&str, &str)]) -> (ApiServer, tempfile::TempDir) {
+    let server = ApiServer::start();
+    server.set_rollout_delay(Duration::from_millis(20));
+    server.add_deployment("blog", replicas, json!([container("app", env)]));
+    let src = tempfile::tempdir().unwrap();
+    put(src.path(), "app.py", "def application(e, s): pass\n");
+    put(src.path(), "blog/views.py", "VIEWS = 1\n");
+    put(
+        src.path(),
+        "blog/__pycache__/views.cpython-311.pyc",
+        "bytecode",
+    );
+    put(src.path(), "static/ünï cödé.css", "body {}\n");
+    (server, src)
+}
+
+fn expected_tree(src: &Path) -> std::collections::BTreeMap<PathBuf, String> {
+    let mut want = snapshot(src);
+    want.retain(|p, _| {
+        !p.components()
+            .any(|c| c.as_os_str() == "__pycache__" || c.as_os_str() == ".git")
+            && p.extension().is_none_or(|e| e != "pyc")
+    });
+    want
+}
+
+#[test]
+fn on_and_off_change_the_object_in_one_write_each_and_are_idempotent() {
+    let (server, _src) = setup(3, &[("A", "x")]);
+    server.clear_log();
+    let out = server.run(&["reload", "deploy/blog", "--no-sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let o = deploy_obj(&server);
+    assert_eq!(o["spec"]["replicas"], 1);
+    assert!(has_reload_var(&server));
+    assert_eq!(
+        o["metadata"]["annotations"]["warpdrive/reload-replicas"],
+        "3"
+    );
+    assert_eq!(
+        server.count("PATCH", "/deployments/blog"),
+        1,
+        "one write, one rollout"
+    );
+    assert_eq!(o["metadata"]["generation"], 2, "one spec change");
+    assert_eq!(server.pods("default", "app", "blog").len(), 1);
+    assert!(text(&out).contains("replicas 3 → 1"), "{}", text(&out));
+
+    // `on` again: nothing written, and it says so
+    let rv = o["metadata"]["resourceVersion"].clone();
+    server.clear_log();
+    let out = server.run(&["reload", "deploy/blog", "on", "--no-sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("already on"), "{}", text(&out));
+    assert_eq!(server.count("PATCH", "/deployments/blog"), 0);
+    assert_eq!(deploy_obj(&server)["metadata"]["resourceVersion"], rv);
+
+    // `off`: variable gone, replicas back, annotation gone
+    server.clear_log();
+    let out = server.run(&["reload", "deploy/blog", "off"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let o = deploy_obj(&server);
+    assert_eq!(o["spec"]["replicas"], 3);
+    assert!(!has_reload_var(&server));
+    assert_eq!(
+        server.env(&crate::apiserver::DEPLOYMENTS, "blog", "app"),
+        vec!["A=x"]
+    );
+    assert!(o["metadata"]["annotations"]
+        .get("warpdrive/reload-replicas")
+        .is_none());
+    assert_eq!(server.count("PATCH", "/deployments/blog"), 1);
+
+    // `off` again: nothing written
+    server.clear_log();
+    let out = server.run(&["reload", "deploy/blog", "off"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("already off"), "{}", text(&out));
+    assert_eq!(server.count("PATCH", "/deployments/blog"), 0);
+}
+
+#[test]
+fn bad_input_changes_nothing() {
+    let (server, src) = setup(2, &[]);
+    let s = src.path().to_str().unwrap();
+    server.clear_log();
+    for args in [
+        vec![
+            "reload",
+            "deploy/blog",
+            "--source",
+            s,
+            "--dest",
+            "relative/path",
+        ],
+        vec!["reload", "deploy/blog", "off", "--watch"],
+        vec!["reload", "deploy/blog", "--source", "/nonexistent/dir"],
+        vec!["reload", "deploy/blog", "--source", s, "--exclude", "[z-a]"],
+        vec!["reload", "deploy/blog", "--timeout", "soon"],
+        vec!["reload", "deploy/blog", "-c", "sidecar", "--no-sync"],
+    ] {
+        let out = server.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+    }
+    assert_eq!(server.count("PATCH", "/deployments/blog"), 0);
+    assert_eq!(deploy_obj(&server)["spec"]["replicas"], 2);
+}
+
+#[test]
+fn sync_makes_trees_equal_after_initial_sync_edits_deletes_and_renames() {
+    let (server, src) = setup(2, &[]);
+    let dest = server.exec_root().join("app-src");
+    let s = src.path().to_str().unwrap();
+    let d = dest.to_str().unwrap();
+    let out = server.run(&["reload", "deploy/blog", "--source", s, "--dest", d]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(expected_tree(src.path()), snapshot(&dest));
+    assert!(text(&out).contains("synced 3 files"), "{}", text(&out));
+
+    // edits: only the changed file travels
+    std::thread::sleep(Duration::from_millis(1100));
+    put(src.path(), "blog/views.py", "VIEWS = 2  # edited\n");
+    let out = server.run(&["reload", "deploy/blog", "--source", s, "--dest", d]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("synced 1 file,"), "{}", text(&out));
+    assert_eq!(expected_tree(src.path()), snapshot(&dest));
+
+    // deletes reach the pod only with --delete
+    fs::remove_file(src.path().join("app.py")).unwrap();
+    let out = server.run(&["reload", "deploy/blog", "--source", s, "--dest", d]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(dest.join("app.py").exists());
+    let out = server.run(&[
+        "reload",
+        "deploy/blog",
+        "--source",
+        s,
+        "--dest",
+        d,
+        "--delete",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(expected_tree(src.path()), snapshot(&dest));
+
+    // a rename of a directory
+    fs::rename(src.path().join("blog"), src.path().join("journal")).unwrap();
+    let out = server.run(&[
+        "reload",
+        "deploy/blog",
+        "--source",
+        s,
+        "--dest",
+        d,
+        "--delete",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(expected_tree(src.path()), snapshot(&dest));
+}
+
+#[test]
+fn dest_defaults_to_the_containers_warpdrive_src_root() {
+    let server = ApiServer::start();
+    let root = server.exec_root().join("opt/app");
+    server.set_rollout_delay(Duration::from_millis(20));
+    server.add_deployment(
+        "blog",
+        1,
+        json!([container(
+            "app",
+            &[("WARPDRIVE_SRC_ROOT", root.to_str().unwrap())]
+        )]),
+    );
+    let src = tempfile::tempdir().unwrap();
+    put(src.path(), "wsgi.py", "x = 1\n");
+    let out = server.run(&["reload", "blog", "--source", src.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(fs::read_to_string(root.join("wsgi.py")).unwrap(), "x = 1\n");
+    assert!(text(&out).contains("WARPDRIVE_SRC_ROOT"), "{}", text(&out));
+}
+
+#[test]
+fn escaping_symlinks_are_not_synced_and_nothing_lands_outside_dest() {
+    let (server, src) = setup(1, &[]);
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), src.path().join("escape")).unwrap();
+    std::os::unix::fs::symlink("../../../etc/passwd", src.path().join("blog/pw")).unwrap();
+    std::os::unix::fs::symlink("views.py", src.path().join("blog/alias.py")).unwrap();
+    let dest = server.exec_root().join("app-src");
+    let out = server.run(&[
+        "reload",
+        "deploy/blog",
+        "--source",
+        src.path().to_str().unwrap(),
+        "--dest",
+        dest.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("escape") && err.contains("points outside"),
+        "{err}"
+    );
+    assert!(fs::symlink_metadata(dest.join("escape")).is_err());
+    assert!(fs::symlink_metadata(dest.join("blog/pw")).is_err());
+    assert_eq!(
+        fs::read_link(dest.join("blog/alias.py")).unwrap(),
+        Path::new("views.py")
+    );
+
+    // a symlinked directory planted in the pod is not written through
+    fs::remove_dir_all(dest.join("blog")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), dest.join("blog")).unwrap();
+    let out = server.run(&[
+        "reload",
+        "deploy/blog",
+        "--source",
+        src.path().to_str().unwrap(),
+        "--dest",
+        dest.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("refusing to write through the symlink"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+}
+
+/// Peak resident memory (VmHWM, kB) of a running process, sampled until it exits.
+fn run_sampling_hwm(mut cmd: std::process::Command) -> (Output, u64) {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut guard = support::spawn(&mut cmd);
+    let pid = guard.pid();
+    let mut hwm = 0;
+    let start = Instant::now();
+    loop {
+        if let Ok(status) = fs::read_to_string(format!("/proc/{pid}/status")) {
+            if let Some(kb) = status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                hwm = hwm.max(kb);
+            }
+        }
+        if let Ok(Some(_)) = guard.child().try_wait() {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(300), "timed out");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = guard.into_child().wait_with_output().unwrap();
+    (out, hwm)
+}
+
+fn reload_cmd(server: &ApiServer, args: &[&str]) -> std::process::Command {
+    let mut cmd = support::warpdrive();
+    cmd.args(["reload", "deploy/blog"])
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(server.kubeconfig());
+    cmd
+}
+
+/// Files equal, compared in chunks (never whole in memory).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::io::Read;
+    let (mut fa, mut fb) = (fs::File::open(a).unwrap(), fs::File::open(b).unwrap());
+    let (mut ba, mut bb) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
+    loop {
+        let na = fa.read(&mut ba).unwrap();
+        let mut nb = 0;
+        while nb < na {
+            let n = fb.read(&mut bb[nb..na]).unwrap();
+            if n == 0 {
+                return false;
+            }
+            nb += n;
+        }
+        if na == 0 {
+            return fb.read(&mut bb).unwrap() == 0;
+        }
+        if ba[..na] != bb[..na] {
+            return false;
+        }
+    }
+}
+
+fn big_file(path: &Path, mb: u64) {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut f = fs::File::create(path).unwrap();
+    f.set_len(mb << 20).unwrap();
+    for i in 0..mb {
+        f.seek(SeekFrom::Start(i << 20)).unwrap();
+        f.write_all(format!("block {i} of {mb}").as_bytes())
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_200_mb_file_is_streamed_with_small_peak_memory() {
+    let (server, src) = setup(1, &[]);
+    big_file(&src.path().join("data.bin"), 210);
+    let dest = server.exec_root().join("app-src");
+    let cmd = reload_cmd(
+        &server,
+        &[
+            "--source",
+            src.path().to_str().unwrap(),
+            "--dest",
+            dest.to_str().unwrap(),
+        ],
+    );
+    let (out, hwm_kb) = run_sampling_hwm(cmd);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(same_file(
+        &src.path().join("data.bin"),
+        &dest.join("data.bin")
+    ));
+    eprintln!(
+        "peak RSS of the client while sending 210 MB: {} MB",
+        hwm_kb / 1024
+    );
+    assert!(
+        hwm_kb < 64 * 1024,
+        "peak RSS {hwm_kb} kB: the file was not streamed"
+    );
+}
+
+#[test]
+fn an_interrupted_sync_leaves_nothing_behind() {
+    let (server, src) = setup(1, &[]);
+    big_file(&src.path().join("data.bin"), 400);
+    let dest = server.exec_root().join("app-src");
+    // the first run turns reload on; no file yet
+    let out = server.run(&["reload", "deploy/blog", "--no-sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let mut cmd = reload_cmd(
+        &server,
+        &[
+            "--source",
+            src.path().to_str().unwrap(),
+            "--dest",
+            dest.to_str().unwrap(),
+        ],
+    );
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    let mut guard = support::spawn(&mut cmd);
+    // wait until the staging directory holds part of the file, then kill the client
+    let start = Instant::now();
+    let staged = loop {
+        let part = fs::read_dir(&dest).ok().and_then(|rd| {
+            rd.filter_map(|e| e.ok())
+                .find(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .starts_with(".warpdrive-staging.")
+                })
+                .map(|e| e.path().join("files/data.bin"))
+        });
+        if let Some(p) = part.filter(|p| fs::metadata(p).is_ok_and(|m| m.len() > 0)) {
+            break p;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no staging dir appeared"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let partial = fs::metadata(&staged).map(|m| m.len()).unwrap_or(0);
+    unsafe {
+        libc::kill(guard.pid() as i32, libc::SIGKILL);
+    }
+    guard.wait_timeout(Duration::from_secs(10));
+    // the pod side notices the cut, tar fails, the staging dir is removed
+    let start = Instant::now();
+    loop {
+        let left: Vec<_> = fs::read_dir(&dest)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        if left.is_empty() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "left behind: {left:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(partial < 400 << 20, "the sync finished before it was cut");
+    assert!(!dest.join("data.bin").exists());
+}
+
+#[test]
+fn a_tree_of_10000_files() {
+    let (server, src) = setup(1, &[]);
+    make_tree(src.path(), 10_000, 20 << 20);
+    let dest = server.exec_root().join("app-src");
+    let s = src.path().to_str().unwrap();
+    let d = dest.to_str().unwrap();
+    let out = server.run(&["reload", "deploy/blog", "--source", s, "--dest", d]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(expected_tree(src.path()), snapshot(&dest));
+    // nothing changed: nothing sent
+    let out = server.run(&["reload", "deploy/blog", "--source", s, "--dest", d]);
+    assert!(text(&out).contains("synced 0 files"), "{}", text(&out));
+}
+
+/// Lines of a child's stdout, as they come.
+fn line_reader(stdout: std::process::ChildStdout) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn wait_line(rx: &mpsc::Receiver<String>, what: &str, seen: &mut Vec<String>) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) => {
+                seen.push(l.clone());
+                if l.contains(what) {
+                    return l;
+                }
+            }
+            Err(_) => panic!("no line with {what:?}; got {seen:?}"),
+        }
+    }
+}
+
+fn wait_until(what: &str, cond: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "{what} did not arrive"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn watch_sends_edits_creates_and_deletes_until_ctrl_c() {
+    let (server, src) = setup(2, &[]);
+    put(src.path(), "node_modules/pkg/index.js", "ignored");
+    let dest = server.exec_root().join("app-src");
+    let mut cmd = reload_cmd(
+        &server,
+        &[
+            "--source",
+            src.path().to_str().unwrap(),
+            "--dest",
+            dest.to_str().unwrap(),
+            "--watch",
+            "--delete",
+            "--exclude",
+            "node_modules/",
+        ],
+    );
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut guard = support::spawn(&mut cmd);
+    let rx = line_reader(guard.child().stdout.take().unwrap());
+    let mut seen = Vec::new();
+    let watching = wait_line(&rx, "watching", &mut seen);
+    assert!(watching.contains("directories"), "{watching}");
+    let s = src.path();
+    put(s, "blog/views.py", "VIEWS = 'edited'\n");
+    wait_until("edit", || {
+        fs::read_to_string(dest.join("blog/views.py")).is_ok_and(|t| t.contains("edited"))
+    });
+    let line = wait_line(&rx, "synced", &mut seen);
+    assert!(line.contains("bytes") && line.contains(" ms"), "{line}");
+    put(s, "blog/new_module.py", "NEW = 1\n");
+    wait_until("create", || dest.join("blog/new_module.py").exists());
+    put(s, "newpkg/deep/mod.py", "DEEP = 1\n");
+    wait_until("new directory", || dest.join("newpkg/deep/mod.py").exists());
+    fs::remove_file(s.join("app.py")).unwrap();
+    wait_until("delete", || !dest.join("app.py").exists());
+    put(s, "node_modules/pkg/other.js", "ignored");
+    put(s, "blog/__pycache__/x.cpython-311.pyc", "ignored");
+    put(s, "last.py", "LAST = 1\n");
+    wait_until("last", || dest.join("last.py").exists());
+    assert!(!dest.join("node_modules").exists());
+    let mut want = expected_tree(s);
+    want.retain(|p, _| !p.starts_with("node_modules"));
+    // (the last sync may still be removing its staging directory)
+    wait_until("equal trees", || want == snapshot(&dest));
+    // Ctrl-C stops it cleanly
+    guard.signal(libc::SIGINT);
+    let status = guard
+        .wait_timeout(Duration::from_secs(10))
+        .expect("stopped");
+    assert!(status.success(), "{status:?}");
+    let stopped = wait_line(&rx, "stopped after", &mut seen);
+    assert!(stopped.contains("syncs"), "{stopped}");
 }

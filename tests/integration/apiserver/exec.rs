@@ -12,8 +12,10 @@ use std::path::PathBuf;
 use std::process::Stdio;
 
 use axum::body::Bytes;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::http::StatusCode;
+use axum::extract::{Path, State as AxState};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
 use serde_json::json;
@@ -100,6 +102,98 @@ pub fn status_response(code: StatusCode, reason: &str, message: &str) -> Respons
         .into_response()
 }
 
+/// `GET …/namespaces/NS/pods/POD/exec?command=…`: the pod must exist and
+/// the container must be one of its own; the command gets that container's
+/// env (literal values) and runs in [`super::State::exec_root`].
+pub async fn handle(
+    AxState(state): AxState<super::Shared>,
+    Path((ns, pod)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let query = ExecQuery::parse(uri.query().unwrap_or(""));
+    let (root, offer, spec) = {
+        let st = state.lock().unwrap_or_else(|e| e.into_inner());
+        let spec = st
+            .objects
+            .get(&("pods", ns.clone(), pod.clone()))
+            .map(|p| p["spec"]["containers"].clone());
+        (st.exec_root.clone(), st.exec_offer, spec)
+    };
+    let response = match (spec, ws) {
+        (None, _) => super::status(
+            404,
+            "NotFound",
+            format!("pods \"{pod}\" not found"),
+            json!({"name": pod, "kind": "pods"}),
+        ),
+        (Some(_), Err(_)) => status_response(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "Upgrade request required",
+        ),
+        (Some(containers), Ok(ws)) => {
+            let names: Vec<String> = containers
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["name"].as_str().map(str::to_string))
+                .collect();
+            let chosen = match &query.container {
+                Some(c) => names.iter().find(|n| *n == c).cloned(),
+                None if names.len() == 1 => names.first().cloned(),
+                None => None,
+            };
+            match chosen {
+                None => status_response(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    &format!(
+                        "container {:?} is not valid for pod {pod}; choose one of {names:?}",
+                        query.container.clone().unwrap_or_default()
+                    ),
+                ),
+                Some(name) => {
+                    let env: Vec<(String, String)> = containers
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|c| c["name"] == name.as_str())
+                        .flat_map(|c| c["env"].as_array().cloned().unwrap_or_default())
+                        .filter_map(|e| {
+                            Some((
+                                e["name"].as_str()?.to_string(),
+                                e["value"].as_str()?.to_string(),
+                            ))
+                        })
+                        .collect();
+                    upgrade(ws, query, root, env, offer)
+                }
+            }
+        }
+    };
+    let header = |k: &str| {
+        headers
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+    st.log.push(super::Request {
+        method: method.to_string(),
+        path: uri.path().to_string(),
+        query: uri.query().unwrap_or("").to_string(),
+        content_type: String::new(),
+        impersonate_user: header("impersonate-user"),
+        impersonate_groups: Vec::new(),
+        authorization: header("authorization"),
+        status: response.status().as_u16(),
+    });
+    response
+}
+
 /// Which protocols the double offers (a test can offer only v4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Offer {
@@ -108,9 +202,15 @@ pub enum Offer {
     V4Only,
 }
 
-/// Answers an exec upgrade: runs `query.command` in `cwd` and bridges its
-/// stdio to the websocket.
-pub fn upgrade(ws: WebSocketUpgrade, query: ExecQuery, cwd: PathBuf, offer: Offer) -> Response {
+/// Answers an exec upgrade: runs `query.command` in `cwd` with `env` added
+/// and bridges its stdio to the websocket.
+pub fn upgrade(
+    ws: WebSocketUpgrade,
+    query: ExecQuery,
+    cwd: PathBuf,
+    env: Vec<(String, String)>,
+    offer: Offer,
+) -> Response {
     if query.command.is_empty() {
         return status_response(
             StatusCode::BAD_REQUEST,
@@ -135,7 +235,7 @@ pub fn upgrade(ws: WebSocketUpgrade, query: ExecQuery, cwd: PathBuf, offer: Offe
         );
     };
     let v5 = proto == V5;
-    ws.on_upgrade(move |socket| run(socket, query, cwd, v5))
+    ws.on_upgrade(move |socket| run(socket, query, cwd, env, v5))
 }
 
 fn frame(channel: u8, data: &[u8]) -> Message {
@@ -164,7 +264,13 @@ fn status_json(code: Option<i32>, argv: &[String], spawn_error: Option<String>) 
     st.to_string()
 }
 
-async fn run(socket: WebSocket, query: ExecQuery, cwd: PathBuf, v5: bool) {
+async fn run(
+    socket: WebSocket,
+    query: ExecQuery,
+    cwd: PathBuf,
+    env: Vec<(String, String)>,
+    v5: bool,
+) {
     let (mut tx, mut rx) = socket.split();
     // Like the kubelet: one empty frame per open output channel first.
     for ch in [STDOUT, STDERR, ERROR] {
@@ -175,6 +281,7 @@ async fn run(socket: WebSocket, query: ExecQuery, cwd: PathBuf, v5: bool) {
     let mut cmd = tokio::process::Command::new(&query.command[0]);
     cmd.args(&query.command[1..])
         .current_dir(&cwd)
+        .envs(env)
         .stdin(if query.stdin {
             Stdio::piped()
         } else {

@@ -21,8 +21,8 @@
 //!   with `ProgressDeadlineExceeded`; [`ApiServer::deny`] answers a verb with 403;
 //! * a request log ([`ApiServer::requests`]) for tests to assert on.
 //!
-//! `reload` extends this module with the exec websocket: add a route in
-//! [`router`] and keep per-pod state next to [`State::objects`].
+//! * `pods/NAME/exec`: the remote-command websocket (see [`exec`]); commands
+//!   run on the test host in [`State::exec_root`], the pods' "filesystem".
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -158,6 +158,10 @@ pub struct State {
     /// A merge patch another writer applies just before the next PUT/PATCH
     /// of an object arrives (to force a conflict deterministically).
     pub interfere: Option<Value>,
+    /// Working directory of exec'd commands: the pods' filesystem.
+    pub exec_root: PathBuf,
+    /// Which websocket subprotocols exec offers.
+    pub exec_offer: exec::Offer,
     seed: u64,
 }
 
@@ -241,6 +245,9 @@ impl ApiServer {
             rt.shutdown_timeout(Duration::from_millis(100));
         });
         let dir = tempfile::tempdir().expect("tempdir");
+        let pod_root = dir.path().join("pods");
+        std::fs::create_dir_all(&pod_root).expect("pod root");
+        state.lock().expect("state").exec_root = pod_root;
         let url = format!("http://127.0.0.1:{port}");
         let server = ApiServer {
             port,
@@ -301,6 +308,16 @@ impl ApiServer {
     /// resourceVersion) right before the next PUT or PATCH of an object.
     pub fn interfere_before_next_write(&self, merge_patch: Value) {
         self.state().interfere = Some(merge_patch);
+    }
+
+    /// The directory exec'd commands run in (created at start, under [`Self::dir`]).
+    pub fn exec_root(&self) -> PathBuf {
+        self.state().exec_root.clone()
+    }
+
+    /// Offer only `v4.channel.k8s.io` for exec (no stdin half-close).
+    pub fn exec_offer(&self, offer: exec::Offer) {
+        self.state().exec_offer = offer;
     }
 
     /// Wait this long before every answer.
@@ -505,9 +522,15 @@ fn res_of_kind(kind: &str) -> Option<Res> {
     ALL.iter().copied().find(|r| r.kind == kind)
 }
 
-/// The axum router: one fallback handler that parses API paths itself.
+/// The axum router: exec, and one fallback handler that parses API paths itself.
 pub fn router(state: Shared) -> Router {
-    Router::new().fallback(handle).with_state(state)
+    Router::new()
+        .route(
+            "/api/v1/namespaces/{ns}/pods/{pod}/exec",
+            axum::routing::any(exec::handle),
+        )
+        .fallback(handle)
+        .with_state(state)
 }
 
 /// A `Status` response.
@@ -1458,5 +1481,6 @@ pub fn container(name: &str, env: &[(&str, &str)]) -> Value {
     json!({"name": name, "image": "quay.io/example/app:1", "env": env})
 }
 
+pub mod exec;
 #[cfg(test)]
 mod tests;
