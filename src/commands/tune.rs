@@ -177,20 +177,21 @@ fn recommendation(
 ) -> Vec<EnvChange> {
     let resources = object.pointer(&format!("/spec/template/spec/containers/{idx}/resources"));
     let r = recommend::recommend(resources, args.profile);
-    println!("{what}, container {container}: {}", r.why);
-    println!(
-        "recommended: {} processes × {} threads",
-        r.processes, r.threads
-    );
     let c = if workload::containers(object).len() > 1 {
         format!(" -c {container}")
     } else {
         String::new()
     };
-    println!(
-        "kubectl warpdrive tune {target_arg}{c} --processes {} --threads {}",
-        r.processes, r.threads
+    let text = format!(
+        "{what}, container {container}: {}\nrecommended: {} processes × {} threads\nkubectl warpdrive tune {target_arg}{c} --processes {} --threads {}\n",
+        r.why, r.processes, r.threads, r.processes, r.threads
     );
+    // With --local --apply the edited manifests follow on stdout: keep it clean.
+    if args.local && args.apply {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
     vec![
         EnvChange::Set {
             name: "MOD_WSGI_PROCESSES".into(),

@@ -10,3 +10,4 @@ mod reload;
 mod scale;
 mod support;
 mod tune;
+mod tune_local;

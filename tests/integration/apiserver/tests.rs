@@ -387,3 +387,27 @@ fn deploymentconfigs_roll_out_with_their_own_reason() {
     assert_eq!(pods.len(), 1);
     assert_eq!(pods[0]["metadata"]["labels"]["deployment"], "shop-2");
 }
+
+#[test]
+fn warpdrive_exec_never_touches_the_cluster() {
+    // The launcher path must not load a kubeconfig or talk to an API server,
+    // even when one is configured in the environment.
+    let server = ApiServer::start();
+    let app = tempfile::tempdir().unwrap();
+    let mut cmd = crate::support::warpdrive();
+    cmd.env("KUBECONFIG", server.kubeconfig())
+        .args(["exec", "--dry-run", "--app-root"])
+        .arg(app.path())
+        .args(["--", "echo", "hi"]);
+    let out = crate::support::run_with_timeout(&mut cmd, Duration::from_secs(30));
+    assert!(out.status.success(), "{}", crate::support::describe(&out));
+    assert!(server.requests().is_empty());
+    // The same binary does reach the double for a cluster command.
+    blog(&server);
+    let mut cmd = crate::support::warpdrive();
+    cmd.env("KUBECONFIG", server.kubeconfig())
+        .args(["tune", "deploy/blog", "--list"]);
+    let out = crate::support::run_with_timeout(&mut cmd, Duration::from_secs(30));
+    assert!(out.status.success(), "{}", crate::support::describe(&out));
+    assert_eq!(server.requests().len(), 1);
+}
