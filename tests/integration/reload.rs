@@ -842,3 +842,81 @@ fn watch_sends_edits_creates_and_deletes_until_ctrl_c() {
     let stopped = wait_line(&rx, "stopped after", &mut seen);
     assert!(stopped.contains("syncs"), "{stopped}");
 }
+
+/// Benchmark (run by bench/reload.sh): in `--watch` mode, edit one file of
+/// a 10,000-file tree and time edit → new content in the pod.
+#[test]
+#[ignore]
+fn bench_watch_one_file_edit() {
+    let edits: usize = std::env::var("BENCH_EDITS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
+    let (server, _) = setup(1, &[]);
+    let src = bench_tempdir();
+    make_tree(src.path(), 10_000, 100 << 20);
+    put(src.path(), "app/views.py", "VERSION = 0\n");
+    let dest = server.exec_root().join("app-src");
+    let mut cmd = reload_cmd(
+        &server,
+        &[
+            "--source",
+            src.path().to_str().unwrap(),
+            "--dest",
+            dest.to_str().unwrap(),
+            "--watch",
+        ],
+    );
+    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut guard = support::spawn(&mut cmd);
+    let rx = line_reader(guard.child().stdout.take().unwrap());
+    let mut seen = Vec::new();
+    let initial = wait_line(&rx, "synced", &mut seen);
+    wait_line(&rx, "watching", &mut seen);
+    let target = dest.join("app/views.py");
+    let (mut ms, mut bytes) = (Vec::new(), Vec::new());
+    for i in 1..=edits {
+        let want = format!("VERSION = {i}  # edited\n");
+        let start = Instant::now();
+        fs::write(src.path().join("app/views.py"), &want).unwrap();
+        while fs::read_to_string(&target).ok().as_deref() != Some(want.as_str()) {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "edit {i} did not arrive"
+            );
+            std::thread::sleep(Duration::from_micros(500));
+        }
+        ms.push(millis(start.elapsed()));
+        let line = wait_line(&rx, "synced", &mut seen);
+        let b: u64 = line
+            .split(", ")
+            .find(|p| p.contains(" bytes in "))
+            .and_then(|p| p.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        bytes.push(b);
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    guard.signal(libc::SIGINT);
+    guard.wait_timeout(Duration::from_secs(10));
+    ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let pct = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
+    println!("watch mode, one-file edit in a 10,000-file tree ({edits} edits)");
+    println!("initial: {initial}");
+    println!(
+        "last sync line: {}",
+        seen.iter().rev().find(|l| l.contains("synced")).unwrap()
+    );
+    println!(
+        "bytes sent per edit: {:?} (min..max)",
+        (bytes.iter().min().unwrap(), bytes.iter().max().unwrap())
+    );
+    println!(
+        "edit -> written in pod: median {:.0} ms, p90 {:.0} ms, min {:.0} ms, max {:.0} ms (debounce {} ms)",
+        pct(0.5),
+        pct(0.9),
+        ms[0],
+        ms[ms.len() - 1],
+        sync::DEBOUNCE.as_millis()
+    );
+}
