@@ -608,3 +608,98 @@ fn exec_works_under_both_names() {
         assert!(String::from_utf8_lossy(&out.stdout).starts_with("gunicorn "));
     }
 }
+
+const SPOOF: [(&str, &str); 4] = [
+    ("X-Forwarded-For", "203.0.113.9"),
+    ("X-Forwarded-Proto", "https"),
+    ("X-Forwarded-Host", "spoofed.example"),
+    ("X-Real-IP", "198.51.100.7"),
+];
+const TRUSTED: &str = "X-Forwarded-For,X-Forwarded-Proto,X-Forwarded-Host";
+
+fn environ_with_spoofed_headers(server: &str, trust_proxy: Option<&str>) -> serde_json::Value {
+    let app = apps::wsgi_module("proxy");
+    apps::server_type(app.path(), server);
+    let mut env = vec![("WARPDRIVE_TRUST_PROXY_HEADERS", TRUSTED)];
+    if let Some(peers) = trust_proxy {
+        env.push(("WARPDRIVE_TRUST_PROXY", peers));
+    }
+    let running = start(app.path(), &env, &[]);
+    let r = running.get("/env", &SPOOF);
+    running.stop();
+    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{server}: {e}: {}", r.body))
+}
+
+/// From a peer that is not a trusted proxy: no proxy header reaches the app
+/// and nothing is rewritten (mod_wsgi's behaviour, the reference).
+fn untrusted_peer_is_ignored(server: &str) {
+    let env = environ_with_spoofed_headers(server, Some("10.9.8.7"));
+    for h in [
+        "HTTP_X_FORWARDED_FOR",
+        "HTTP_X_FORWARDED_PROTO",
+        "HTTP_X_FORWARDED_HOST",
+        "HTTP_X_REAL_IP",
+    ] {
+        assert!(env.get(h).is_none(), "{server}: {h} reached the app: {env}");
+    }
+    assert_eq!(env["REMOTE_ADDR"], "127.0.0.1", "{server}: {env}");
+    assert_eq!(env["wsgi.url_scheme"], "http", "{server}: {env}");
+    assert!(
+        env["HTTP_HOST"].as_str().unwrap().starts_with("127.0.0.1:"),
+        "{server}: {env}"
+    );
+}
+
+/// From a trusted peer (no peer list: any): the trusted headers rewrite the
+/// environ and the untrusted member of the family (X-Real-IP) is removed.
+fn trusted_headers_apply(server: &str, trust_proxy: Option<&str>) {
+    let env = environ_with_spoofed_headers(server, trust_proxy);
+    assert_eq!(env["REMOTE_ADDR"], "203.0.113.9", "{server}: {env}");
+    assert_eq!(env["wsgi.url_scheme"], "https", "{server}: {env}");
+    assert_eq!(env["HTTP_HOST"], "spoofed.example", "{server}: {env}");
+    assert!(
+        env.get("HTTP_X_REAL_IP").is_none(),
+        "{server}: X-Real-IP kept: {env}"
+    );
+}
+
+#[test]
+fn proxy_mod_wsgi() {
+    untrusted_peer_is_ignored("mod_wsgi");
+    trusted_headers_apply("mod_wsgi", None);
+}
+
+#[test]
+fn proxy_gunicorn() {
+    untrusted_peer_is_ignored("gunicorn");
+    trusted_headers_apply("gunicorn", None);
+    trusted_headers_apply("gunicorn", Some("10.0.0.0/8,127.0.0.1"));
+}
+
+#[test]
+fn proxy_waitress() {
+    untrusted_peer_is_ignored("waitress");
+    trusted_headers_apply("waitress", None);
+    trusted_headers_apply("waitress", Some("127.0.0.0/8"));
+}
+
+#[test]
+fn proxy_uwsgi() {
+    untrusted_peer_is_ignored("uwsgi");
+    trusted_headers_apply("uwsgi", None);
+}
+
+#[test]
+fn django_path_static_root_under_gunicorn_via_whitenoise() {
+    let app = apps::django_path();
+    apps::server_type(app.path(), "gunicorn");
+    let running = start(app.path(), &[], &[]);
+    let r = running.get("/static/hello.txt", &[]);
+    assert_eq!(
+        (r.status, r.body.trim()),
+        (200, "static file served by warpdrive"),
+        "{}",
+        running.log()
+    );
+    running.stop();
+}
