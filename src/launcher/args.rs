@@ -69,62 +69,9 @@ pub fn split_and_expand(
                 }
                 i += 2;
             }
-            '\'' => {
+            '\'' | '"' => {
                 in_word = true;
-                let start_line = line;
-                i += 1;
-                loop {
-                    match chars.get(i) {
-                        None => {
-                            return Err(ArgsError::Unterminated {
-                                what: "single",
-                                line: start_line,
-                            })
-                        }
-                        Some('\'') => break,
-                        Some(&ch) => {
-                            if ch == '\n' {
-                                line += 1;
-                            }
-                            word.push(ch);
-                        }
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
-            '"' => {
-                in_word = true;
-                let start_line = line;
-                i += 1;
-                loop {
-                    match chars.get(i) {
-                        None => {
-                            return Err(ArgsError::Unterminated {
-                                what: "double",
-                                line: start_line,
-                            })
-                        }
-                        Some('"') => break,
-                        Some('\\') if matches!(chars.get(i + 1), Some('"' | '\\' | '$' | '`')) => {
-                            word.push(chars[i + 1]);
-                            i += 2;
-                            continue;
-                        }
-                        Some('$') => {
-                            i = expand(&chars, i, env, line, &mut word)?;
-                            continue;
-                        }
-                        Some(&ch) => {
-                            if ch == '\n' {
-                                line += 1;
-                            }
-                            word.push(ch);
-                        }
-                    }
-                    i += 1;
-                }
-                i += 1;
+                i = quoted(&chars, i, env, &mut line, &mut word)?;
             }
             '$' => {
                 in_word = true;
@@ -141,6 +88,46 @@ pub fn split_and_expand(
         words.push(word);
     }
     Ok(words)
+}
+
+/// Reads the quoted text opening at `chars[i]` (`'` or `"`) into `word` and
+/// returns the index after the closing quote. Inside double quotes, `\`
+/// escapes `"`, `\\`, `$` and backquote, and variables expand; inside single
+/// quotes everything is literal.
+fn quoted(
+    chars: &[char],
+    mut i: usize,
+    env: &BTreeMap<String, String>,
+    line: &mut usize,
+    word: &mut String,
+) -> Result<usize, ArgsError> {
+    let quote = chars[i];
+    let start_line = *line;
+    let double = quote == '"';
+    i += 1;
+    loop {
+        match chars.get(i) {
+            None => {
+                return Err(ArgsError::Unterminated {
+                    what: if double { "double" } else { "single" },
+                    line: start_line,
+                })
+            }
+            Some(&c) if c == quote => return Ok(i + 1),
+            Some('\\') if double && matches!(chars.get(i + 1), Some('"' | '\\' | '$' | '`')) => {
+                word.push(chars[i + 1]);
+                i += 2;
+            }
+            Some('$') if double => i = expand(chars, i, env, *line, word)?,
+            Some(&c) => {
+                if c == '\n' {
+                    *line += 1;
+                }
+                word.push(c);
+                i += 1;
+            }
+        }
+    }
 }
 
 fn is_name_start(c: char) -> bool {

@@ -21,17 +21,15 @@ pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
     if ctx.reload() {
         l.arg("--reload");
     }
-    let k = ctx.knobs;
-    if let Some(n) = k.int("MOD_WSGI_MAXIMUM_REQUESTS") {
-        l.args(["--max-requests", &n.to_string()]);
-    }
-    if let Some(n) = k.int("MOD_WSGI_REQUEST_TIMEOUT") {
-        l.args(["--timeout", &n.to_string()]);
-    }
-    if let Some(n) = k.int("MOD_WSGI_SERVER_BACKLOG") {
-        l.args(["--backlog", &n.to_string()]);
-    }
-    if let Some(level) = k.text("MOD_WSGI_LOG_LEVEL") {
+    ctx.int_options(
+        &mut l,
+        &[
+            ("MOD_WSGI_MAXIMUM_REQUESTS", "--max-requests"),
+            ("MOD_WSGI_REQUEST_TIMEOUT", "--timeout"),
+            ("MOD_WSGI_SERVER_BACKLOG", "--backlog"),
+        ],
+    );
+    if let Some(level) = ctx.knobs.text("MOD_WSGI_LOG_LEVEL") {
         l.args(["--log-level", log_level(level)]);
     }
     for knob in [

@@ -135,6 +135,16 @@ impl Ctx<'_> {
         })
     }
 
+    /// Adds `OPTION VALUE` for each whole-number knob that is set, from a
+    /// table of (knob, this server's option).
+    pub fn int_options(&self, launch: &mut Launch, table: &[(&str, &str)]) {
+        for (knob, option) in table {
+            if let Some(n) = self.knobs.int(knob) {
+                launch.args([option.to_string(), n.to_string()]);
+            }
+        }
+    }
+
     /// Says on stderr that a knob has no equivalent on this server.
     pub fn ignored(&self, knob: &str) {
         if self.knobs.get(knob).is_some() {

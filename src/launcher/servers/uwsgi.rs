@@ -19,22 +19,17 @@ pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
     if ctx.reload() {
         l.args(["--py-autoreload", "1"]);
     }
+    ctx.int_options(
+        &mut l,
+        &[
+            ("MOD_WSGI_MAXIMUM_REQUESTS", "--max-requests"),
+            ("MOD_WSGI_REQUEST_TIMEOUT", "--harakiri"),
+            ("MOD_WSGI_SOCKET_TIMEOUT", "--socket-timeout"),
+            ("MOD_WSGI_SERVER_BACKLOG", "--listen"),
+            ("MOD_WSGI_LIMIT_REQUEST_BODY", "--limit-post"),
+        ],
+    );
     let k = ctx.knobs;
-    if let Some(n) = k.int("MOD_WSGI_MAXIMUM_REQUESTS") {
-        l.args(["--max-requests", &n.to_string()]);
-    }
-    if let Some(n) = k.int("MOD_WSGI_REQUEST_TIMEOUT") {
-        l.args(["--harakiri", &n.to_string()]);
-    }
-    if let Some(n) = k.int("MOD_WSGI_SOCKET_TIMEOUT") {
-        l.args(["--socket-timeout", &n.to_string()]);
-    }
-    if let Some(n) = k.int("MOD_WSGI_SERVER_BACKLOG") {
-        l.args(["--listen", &n.to_string()]);
-    }
-    if let Some(n) = k.int("MOD_WSGI_LIMIT_REQUEST_BODY") {
-        l.args(["--limit-post", &n.to_string()]);
-    }
     if k.get("MOD_WSGI_ACCESS_LOG").is_some() && !k.flag("MOD_WSGI_ACCESS_LOG") {
         l.arg("--disable-logging");
     }

@@ -17,16 +17,14 @@ pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
              runs 1 process (scale with replicas or raise MOD_WSGI_THREADS)"
         );
     }
-    let k = ctx.knobs;
-    if let Some(n) = k.int("MOD_WSGI_SERVER_BACKLOG") {
-        l.args(["--backlog", &n.to_string()]);
-    }
-    if let Some(n) = k.int("MOD_WSGI_LIMIT_REQUEST_BODY") {
-        l.args(["--max-request-body-size", &n.to_string()]);
-    }
-    if let Some(n) = k.int("MOD_WSGI_INACTIVITY_TIMEOUT") {
-        l.args(["--channel-timeout", &n.to_string()]);
-    }
+    ctx.int_options(
+        &mut l,
+        &[
+            ("MOD_WSGI_SERVER_BACKLOG", "--backlog"),
+            ("MOD_WSGI_LIMIT_REQUEST_BODY", "--max-request-body-size"),
+            ("MOD_WSGI_INACTIVITY_TIMEOUT", "--channel-timeout"),
+        ],
+    );
     for knob in [
         "MOD_WSGI_MAXIMUM_REQUESTS",
         "MOD_WSGI_REQUEST_TIMEOUT",
