@@ -38,6 +38,9 @@ pub fn run(args: ExecArgs) -> anyhow::Result<i32> {
     launcher::ensure_dir(&runtime_dir)?;
     if !is_command {
         launcher::hooks::run_hooks(&plan.cwd, &runtime_dir)?;
+        if plan.env.contains_key("WARPDRIVE_WSGI_TARGET") {
+            launcher::support::install(&runtime_dir)?;
+        }
     }
     Ok(launcher::runtime::run(&plan, args.supervise)?)
 }

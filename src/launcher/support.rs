@@ -68,7 +68,7 @@ pub const SOURCE: &str = include_str!("support/warpdrive_wsgi.py");
 /// `PYTHONPATH`. The directory and file are world-readable, so that a
 /// server running as another user (Apache's worker) can read them.
 pub fn install(runtime_dir: &Path) -> Result<PathBuf, Error> {
-    let dir = runtime_dir.join("python");
+    let dir = super::support_dir(runtime_dir);
     super::ensure_dir(&dir)?;
     let target = dir.join(MODULE_FILE);
     if std::fs::read(&target).is_ok_and(|old| old == SOURCE.as_bytes()) {

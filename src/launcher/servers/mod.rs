@@ -300,7 +300,7 @@ impl Ctx<'_> {
         launch
             .env
             .insert("WARPDRIVE_WSGI_TARGET".into(), entry.to_string());
-        Ok("warpdrive_wsgi:application".to_string())
+        Ok(super::support::ENTRY_POINT.to_string())
     }
 
     fn require_whitenoise(&self, url: &str, root: &Path) -> Result<(), Error> {

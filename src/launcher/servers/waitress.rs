@@ -32,6 +32,10 @@ pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
     ] {
         ctx.ignored(knob);
     }
+    if !ctx.proxy.headers.is_empty() {
+        // Waitress would delete X-Forwarded-* before the middleware sees them.
+        l.arg("--no-clear-untrusted-proxy-headers");
+    }
     l.watch = ctx.watch_spec();
     let found = ctx.user_entry(&["--call"], &[], true);
     ctx.add_app(&mut l, found, true, |l, spec| {
