@@ -165,16 +165,22 @@ impl Progress {
         let c = counts(obj);
         match &self.bar {
             Some(bar) => {
+                let observed =
+                    int(obj, "/status/observedGeneration") >= int(obj, "/metadata/generation");
+                let old = (c.total - c.updated).max(0);
                 let (pos, len) = match goal {
-                    Goal::Rollout => (c.updated.min(c.available), c.desired),
+                    _ if !observed => (0, c.desired),
+                    // New pods that are available: old ones count in `available` until gone.
+                    Goal::Rollout => ((c.available - old).clamp(0, c.updated), c.desired),
                     Goal::Ready(n) => (c.ready, n),
                 };
                 bar.set_length(len.max(0) as u64);
                 bar.set_position(pos.max(0) as u64);
-                bar.set_message(format!(
-                    "updated {}, ready {} of {}",
-                    c.updated, c.ready, c.desired
-                ));
+                bar.set_message(if observed {
+                    format!("updated {}, ready {}, old {old}", c.updated, c.ready)
+                } else {
+                    "waiting for the controller".to_string()
+                });
             }
             None => {
                 if line != self.last {

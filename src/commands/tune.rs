@@ -183,8 +183,13 @@ fn recommendation(
         String::new()
     };
     let text = format!(
-        "{what}, container {container}: {}\nrecommended: {} processes × {} threads\nkubectl warpdrive tune {target_arg}{c} --processes {} --threads {}\n",
-        r.why, r.processes, r.threads, r.processes, r.threads
+        "{what}, container {container}: {}\nrecommended: {} process{} × {} threads\nkubectl warpdrive tune {target_arg}{c} --processes {} --threads {}\n",
+        r.why,
+        r.processes,
+        if r.processes == 1 { "" } else { "es" },
+        r.threads,
+        r.processes,
+        r.threads
     );
     // With --local --apply the edited manifests follow on stdout: keep it clean.
     if args.local && args.apply {

@@ -853,3 +853,46 @@ fn request_timeout_bounds_each_request() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
 }
+
+/// Runs the binary on a pseudo-terminal (util-linux `script`), returning what the terminal showed.
+fn on_tty(server: &ApiServer, args: &str, no_color: bool) -> String {
+    let cmd = format!(
+        "{} {args} --kubeconfig {}",
+        crate::support::bin().display(),
+        server.kubeconfig().display()
+    );
+    let mut c = std::process::Command::new("script");
+    c.args(["-qec", &cmd, "/dev/null"]).env("TERM", "xterm-256color");
+    if no_color {
+        c.env("NO_COLOR", "1");
+    } else {
+        c.env_remove("NO_COLOR");
+    }
+    let out = crate::support::run_with_timeout(&mut c, Duration::from_secs(60));
+    assert!(out.status.success(), "{}", describe(&out));
+    text(&out.stdout)
+}
+
+#[test]
+fn progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise() {
+    let server = ApiServer::start();
+    server.set_rollout_delay(Duration::from_millis(300));
+    blog(&server);
+    // Not a terminal: plain lines on stderr, no escape codes.
+    let out = server.run(&["tune", "deploy/blog", "--threads", "2"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let err = text(&out.stderr);
+    assert!(err.contains("Waiting for deployment \"blog\" spec update to be observed...\n"), "{err}");
+    assert!(!err.contains('\u{1b}') && !err.contains('\r'), "{err:?}");
+    // A terminal: an indicatif bar with counts, coloured unless NO_COLOR.
+    let shown = on_tty(&server, "tune deploy/blog --threads 3", false);
+    assert!(shown.contains("] 0/2 waiting for the controller"), "{shown:?}");
+    assert!(shown.contains("\u{1b}[32m"), "colour expected: {shown:?}");
+    assert!(shown.contains("deployment/blog successfully rolled out"), "{shown:?}");
+    let shown = on_tty(&server, "tune deploy/blog --threads 4", true);
+    assert!(shown.contains("] 0/2 waiting for the controller"), "{shown:?}");
+    assert!(!shown.contains("\u{1b}[3"), "NO_COLOR: {shown:?}");
+    // scale shows ready of N.
+    let shown = on_tty(&server, "scale deploy/blog --replicas 3", true);
+    assert!(shown.contains("/3"), "{shown:?}");
+}
