@@ -586,6 +586,11 @@ fn recommend_reads_resources_and_applies_only_with_apply() {
     let out = server.run(&["tune", "deploy/blog", "--recommend"]);
     assert!(out.status.success(), "{}", describe(&out));
     let stdout = text(&out.stdout);
+    // The README quotes this line.
+    assert!(
+        stdout.contains("container web: CPU limit 2 cores → 2 processes (one per core, GIL); memory limit 1024 MiB fits (1024−50)/90 = 10; io profile → 15 threads per process"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("recommended: 2 processes × 15 threads"),
         "{stdout}"
@@ -862,7 +867,8 @@ fn on_tty(server: &ApiServer, args: &str, no_color: bool) -> String {
         server.kubeconfig().display()
     );
     let mut c = std::process::Command::new("script");
-    c.args(["-qec", &cmd, "/dev/null"]).env("TERM", "xterm-256color");
+    c.args(["-qec", &cmd, "/dev/null"])
+        .env("TERM", "xterm-256color");
     if no_color {
         c.env("NO_COLOR", "1");
     } else {
@@ -882,15 +888,27 @@ fn progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise() {
     let out = server.run(&["tune", "deploy/blog", "--threads", "2"]);
     assert!(out.status.success(), "{}", describe(&out));
     let err = text(&out.stderr);
-    assert!(err.contains("Waiting for deployment \"blog\" spec update to be observed...\n"), "{err}");
+    assert!(
+        err.contains("Waiting for deployment \"blog\" spec update to be observed...\n"),
+        "{err}"
+    );
     assert!(!err.contains('\u{1b}') && !err.contains('\r'), "{err:?}");
     // A terminal: an indicatif bar with counts, coloured unless NO_COLOR.
     let shown = on_tty(&server, "tune deploy/blog --threads 3", false);
-    assert!(shown.contains("] 0/2 waiting for the controller"), "{shown:?}");
+    assert!(
+        shown.contains("] 0/2 waiting for the controller"),
+        "{shown:?}"
+    );
     assert!(shown.contains("\u{1b}[32m"), "colour expected: {shown:?}");
-    assert!(shown.contains("deployment/blog successfully rolled out"), "{shown:?}");
+    assert!(
+        shown.contains("deployment/blog successfully rolled out"),
+        "{shown:?}"
+    );
     let shown = on_tty(&server, "tune deploy/blog --threads 4", true);
-    assert!(shown.contains("] 0/2 waiting for the controller"), "{shown:?}");
+    assert!(
+        shown.contains("] 0/2 waiting for the controller"),
+        "{shown:?}"
+    );
     assert!(!shown.contains("\u{1b}[3"), "NO_COLOR: {shown:?}");
     // scale shows ready of N.
     let shown = on_tty(&server, "scale deploy/blog --replicas 3", true);
