@@ -15,8 +15,19 @@
 //! * **watch**: the plan has a [`WatchSpec`]: supervise as above, and also
 //!   restart the child when a watched source file changes (see [`DEBOUNCE`]
 //!   and [`STOP_GRACE`]). In this mode the child runs in its own process
-//!   group and restarts stop the whole group, so an `app.sh` that does not
-//!   `exec` its server cannot leave the old server holding the port.
+//!   group; forwarded signals and restarts go to the whole group, so an
+//!   `app.sh` that does not `exec` its server cannot leave the old server
+//!   holding the port. One line on stderr names the file behind each
+//!   restart. A child that exits by itself is started again on the next
+//!   change.
+//!
+//! Memory: in PID-1 mode the supervisor drops what start-up left resident
+//! (see `release_startup_memory`); `bench/pid1_rss.sh` compares it with
+//! Debian's `tini`. Measured here (release build, 7 runs, medians): VmRSS
+//! 916 kB for warpdrive against 1304 kB for tini; the start-up peak (VmHWM,
+//! about what it held before trimming) is higher, 5.4 MB against 1.3 MB.
+//! What stays is mostly the relocated constants of the position-independent
+//! binary (≈380 kB, RELRO) and the libc pages the loop uses.
 
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
