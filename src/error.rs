@@ -43,6 +43,9 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
         if let Some(e) = cause.downcast_ref::<crate::cluster::Error>() {
             return e.exit_code();
         }
+        if let Some(e) = cause.downcast_ref::<crate::init::Error>() {
+            return e.exit_code();
+        }
     }
     1
 }

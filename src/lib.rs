@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod error;
+pub mod init;
 pub mod knobs;
 pub mod launcher;
 pub mod sync;

@@ -71,6 +71,9 @@ pub struct AppInfo {
     pub static_root: Option<PathBuf>,
     /// `DJANGO_SETTINGS_MODULE` when the app is a Django project.
     pub django_settings: Option<String>,
+    /// Proxy headers to trust when `WARPDRIVE_TRUST_PROXY_HEADERS` is unset
+    /// (recorded by `init` for gunicorn, waitress and uWSGI).
+    pub trust_proxy_headers: Vec<String>,
     /// Where the values came from, for the reason line.
     pub source: String,
 }
@@ -180,10 +183,12 @@ pub fn django_settings_module(app_root: &Path) -> Result<Option<String>, Error> 
     Ok(SETTINGS_RE.captures(&text).map(|c| c[1].to_string()))
 }
 
-/// Reads `.warpdrive/application` (written by `init`). `Ok(None)` if absent.
+/// Reads `.warpdrive/application` (written by `init`, see [`format_record`]).
+/// `Ok(None)` if absent.
 ///
 /// Format: `key = value` lines, `#` comments. Keys: `entry_point`
-/// (`module:callable`), `static_url`, `static_root` (relative to the app).
+/// (`module:callable`), `static_url`, `static_root` (relative to the app),
+/// `django_settings`, `trust_proxy_headers` (a comma list).
 pub fn read_record(app_root: &Path) -> Result<Option<AppInfo>, Error> {
     let path = app_root.join(".warpdrive").join(RECORD_FILE);
     let text = match std::fs::read_to_string(&path) {
@@ -221,10 +226,66 @@ pub fn read_record(app_root: &Path) -> Result<Option<AppInfo>, Error> {
             "static_url" => info.static_url = Some(normalize_static_url(value)),
             "static_root" => info.static_root = Some(app_root.join(value)),
             "django_settings" => info.django_settings = Some(value.to_string()),
+            "trust_proxy_headers" => {
+                for h in value.split(',').map(str::trim).filter(|h| !h.is_empty()) {
+                    let known = super::resolve::PROXY_HEADERS
+                        .iter()
+                        .find(|k| k.eq_ignore_ascii_case(h))
+                        .ok_or_else(|| bad(&format!("unknown proxy header {h:?}")))?;
+                    info.trust_proxy_headers.push(known.to_string());
+                }
+            }
             _ => return Err(bad(&format!("unknown key {key:?}"))),
         }
     }
     Ok(Some(info))
+}
+
+/// The text of `.warpdrive/application` for `info`, in the format
+/// [`read_record`] reads: a comment header, then one `key = value` line per
+/// known value, in a fixed order. `static_root` must be inside `app_root`
+/// (it is written relative to it).
+pub fn format_record(info: &AppInfo, app_root: &Path) -> Result<String, Error> {
+    let mut lines = vec![
+        "# What `kubectl warpdrive init` detected, read by `warpdrive exec` so that the".to_string(),
+        "# container needs no Python introspection at start. `key = value` lines;".to_string(),
+        "# static_root is relative to the app. Rerun `kubectl warpdrive init` to update.".to_string(),
+    ];
+    let mut put = |key: &str, value: String| -> Result<(), Error> {
+        if value.is_empty() || value.contains(['\n', '\r']) || value.trim() != value {
+            return Err(Error::bad(format!(
+                "{RECORD_FILE}: {key} = {value:?} cannot be recorded (empty, a line break, or \
+                 leading/trailing spaces); choose another value"
+            )));
+        }
+        lines.push(format!("{key} = {value}"));
+        Ok(())
+    };
+    if let Some(e) = &info.entry_point {
+        put("entry_point", e.spec())?;
+    }
+    if let Some(u) = &info.static_url {
+        put("static_url", u.clone())?;
+    }
+    if let Some(r) = &info.static_root {
+        let rel = r.strip_prefix(app_root).map_err(|_| {
+            Error::bad(format!(
+                "static directory {} is outside the app {}; choose a directory inside it",
+                r.display(),
+                app_root.display()
+            ))
+        })?;
+        let rel = rel.to_string_lossy();
+        put("static_root", if rel.is_empty() { ".".into() } else { rel.into_owned() })?;
+    }
+    if let Some(s) = &info.django_settings {
+        put("django_settings", s.clone())?;
+    }
+    if !info.trust_proxy_headers.is_empty() {
+        put("trust_proxy_headers", info.trust_proxy_headers.join(", "))?;
+    }
+    lines.push(String::new());
+    Ok(lines.join("\n"))
 }
 
 /// `static/` → `/static/`; full URLs (a CDN) are not served locally.
@@ -272,6 +333,7 @@ pub fn django_info(app_root: &Path, settings: &str, python: &str) -> Result<AppI
         static_url: static_url_from(raw.static_url),
         static_root,
         django_settings: Some(settings.to_string()),
+        trust_proxy_headers: Vec::new(),
         source: raw.source,
     })
 }
@@ -459,6 +521,42 @@ mod tests {
                 .spec(),
             "hello.wsgi:application"
         );
+    }
+
+    #[test]
+    fn record_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let info = AppInfo {
+            entry_point: EntryPoint::parse("blog.wsgi:app"),
+            static_url: Some("/assets/".into()),
+            static_root: Some(root.join("var/static files")),
+            django_settings: Some("blog.settings".into()),
+            trust_proxy_headers: vec!["X-Forwarded-For".into(), "Forwarded".into()],
+            source: String::new(),
+        };
+        let text = format_record(&info, root).unwrap();
+        assert!(text.starts_with("# "), "{text}");
+        std::fs::create_dir(root.join(".warpdrive")).unwrap();
+        std::fs::write(root.join(".warpdrive").join(RECORD_FILE), &text).unwrap();
+        let back = read_record(root).unwrap().unwrap();
+        assert_eq!(AppInfo { source: String::new(), ..back }, info);
+        // An empty record reads back as empty.
+        let empty = format_record(&AppInfo::default(), root).unwrap();
+        std::fs::write(root.join(".warpdrive").join(RECORD_FILE), &empty).unwrap();
+        let back = read_record(root).unwrap().unwrap();
+        assert_eq!(AppInfo { source: String::new(), ..back }, AppInfo::default());
+        // Values the reader would not give back are refused.
+        let outside = AppInfo {
+            static_root: Some("/elsewhere".into()),
+            ..AppInfo::default()
+        };
+        assert!(format_record(&outside, root).is_err());
+        let spaced = AppInfo {
+            static_url: Some("/a/\nentry_point = x:y".into()),
+            ..AppInfo::default()
+        };
+        assert!(format_record(&spaced, root).is_err());
     }
 
     #[test]

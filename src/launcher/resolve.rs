@@ -165,6 +165,24 @@ pub fn proxy(env: &BTreeMap<String, String>) -> Result<Proxy, Error> {
     Ok(Proxy { headers, peers })
 }
 
+/// [`proxy`], where `WARPDRIVE_TRUST_PROXY_HEADERS`, when unset, defaults to
+/// the `trust_proxy_headers` recorded in `.warpdrive/application` by `init`.
+pub fn proxy_with_record(env: &BTreeMap<String, String>, app_root: &Path) -> Result<Proxy, Error> {
+    if !env.contains_key("WARPDRIVE_TRUST_PROXY_HEADERS") {
+        if let Some(record) = detect::read_record(app_root)? {
+            if !record.trust_proxy_headers.is_empty() {
+                let mut env = env.clone();
+                env.insert(
+                    "WARPDRIVE_TRUST_PROXY_HEADERS".into(),
+                    record.trust_proxy_headers.join(","),
+                );
+                return proxy(&env);
+            }
+        }
+    }
+    proxy(env)
+}
+
 /// `WARPDRIVE_HTTP_PORT`, default 8080.
 pub fn port(env: &BTreeMap<String, String>) -> Result<u16, Error> {
     match env
@@ -275,7 +293,7 @@ pub fn resolve(opts: &Options, env: &BTreeMap<String, String>) -> Result<Plan, E
         }
     };
     let user_args = server_args(&wd, server_type, env)?;
-    let proxy = proxy(env)?;
+    let proxy = proxy_with_record(env, &app_root)?;
     let runtime_dir = super::runtime_dir(env);
     let python = python(env);
     let ctx = Ctx {

@@ -4,6 +4,7 @@
 mod apiserver;
 mod apps;
 mod exec;
+mod init;
 mod middleware;
 mod pid1;
 mod reload;
