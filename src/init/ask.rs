@@ -28,7 +28,9 @@ pub fn describe(t: Option<ServerType>) -> &'static str {
         }
         Some(ServerType::Gunicorn) => "gunicorn with the WSGI entry point",
         Some(ServerType::ModWsgi) => "mod_wsgi-express (Apache) with the WSGI entry point",
-        Some(ServerType::Waitress) => "waitress (one process, many threads) with the WSGI entry point",
+        Some(ServerType::Waitress) => {
+            "waitress (one process, many threads) with the WSGI entry point"
+        }
         Some(ServerType::Uwsgi) => "uWSGI with the WSGI entry point",
     }
 }
@@ -108,7 +110,10 @@ impl Questions<'_> {
                 let mut line = format!("{name:<9} {}", describe(*c));
                 if c.is_some() && *c == detected {
                     if let Ok(a) = &self.d.auto {
-                        line.push_str(&format!(" (detected: {})", a.reason.trim_start_matches("auto: ")));
+                        line.push_str(&format!(
+                            " (detected: {})",
+                            a.reason.trim_start_matches("auto: ")
+                        ));
                     }
                 }
                 line
@@ -135,7 +140,10 @@ impl Questions<'_> {
             if default.is_none() || !self.args.yes {
                 self.missing.push(match &default {
                     Some(e) => format!("--entry-point MODULE:CALLABLE (detected: {})", e.spec()),
-                    None => format!("--entry-point MODULE:CALLABLE (none detected for {})", t.name()),
+                    None => format!(
+                        "--entry-point MODULE:CALLABLE (none detected for {})",
+                        t.name()
+                    ),
                 });
             }
             return Ok(default);
@@ -143,7 +151,9 @@ impl Questions<'_> {
         let mut input = Input::<String>::new()
             .with_prompt("WSGI entry point (module:callable)")
             .validate_with(|s: &String| -> Result<(), String> {
-                entry_point(s, "entry point").map(|_| ()).map_err(|e| e.to_string())
+                entry_point(s, "entry point")
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
             });
         if let Some(e) = &default {
             input = input.default(e.spec());
@@ -192,30 +202,40 @@ impl Questions<'_> {
         }
         if a.yes {
             return match detected {
-                Some((url, root)) => Ok(Some((url, root.map_err(|e| {
-                    Error::bad(format!("{e}; pass --static-root DIR or --no-static"))
-                })?))),
+                Some((url, root)) => Ok(Some((
+                    url,
+                    root.map_err(|e| {
+                        Error::bad(format!("{e}; pass --static-root DIR or --no-static"))
+                    })?,
+                ))),
                 None => Ok(None),
             };
         }
         if !self.interactive {
             self.missing.push(match &detected {
-                Some((u, _)) => format!(
-                    "--static-url URL --static-root DIR or --no-static (detected: {u})"
-                ),
+                Some((u, _)) => {
+                    format!("--static-url URL --static-root DIR or --no-static (detected: {u})")
+                }
                 None => "--static-url URL --static-root DIR or --no-static".to_string(),
             });
             return Ok(None);
         }
         let url = Input::<String>::new()
             .with_prompt("Static files URL (empty for none)")
-            .default(detected.as_ref().map(|(u, _)| u.clone()).unwrap_or_default())
+            .default(
+                detected
+                    .as_ref()
+                    .map(|(u, _)| u.clone())
+                    .unwrap_or_default(),
+            )
             .allow_empty(true)
             .validate_with(|s: &String| -> Result<(), String> {
                 if s.trim().is_empty() {
                     return Ok(());
                 }
-                static_url(s, "static URL").map(|_| ()).map_err(|e| e.to_string())
+                static_url(s, "static URL")
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
             })
             .interact_text()?;
         if url.trim().is_empty() {
@@ -236,7 +256,10 @@ impl Questions<'_> {
                     .map_err(|e| e.to_string())
             })
             .interact_text()?;
-        Ok(Some((url, static_root(&self.d.app_root, &root, "static directory")?)))
+        Ok(Some((
+            url,
+            static_root(&self.d.app_root, &root, "static directory")?,
+        )))
     }
 
     fn proxy_headers(&mut self, t: ServerType) -> Result<Vec<String>, Error> {
@@ -332,7 +355,9 @@ impl Questions<'_> {
             return Ok(false);
         }
         Ok(Confirm::new()
-            .with_prompt("Write a commented action_hooks/deploy skeleton (runs before every start)?")
+            .with_prompt(
+                "Write a commented action_hooks/deploy skeleton (runs before every start)?",
+            )
             .default(false)
             .interact()?)
     }

@@ -71,11 +71,15 @@ pub fn server_options(a: &Answers, app_root: &Path) -> Result<Vec<String>, Error
 
 fn server_args_text(a: &Answers, options: &[String]) -> String {
     let t = a.server_type;
+    let what = match t {
+        ServerType::Shell | ServerType::Python => "arguments",
+        _ => "options",
+    };
     let mut text = format!(
-        "# Extra options for {} (server type {}), added by `warpdrive exec`\n\
-         # to the command it builds. Written by `kubectl warpdrive init`: one option\n\
-         # per line, split by shell-word rules; $VAR and ${{VAR:-default}} are\n\
-         # expanded, and nothing is ever run through a shell.\n",
+        "# Extra {what} for {} (server type {}).\n\
+         # `warpdrive exec` adds them to the command it builds. One option per line,\n\
+         # split by shell-word rules; $VAR and ${{VAR:-default}} are expanded, and\n\
+         # nothing is ever run through a shell. Written by `kubectl warpdrive init`.\n",
         program(t),
         t.name()
     );
@@ -137,7 +141,10 @@ pub fn files(a: &Answers, app_root: &Path, wd: &Path) -> Result<Vec<File>, Error
     };
     let mut out = vec![file(
         "server_type",
-        format!("{}\n", a.written_type.map(ServerType::name).unwrap_or("auto")),
+        format!(
+            "{}\n",
+            a.written_type.map(ServerType::name).unwrap_or("auto")
+        ),
         0o644,
     )];
     let args_rel = if wd.join("server_args").is_dir() {

@@ -238,7 +238,9 @@ pub fn static_root(app_root: &Path, text: &str, origin: &str) -> Result<PathBuf,
             app_root.display()
         ))
     };
-    if text.trim().is_empty() || !norm.starts_with(app_root) || !real_path(&norm).starts_with(app_root)
+    if text.trim().is_empty()
+        || !norm.starts_with(app_root)
+        || !real_path(&norm).starts_with(app_root)
     {
         return Err(outside());
     }

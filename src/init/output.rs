@@ -55,7 +55,12 @@ pub fn diff(f: &File, old: &str) -> String {
 /// Writes the files that are new or changed. Changed files need `--force`,
 /// or a "yes" after their diff on a terminal; without a terminal they are an
 /// error (exit 2) and nothing is written.
-pub fn write_all(files: &[File], app_root: &Path, force: bool, interactive: bool) -> Result<(), Error> {
+pub fn write_all(
+    files: &[File],
+    app_root: &Path,
+    force: bool,
+    interactive: bool,
+) -> Result<(), Error> {
     let states: Vec<State> = files.iter().map(state).collect();
     let changed: Vec<(&File, &str)> = files
         .iter()
@@ -73,7 +78,11 @@ pub fn write_all(files: &[File], app_root: &Path, force: bool, interactive: bool
                  (or on a terminal to review the diff); nothing was written",
                 names.join(", "),
                 app_root.display(),
-                if names.len() == 1 { "exists with" } else { "exist with" }
+                if names.len() == 1 {
+                    "exists with"
+                } else {
+                    "exist with"
+                }
             )));
         }
         let mut text = String::new();

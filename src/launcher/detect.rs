@@ -247,9 +247,11 @@ pub fn read_record(app_root: &Path) -> Result<Option<AppInfo>, Error> {
 /// (it is written relative to it).
 pub fn format_record(info: &AppInfo, app_root: &Path) -> Result<String, Error> {
     let mut lines = vec![
-        "# What `kubectl warpdrive init` detected, read by `warpdrive exec` so that the".to_string(),
+        "# What `kubectl warpdrive init` detected, read by `warpdrive exec` so that the"
+            .to_string(),
         "# container needs no Python introspection at start. `key = value` lines;".to_string(),
-        "# static_root is relative to the app. Rerun `kubectl warpdrive init` to update.".to_string(),
+        "# static_root is relative to the app. Rerun `kubectl warpdrive init` to update."
+            .to_string(),
     ];
     let mut put = |key: &str, value: String| -> Result<(), Error> {
         if value.is_empty() || value.contains(['\n', '\r']) || value.trim() != value {
@@ -276,7 +278,14 @@ pub fn format_record(info: &AppInfo, app_root: &Path) -> Result<String, Error> {
             ))
         })?;
         let rel = rel.to_string_lossy();
-        put("static_root", if rel.is_empty() { ".".into() } else { rel.into_owned() })?;
+        put(
+            "static_root",
+            if rel.is_empty() {
+                ".".into()
+            } else {
+                rel.into_owned()
+            },
+        )?;
     }
     if let Some(s) = &info.django_settings {
         put("django_settings", s.clone())?;
@@ -540,12 +549,24 @@ mod tests {
         std::fs::create_dir(root.join(".warpdrive")).unwrap();
         std::fs::write(root.join(".warpdrive").join(RECORD_FILE), &text).unwrap();
         let back = read_record(root).unwrap().unwrap();
-        assert_eq!(AppInfo { source: String::new(), ..back }, info);
+        assert_eq!(
+            AppInfo {
+                source: String::new(),
+                ..back
+            },
+            info
+        );
         // An empty record reads back as empty.
         let empty = format_record(&AppInfo::default(), root).unwrap();
         std::fs::write(root.join(".warpdrive").join(RECORD_FILE), &empty).unwrap();
         let back = read_record(root).unwrap().unwrap();
-        assert_eq!(AppInfo { source: String::new(), ..back }, AppInfo::default());
+        assert_eq!(
+            AppInfo {
+                source: String::new(),
+                ..back
+            },
+            AppInfo::default()
+        );
         // Values the reader would not give back are refused.
         let outside = AppInfo {
             static_root: Some("/elsewhere".into()),
