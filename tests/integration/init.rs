@@ -250,6 +250,10 @@ fn per_server_options_round_trip() {
         "{a:?}"
     );
     assert_eq!(plan_g["env"]["WARPDRIVE_WSGI_TARGET"], "wsgi:application");
+    assert_eq!(
+        plan_g["env"]["WARPDRIVE_TRUST_PROXY_HEADERS"],
+        "X-Forwarded-For"
+    );
     assert!(plan_g["reason"]
         .as_str()
         .unwrap()
@@ -641,8 +645,10 @@ fn django_after_init_serves_pages_and_static_files() {
         .contains("recorded in"));
 }
 
+/// The header chosen at init is recorded, and the launcher's middleware
+/// applies it under gunicorn (and strips the untrusted X-Real-IP).
 #[test]
-fn wsgi_module_after_init_on_gunicorn_serves() {
+fn wsgi_module_after_init_on_gunicorn_trusts_the_chosen_header() {
     let app = apps::wsgi_module("hello from init");
     init_ok(
         app.path(),
@@ -650,15 +656,22 @@ fn wsgi_module_after_init_on_gunicorn_serves() {
             "--yes",
             "--server-type",
             "gunicorn",
+            "--trust-proxy-header",
+            "X-Forwarded-For",
             "--processes",
-            "2",
-            "--threads",
             "2",
         ],
     );
     let running = start(app.path(), &[], &[]);
     let r = running.get("/", &[]);
     assert_eq!((r.status, r.body.trim()), (200, "hello from init"));
+    let r = running.get(
+        "/env",
+        &[("X-Forwarded-For", "203.0.113.9"), ("X-Real-IP", "6.6.6.6")],
+    );
+    let env: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    assert_eq!(env["REMOTE_ADDR"], "203.0.113.9", "{env}");
+    assert!(env.get("HTTP_X_REAL_IP").is_none(), "{env}");
     running.stop();
 }
 

@@ -290,6 +290,11 @@ impl Ctx<'_> {
                 "trusted proxy headers {} via the warpdrive_wsgi middleware",
                 self.proxy.headers.join(",")
             ));
+            // Also when they come from .warpdrive/application, not the environment.
+            launch.env.insert(
+                "WARPDRIVE_TRUST_PROXY_HEADERS".into(),
+                self.proxy.headers.join(","),
+            );
         }
         let support = super::support_dir(self.runtime_dir);
         let pythonpath = match self.env.get("PYTHONPATH").filter(|p| !p.is_empty()) {
