@@ -914,3 +914,54 @@ fn progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise() {
     let shown = on_tty(&server, "scale deploy/blog --replicas 3", true);
     assert!(shown.contains("/3"), "{shown:?}");
 }
+
+#[test]
+fn a_real_apiservers_422_for_a_failed_test_is_retried_too() {
+    let server = ApiServer::start();
+    blog(&server);
+    server.state().test_failure_is_422 = true;
+    server.interfere_before_next_write(json!({"metadata": {"labels": {"tier": "web"}}}));
+    let out = server.run(&["tune", "deploy/blog", "--threads", "7", "--no-wait"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let statuses: Vec<u16> = server.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 422, 200, 200]);
+    let obj = server.get(&DEPLOYMENTS, "default", "blog").unwrap();
+    assert_eq!(obj["metadata"]["labels"]["tier"], "web");
+    // A 422 that is not about a moved object is reported, not retried.
+    server.clear_log();
+    let out = server.run(&["tune", "deploy/blog", "--set", "MOD_WSGI_BAD NAME=1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let err = text(&out.stderr);
+    assert!(err.contains("error: the API server rejected the change to deployment/blog in namespace default: Deployment \"blog\" is invalid"), "{err}");
+    assert_eq!(server.count("PATCH", "/blog"), 1, "not retried");
+}
+
+#[test]
+fn statefulsets_are_tuned_and_waited_for() {
+    let server = ApiServer::start();
+    server.set_rollout_delay(Duration::from_millis(30));
+    server.add(crate::apiserver::workload_manifest(
+        &crate::apiserver::STATEFULSETS,
+        "db",
+        2,
+        json!([container("db", &[])]),
+    ));
+    let out = server.run(&["tune", "sts/db", "--threads", "3"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        text(&out.stdout).contains("statefulset/db successfully rolled out"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(
+        server.env(&crate::apiserver::STATEFULSETS, "db", "db"),
+        ["MOD_WSGI_THREADS=3"]
+    );
+    let out = server.run(&["scale", "sts/db", "--replicas", "1"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        text(&out.stdout).contains("statefulset/db: 1 of 1 pods ready"),
+        "{}",
+        describe(&out)
+    );
+}

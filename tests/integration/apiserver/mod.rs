@@ -158,6 +158,9 @@ pub struct State {
     /// A merge patch another writer applies just before the next PUT/PATCH
     /// of an object arrives (to force a conflict deterministically).
     pub interfere: Option<Value>,
+    /// Answer a failed JSON Patch `test` with 422 Invalid, as a real
+    /// kube-apiserver does, instead of the 409 Conflict the issue asks for.
+    pub test_failure_is_422: bool,
     /// Working directory of exec'd commands: the pods' filesystem.
     pub exec_root: PathBuf,
     /// Which websocket subprotocols exec offers.
@@ -896,7 +899,8 @@ fn route(
         }
         (None, "PATCH") => {
             let mut new = current.clone();
-            if let Err(resp) = apply_patch(&res, name, &content_type, body, &mut new) {
+            let real = st.test_failure_is_422;
+            if let Err(resp) = apply_patch(&res, name, &content_type, body, &mut new, real) {
                 return resp;
             }
             commit(&mut st, state, &res, &key, &current, new, dry_run)
@@ -979,6 +983,7 @@ fn apply_patch(
     content_type: &str,
     body: &[u8],
     doc: &mut Value,
+    test_failure_is_422: bool,
 ) -> Result<(), Response> {
     match content_type {
         "application/json-patch+json" => {
@@ -991,7 +996,7 @@ fn apply_patch(
                 )
             })?;
             json_patch::patch(doc, &patch.0).map_err(|e| match e.kind {
-                json_patch::PatchErrorKind::TestFailed => conflict(
+                json_patch::PatchErrorKind::TestFailed if !test_failure_is_422 => conflict(
                     res,
                     name,
                     &format!(
