@@ -4,6 +4,7 @@
 mod apiserver;
 mod apps;
 mod exec;
+mod hooks;
 mod init;
 mod middleware;
 mod pid1;
