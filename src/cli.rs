@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// kubectl-warpdrive: serve Python web apps on Kubernetes and OpenShift.
+/// Serve Python web apps on Kubernetes and OpenShift.
 ///
 /// As a kubectl/oc plugin it writes `.warpdrive/` (init), tunes and scales
 /// workloads (tune, scale) and turns on live code reloading (reload). Inside

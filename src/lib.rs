@@ -13,12 +13,14 @@ pub mod error;
 pub mod init;
 pub mod knobs;
 pub mod launcher;
+pub mod output;
 pub mod sync;
 
 use std::ffi::OsString;
 
 /// Runs the program for the given argv and returns the process exit code.
 pub fn run(args: Vec<OsString>) -> i32 {
+    output::init();
     match commands::dispatch(args) {
         Ok(code) => code,
         Err(err) => {

@@ -1,16 +1,18 @@
 //! `completion SHELL`: print a completion script generated from the clap definition.
 
-use clap::CommandFactory;
+use crate::cli::CompletionArgs;
+use crate::commands::generate::{annotated_command, BIN};
 
-use crate::cli::{Cli, CompletionArgs};
-
-pub fn run(args: CompletionArgs, _name: &str) -> anyhow::Result<i32> {
-    let mut cmd = Cli::command();
-    clap_complete::generate(
-        args.shell,
-        &mut cmd,
-        "kubectl-warpdrive",
-        &mut std::io::stdout(),
-    );
+/// `name` is the display name from `argv[0]`: as the plugin (`kubectl
+/// warpdrive`) the script completes `kubectl-warpdrive`, the same file as in
+/// `completions/`; in the container it completes `warpdrive`.
+pub fn run(args: CompletionArgs, name: &str) -> anyhow::Result<i32> {
+    let bin = if name.starts_with("kubectl") {
+        BIN
+    } else {
+        "warpdrive"
+    };
+    let mut cmd = annotated_command();
+    clap_complete::generate(args.shell, &mut cmd, bin, &mut std::io::stdout());
     Ok(0)
 }

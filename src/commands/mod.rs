@@ -58,6 +58,9 @@ pub fn dispatch(mut args: Vec<OsString>) -> anyhow::Result<i32> {
         // kubectl calls `kubectl_complete-warpdrive WORD...`: same as `__complete WORD...`.
         args.insert(1, OsString::from("__complete"));
     }
+    if args.get(1).is_some_and(|a| a == "__complete") {
+        return complete::run_words(&args[2..]); // raw words: `--help`, `--` are just text
+    }
     let name = invocation.display_name();
     let matches = Cli::command()
         .name(name)

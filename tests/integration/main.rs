@@ -10,6 +10,7 @@ mod middleware;
 mod pid1;
 mod reload;
 mod scale;
+mod ship;
 mod support;
 mod tune;
 mod tune_local;

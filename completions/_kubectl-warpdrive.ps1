@@ -1,0 +1,197 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'kubectl-warpdrive' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'kubectl-warpdrive'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'kubectl-warpdrive' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Start the app in the current directory on the right WSGI server (in the container)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write the .warpdrive/ files that say how the app is served')
+            [CompletionResult]::new('tune', 'tune', [CompletionResultType]::ParameterValue, 'Set processes, threads and other MOD_WSGI_* knobs on a Deployment or DeploymentConfig')
+            [CompletionResult]::new('scale', 'scale', [CompletionResultType]::ParameterValue, 'Change the replica count and wait until the pods are ready')
+            [CompletionResult]::new('reload', 'reload', [CompletionResultType]::ParameterValue, 'Turn live code reloading on or off and sync local code into the pod')
+            [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'kubectl-warpdrive;exec' {
+            [CompletionResult]::new('--app-root', '--app-root', [CompletionResultType]::ParameterName, 'The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for --dry-run')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for --dry-run')
+            [CompletionResult]::new('--server-type', '--server-type', [CompletionResultType]::ParameterName, 'Server type (auto, shell, python, paste, django, gunicorn, mod_wsgi, waitress, uwsgi) [default: $WARPDRIVE_SERVER_TYPE, else .warpdrive/server_type, else auto]')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the command that would run and start nothing')
+            [CompletionResult]::new('--supervise', '--supervise', [CompletionResultType]::ParameterName, 'Stay as a supervisor (signal forwarding, zombie reaping) even when not PID 1')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-warpdrive;init' {
+            [CompletionResult]::new('--app-root', '--app-root', [CompletionResultType]::ParameterName, 'The application directory')
+            [CompletionResult]::new('--entry-point', '--entry-point', [CompletionResultType]::ParameterName, 'WSGI entry point: `module:callable` or a dotted module')
+            [CompletionResult]::new('--static-url', '--static-url', [CompletionResultType]::ParameterName, 'URL under which static files are served (e.g. /static/)')
+            [CompletionResult]::new('--static-root', '--static-root', [CompletionResultType]::ParameterName, 'Directory holding the static files, relative to the app')
+            [CompletionResult]::new('--trust-proxy-header', '--trust-proxy-header', [CompletionResultType]::ParameterName, 'Proxy header to trust (repeatable): X-Forwarded-For, X-Forwarded-Host, X-Forwarded-Port, X-Forwarded-Proto, X-Forwarded-Scheme, Forwarded')
+            [CompletionResult]::new('--processes', '--processes', [CompletionResultType]::ParameterName, 'Number of processes to write into server_args (default: leave to the environment)')
+            [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Number of threads to write into server_args (default: leave to the environment)')
+            [CompletionResult]::new('--server-type', '--server-type', [CompletionResultType]::ParameterName, 'Server type to write to .warpdrive/server_type')
+            [CompletionResult]::new('--no-static', '--no-static', [CompletionResultType]::ParameterName, 'Do not serve static files')
+            [CompletionResult]::new('--no-proxy-headers', '--no-proxy-headers', [CompletionResultType]::ParameterName, 'Trust no proxy headers')
+            [CompletionResult]::new('--deploy-hook', '--deploy-hook', [CompletionResultType]::ParameterName, 'Also write a commented .warpdrive/action_hooks/deploy skeleton')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Accept the detected defaults for every question not given as a flag')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Accept the detected defaults for every question not given as a flag')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Overwrite existing files without asking')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the files that would be written and write nothing')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-warpdrive;tune' {
+            [CompletionResult]::new('--processes', '--processes', [CompletionResultType]::ParameterName, 'MOD_WSGI_PROCESSES')
+            [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'MOD_WSGI_THREADS')
+            [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Set any MOD_WSGI_* variable (repeatable)')
+            [CompletionResult]::new('--unset', '--unset', [CompletionResultType]::ParameterName, 'Remove a variable (repeatable)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'The container [default: the default-container annotation, else the only one]')
+            [CompletionResult]::new('--container', '--container', [CompletionResultType]::ParameterName, 'The container [default: the default-container annotation, else the only one]')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'dry-run')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Print the resulting object')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Print the resulting object')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the rollout, e.g. 5m')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifest file, directory, or - for stdin (with --local)')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifest file, directory, or - for stdin (with --local)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Workload profile for --recommend')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The kubeconfig cluster to use')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The kubeconfig user to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace [default: the current context''s]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace [default: the current context''s]')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Username to impersonate')
+            [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate (repeatable)')
+            [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Timeout of a single API request, e.g. 10s (0 means none)')
+            [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the MOD_WSGI_* variables, as `oc set env --list` does')
+            [CompletionResult]::new('--no-wait', '--no-wait', [CompletionResultType]::ParameterName, 'Do not wait for the rollout')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Edit manifests from -f instead of the cluster')
+            [CompletionResult]::new('--in-place', '--in-place', [CompletionResultType]::ParameterName, 'Write the edited manifests back to their files (with --local)')
+            [CompletionResult]::new('--recommend', '--recommend', [CompletionResultType]::ParameterName, 'Suggest processes and threads from the container''s resources')
+            [CompletionResult]::new('--apply', '--apply', [CompletionResultType]::ParameterName, 'Apply the recommendation')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-warpdrive;scale' {
+            [CompletionResult]::new('--replicas', '--replicas', [CompletionResultType]::ParameterName, 'The desired number of replicas')
+            [CompletionResult]::new('--current-replicas', '--current-replicas', [CompletionResultType]::ParameterName, 'Precondition: only scale if the current replica count is this')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait, e.g. 5m')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'dry-run')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Print the resulting Scale object')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Print the resulting Scale object')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The kubeconfig cluster to use')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The kubeconfig user to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace [default: the current context''s]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace [default: the current context''s]')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Username to impersonate')
+            [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate (repeatable)')
+            [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Timeout of a single API request, e.g. 10s (0 means none)')
+            [CompletionResult]::new('--no-wait', '--no-wait', [CompletionResultType]::ParameterName, 'Do not wait for the pods to be ready')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-warpdrive;reload' {
+            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Local directory to sync')
+            [CompletionResult]::new('--dest', '--dest', [CompletionResultType]::ParameterName, 'Directory in the container [default: the container''s WARPDRIVE_SRC_ROOT, else /opt/app-root/src]')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'The container [default: the default-container annotation, else the only one]')
+            [CompletionResult]::new('--container', '--container', [CompletionResultType]::ParameterName, 'The container [default: the default-container annotation, else the only one]')
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Extra gitignore-style pattern to leave out (repeatable)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the rollout, e.g. 5m')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The kubeconfig cluster to use')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The kubeconfig user to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace [default: the current context''s]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace [default: the current context''s]')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Username to impersonate')
+            [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate (repeatable)')
+            [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Timeout of a single API request, e.g. 10s (0 means none)')
+            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Keep syncing changed files until Ctrl-C')
+            [CompletionResult]::new('--delete', '--delete', [CompletionResultType]::ParameterName, 'Remove files in the pod that were deleted locally')
+            [CompletionResult]::new('--no-sync', '--no-sync', [CompletionResultType]::ParameterName, 'Do not sync any files')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-warpdrive;completion' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-warpdrive;help' {
+            [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Start the app in the current directory on the right WSGI server (in the container)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write the .warpdrive/ files that say how the app is served')
+            [CompletionResult]::new('tune', 'tune', [CompletionResultType]::ParameterValue, 'Set processes, threads and other MOD_WSGI_* knobs on a Deployment or DeploymentConfig')
+            [CompletionResult]::new('scale', 'scale', [CompletionResultType]::ParameterValue, 'Change the replica count and wait until the pods are ready')
+            [CompletionResult]::new('reload', 'reload', [CompletionResultType]::ParameterValue, 'Turn live code reloading on or off and sync local code into the pod')
+            [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'kubectl-warpdrive;help;exec' {
+            break
+        }
+        'kubectl-warpdrive;help;init' {
+            break
+        }
+        'kubectl-warpdrive;help;tune' {
+            break
+        }
+        'kubectl-warpdrive;help;scale' {
+            break
+        }
+        'kubectl-warpdrive;help;reload' {
+            break
+        }
+        'kubectl-warpdrive;help;completion' {
+            break
+        }
+        'kubectl-warpdrive;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

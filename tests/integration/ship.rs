@@ -1,0 +1,917 @@
+//! Shipping as a kubectl/oc plugin: generated completions and man pages are
+//! current, kubectl's plugin completion protocol, plugin discovery and help
+//! through the real kubectl, the krew manifest, the Containerfile, output rules.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use clap::{CommandFactory, Parser};
+
+use crate::support::{self, bin, describe, repo, run_with_timeout};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+const KUBECTL: &str = "/usr/bin/kubectl";
+
+fn run(cmd: &mut Command) -> Output {
+    run_with_timeout(cmd, TIMEOUT)
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A directory to put first on PATH holding `kubectl-warpdrive` (a symlink
+/// to the binary under test) and the shipped `kubectl_complete-warpdrive`.
+struct PluginPath {
+    dir: tempfile::TempDir,
+}
+
+impl PluginPath {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::os::unix::fs::symlink(bin(), dir.path().join("kubectl-warpdrive")).expect("symlink");
+        std::fs::copy(
+            repo().join("completions/kubectl_complete-warpdrive"),
+            dir.path().join("kubectl_complete-warpdrive"),
+        )
+        .expect("copy hook");
+        PluginPath { dir }
+    }
+
+    /// PATH with the plugin first and only system directories after it.
+    fn path(&self) -> String {
+        format!("{}:/usr/local/bin:/usr/bin:/bin", self.dir.path().display())
+    }
+
+    fn kubectl(&self) -> Command {
+        let mut cmd = Command::new(KUBECTL);
+        cmd.env("PATH", self.path())
+            .env("HOME", self.dir.path())
+            .env_remove("KUBECONFIG")
+            .env_remove("NO_COLOR");
+        cmd
+    }
+}
+
+/// Candidates (value before any tab) and the directive of a `__complete` answer.
+fn parse_completion(out: &Output) -> (Vec<String>, String) {
+    assert!(out.status.success(), "{}", describe(out));
+    let text = stdout(out);
+    let mut lines: Vec<&str> = text.lines().collect();
+    let directive = lines.pop().unwrap_or_default().to_owned();
+    assert!(
+        directive.starts_with(':') && directive[1..].parse::<u32>().is_ok(),
+        "last line must be a :N directive\n{}",
+        describe(out)
+    );
+    let values = lines
+        .iter()
+        .map(|l| l.split('\t').next().unwrap_or_default().to_owned())
+        .collect();
+    (values, directive)
+}
+
+// ---------------------------------------------------------------- generated files
+
+fn files_in(dir: &Path) -> BTreeMap<String, (Vec<u8>, bool)> {
+    let mut files = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let entry = entry.expect("entry");
+        let meta = entry.metadata().expect("metadata");
+        let executable = meta.permissions().mode() & 0o111 != 0;
+        files.insert(
+            entry.file_name().to_string_lossy().into_owned(),
+            (std::fs::read(entry.path()).expect("read"), executable),
+        );
+    }
+    files
+}
+
+#[test]
+fn generated_completions_and_man_pages_are_current() {
+    let out_dir = tempfile::tempdir().expect("tempdir");
+    let out = run(support::warpdrive()
+        .arg("__generate")
+        .arg("--out-dir")
+        .arg(out_dir.path()));
+    assert!(out.status.success(), "{}", describe(&out));
+    for sub in ["completions", "man"] {
+        let want = files_in(&out_dir.path().join(sub));
+        let have = files_in(&repo().join(sub));
+        assert_eq!(
+            have.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>(),
+            "{sub}/ holds other files than the CLI definition produces: run `cargo run -- __generate`"
+        );
+        for (name, (bytes, exec)) in &want {
+            let (have_bytes, have_exec) = &have[name];
+            assert!(
+                have_bytes == bytes,
+                "{sub}/{name} is stale: run `cargo run -- __generate` and commit the result"
+            );
+            assert_eq!(have_exec, exec, "{sub}/{name}: wrong executable bit");
+        }
+    }
+    // The main page plus one per visible subcommand.
+    let visible = warpdrive::cli::Cli::command()
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set())
+        .count();
+    assert_eq!(files_in(&repo().join("man")).len(), visible + 1);
+
+    // Deterministic: a second run writes the same bytes.
+    let again = tempfile::tempdir().expect("tempdir");
+    let out = run(support::warpdrive()
+        .arg("__generate")
+        .arg("--out-dir")
+        .arg(again.path()));
+    assert!(out.status.success(), "{}", describe(&out));
+    for sub in ["completions", "man"] {
+        assert_eq!(
+            files_in(&again.path().join(sub)),
+            files_in(&out_dir.path().join(sub))
+        );
+    }
+}
+
+#[test]
+fn completion_subcommand_prints_the_shipped_scripts() {
+    for (shell, file) in [
+        ("bash", "kubectl-warpdrive.bash"),
+        ("zsh", "_kubectl-warpdrive"),
+        ("fish", "kubectl-warpdrive.fish"),
+        ("powershell", "_kubectl-warpdrive.ps1"),
+    ] {
+        let out = run(support::warpdrive().args(["completion", shell]));
+        assert!(out.status.success(), "{}", describe(&out));
+        let shipped = std::fs::read(repo().join("completions").join(file)).expect("read");
+        assert!(
+            out.stdout == shipped,
+            "completion {shell} differs from completions/{file}"
+        );
+        assert!(
+            !stdout(&out).contains("__complete") && !stdout(&out).contains("__generate"),
+            "hidden subcommands leak into the {shell} script"
+        );
+    }
+    let out = run(support::warpdrive().args(["completion", "bash"]));
+    // bash must accept the script.
+    let script = tempfile::NamedTempFile::new().expect("tmp");
+    std::fs::write(script.path(), &out.stdout).expect("write");
+    let check = run(Command::new("bash").arg("-n").arg(script.path()));
+    assert!(check.status.success(), "{}", describe(&check));
+}
+
+// ---------------------------------------------------------------- man pages
+
+#[test]
+fn man_pages_render_without_warnings() {
+    let man_dir = repo().join("man");
+    let pages = files_in(&man_dir);
+    assert!(pages.contains_key("kubectl-warpdrive.1"));
+    assert!(pages.contains_key("kubectl-warpdrive-tune.1"));
+    for name in pages.keys() {
+        let path = man_dir.join(name);
+        let groff = run(Command::new("groff")
+            .args(["-man", "-Tutf8", "-ww", "-z"])
+            .arg(&path));
+        assert!(
+            groff.status.success() && groff.stderr.is_empty(),
+            "groff warns about {name}\n{}",
+            describe(&groff)
+        );
+        let man = run(Command::new("man")
+            .arg("-l")
+            .arg(&path)
+            .env("MANWIDTH", "80")
+            .env("MANPAGER", "cat")
+            .env("PAGER", "cat"));
+        assert!(
+            man.status.success() && man.stderr.is_empty(),
+            "man -l {name}\n{}",
+            describe(&man)
+        );
+        let text = stdout(&man);
+        for section in ["NAME", "SYNOPSIS", "DESCRIPTION", "SEE ALSO"] {
+            assert!(text.contains(section), "{name} has no {section}:\n{text}");
+        }
+        if name != "kubectl-warpdrive.1" {
+            assert!(text.contains("EXAMPLES"), "{name} has no EXAMPLES:\n{text}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------- completion protocol
+
+#[test]
+fn kubectl_completes_subcommands_flags_and_values_through_the_hook() {
+    let plugin = PluginPath::new();
+    // Exactly what kubectl does for `kubectl warpdrive <TAB>`: run
+    // kubectl_complete-warpdrive from PATH with the words after `warpdrive`.
+    let complete = |words: &[&str]| {
+        let out = run(plugin
+            .kubectl()
+            .arg("__complete")
+            .arg("warpdrive")
+            .args(words));
+        parse_completion(&out)
+    };
+
+    let (values, directive) = complete(&[""]);
+    for sub in ["exec", "init", "tune", "scale", "reload", "completion"] {
+        assert!(
+            values.contains(&sub.to_owned()),
+            "{sub} missing: {values:?}"
+        );
+    }
+    assert!(!values.iter().any(|v| v.starts_with("__")), "{values:?}");
+    assert_eq!(directive, ":4");
+
+    let (values, _) = complete(&["tune", "--"]);
+    for flag in [
+        "--processes",
+        "--threads",
+        "--set",
+        "--namespace",
+        "--dry-run",
+        "--output",
+    ] {
+        assert!(
+            values.contains(&flag.to_owned()),
+            "{flag} missing: {values:?}"
+        );
+    }
+    assert!(values.iter().all(|v| v.starts_with("--")), "{values:?}");
+
+    let (values, _) = complete(&["tune", "deploy/blog", "--thr"]);
+    assert_eq!(values, ["--threads"]);
+
+    let (values, directive) = complete(&["exec", "--server-type", ""]);
+    assert_eq!(
+        values,
+        [
+            "auto", "shell", "python", "paste", "django", "gunicorn", "mod_wsgi", "waitress",
+            "uwsgi"
+        ]
+    );
+    assert_eq!(directive, ":4");
+
+    let (values, _) = complete(&["scale", "blog", "--dry-run="]);
+    assert_eq!(
+        values,
+        ["--dry-run=none", "--dry-run=client", "--dry-run=server"]
+    );
+
+    let (values, _) = complete(&["tune", "blog", "-o", ""]);
+    assert_eq!(values, ["yaml", "json"]);
+
+    // Directories for --app-root: the shell completes them.
+    let (values, directive) = complete(&["init", "--app-root", ""]);
+    assert!(values.is_empty());
+    assert_eq!(directive, ":16");
+}
+
+/// `kubectl warpdrive …<TAB>` in a real bash with kubectl's own completion
+/// script (bash-completion's `_get_comp_words_by_ref` shimmed, as it is not
+/// installed here).
+#[test]
+fn bash_completes_kubectl_warpdrive_through_kubectls_script() {
+    let plugin = PluginPath::new();
+    let script = r#"
+_get_comp_words_by_ref() { cur="${COMP_WORDS[COMP_CWORD]}"; prev="${COMP_WORDS[COMP_CWORD-1]}"; words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }
+source <(kubectl completion bash)
+complete_line() { COMP_WORDS=("$@"); COMP_CWORD=$(($#-1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMPREPLY=(); __start_kubectl 2>/dev/null; printf '%s\n' "${COMPREPLY[@]}"; echo ---; }
+complete_line kubectl warpdrive ""
+complete_line kubectl warpdrive tune --thr
+complete_line kubectl warpdrive exec --server-type mod
+"#;
+    let mut bash = Command::new("bash");
+    bash.arg("-c")
+        .arg(script)
+        .env("PATH", plugin.path())
+        .env("HOME", plugin.dir.path())
+        .env_remove("KUBECONFIG");
+    let out = run(&mut bash);
+    assert!(out.status.success(), "{}", describe(&out));
+    let text = stdout(&out);
+    let answers: Vec<Vec<&str>> = text
+        .split("---\n")
+        .map(|a| a.lines().filter(|l| !l.is_empty()).collect())
+        .collect();
+    assert_eq!(
+        answers[0],
+        [
+            "exec",
+            "init",
+            "tune",
+            "scale",
+            "reload",
+            "completion",
+            "help"
+        ],
+        "{text}"
+    );
+    assert_eq!(answers[1], ["--threads"], "{text}");
+    assert_eq!(answers[2], ["mod_wsgi"], "{text}");
+}
+
+#[test]
+fn the_hook_script_and_a_symlink_named_like_it_answer_the_same() {
+    let plugin = PluginPath::new();
+    let hook = plugin.dir.path().join("kubectl_complete-warpdrive");
+    let linked = tempfile::tempdir().expect("tempdir");
+    let link = linked.path().join("kubectl_complete-warpdrive");
+    std::os::unix::fs::symlink(bin(), &link).expect("symlink");
+
+    for program in [&hook, &link] {
+        let out = run(Command::new(program)
+            .args(["tune", "--th"])
+            .env("PATH", plugin.path()));
+        let (values, directive) = parse_completion(&out);
+        assert_eq!(values, ["--threads"], "{}", program.display());
+        assert_eq!(directive, ":4");
+        // `--help` and `--` are words to complete, not options of the hook.
+        let out = run(Command::new(program)
+            .args(["--he"])
+            .env("PATH", plugin.path()));
+        assert_eq!(parse_completion(&out).0, ["--help"]);
+    }
+}
+
+/// A stand-in API server answering the namespace list, over plain HTTP.
+struct FakeApiServer {
+    port: u16,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FakeApiServer {
+    fn start(names: &'static [&'static str]) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let port = listener.local_addr().expect("addr").port();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let items: Vec<serde_json::Value> = names
+                    .iter()
+                    .map(|n| {
+                        serde_json::json!({
+                            "kind": "PartialObjectMetadata",
+                            "apiVersion": "meta.k8s.io/v1",
+                            "metadata": {"name": n}
+                        })
+                    })
+                    .collect();
+                let body = serde_json::json!({
+                    "kind": "PartialObjectMetadataList",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": {"resourceVersion": "1"},
+                    "items": items
+                });
+                let app = axum::Router::new().route(
+                    "/api/v1/namespaces",
+                    axum::routing::get(move || async move { axum::Json(body) }),
+                );
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await
+                    .expect("serve");
+            });
+        });
+        FakeApiServer {
+            port,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for FakeApiServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn kubeconfig(dir: &Path, server: &str) -> PathBuf {
+    let path = dir.join("kubeconfig");
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: v1
+kind: Config
+clusters:
+- name: test
+  cluster:
+    server: {server}
+users:
+- name: tester
+  user:
+    token: not-a-secret
+contexts:
+- name: test
+  context:
+    cluster: test
+    user: tester
+    namespace: default
+- name: other
+  context:
+    cluster: test
+    user: tester
+current-context: test
+"
+        ),
+    )
+    .expect("write kubeconfig");
+    path
+}
+
+#[test]
+fn dash_n_completes_namespaces_from_a_reachable_cluster() {
+    let plugin = PluginPath::new();
+    let api = FakeApiServer::start(&["default", "kube-system", "team-a"]);
+    let config = kubeconfig(plugin.dir.path(), &format!("http://127.0.0.1:{}", api.port));
+
+    let out = run(plugin.kubectl().env("KUBECONFIG", &config).args([
+        "__complete",
+        "warpdrive",
+        "tune",
+        "-n",
+        "",
+    ]));
+    let (values, directive) = parse_completion(&out);
+    assert_eq!(values, ["default", "kube-system", "team-a"]);
+    assert_eq!(directive, ":4");
+
+    // --kubeconfig typed on the line is used, and the prefix filters.
+    let out = run(plugin.kubectl().args([
+        "__complete",
+        "warpdrive",
+        "scale",
+        "--kubeconfig",
+        config.to_str().expect("utf8"),
+        "--namespace",
+        "te",
+    ]));
+    assert_eq!(parse_completion(&out).0, ["team-a"]);
+
+    // --context completes from the kubeconfig alone.
+    let out = run(plugin.kubectl().env("KUBECONFIG", &config).args([
+        "__complete",
+        "warpdrive",
+        "reload",
+        "--context",
+        "",
+    ]));
+    assert_eq!(parse_completion(&out).0, ["test", "other"]);
+}
+
+#[test]
+fn dash_n_without_a_cluster_offers_nothing_quietly() {
+    let plugin = PluginPath::new();
+    // A port nothing listens on.
+    let port = support::free_port();
+    let config = kubeconfig(plugin.dir.path(), &format!("http://127.0.0.1:{port}"));
+    for env in [Some(config.as_path()), None] {
+        let mut cmd = Command::new(plugin.dir.path().join("kubectl_complete-warpdrive"));
+        cmd.env("PATH", plugin.path())
+            .env("HOME", plugin.dir.path())
+            .args(["tune", "-n", ""]);
+        match env {
+            Some(c) => cmd.env("KUBECONFIG", c),
+            None => cmd.env_remove("KUBECONFIG"),
+        };
+        let out = run(&mut cmd);
+        let (values, directive) = parse_completion(&out);
+        assert!(values.is_empty(), "{}", describe(&out));
+        assert_eq!(directive, ":4");
+        assert!(out.stderr.is_empty(), "{}", describe(&out));
+    }
+}
+
+// ---------------------------------------------------------------- plugin discovery and help
+
+#[test]
+fn kubectl_plugin_list_finds_the_binary_on_path() {
+    let plugin = PluginPath::new();
+    let out = run(plugin.kubectl().args(["plugin", "list"]));
+    assert!(out.status.success(), "{}", describe(&out));
+    let want = plugin.dir.path().join("kubectl-warpdrive");
+    assert!(
+        stdout(&out)
+            .lines()
+            .any(|l| l.trim() == want.to_str().expect("utf8")),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn help_through_kubectl_reads_kubectl_warpdrive() {
+    let plugin = PluginPath::new();
+    let out = run(plugin.kubectl().args(["warpdrive", "--help"]));
+    assert!(out.status.success(), "{}", describe(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("Usage: kubectl warpdrive <COMMAND>"),
+        "{text}"
+    );
+    assert!(text.contains("Examples:"), "{text}");
+
+    let out = run(plugin.kubectl().args(["warpdrive", "tune", "--help"]));
+    assert!(out.status.success(), "{}", describe(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("Usage: kubectl warpdrive tune [OPTIONS]"),
+        "{text}"
+    );
+    assert!(text.contains("--processes"), "{text}");
+
+    // A usage error shows the plugin name too, and exits 2.
+    let out = run(plugin
+        .kubectl()
+        .args(["warpdrive", "scale", "--no-such-flag"]));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Usage: kubectl warpdrive scale"), "{err}");
+
+    // Installed as `warpdrive` in a container, usage says `warpdrive`.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::os::unix::fs::symlink(bin(), dir.path().join("warpdrive")).expect("symlink");
+    let out = run(Command::new(dir.path().join("warpdrive")).args(["exec", "--help"]));
+    assert!(
+        stdout(&out).contains("Usage: warpdrive exec"),
+        "{}",
+        describe(&out)
+    );
+}
+
+/// Words of an example line after the program name, or None for other programs.
+fn example_args(line: &str) -> Vec<String> {
+    let mut words = shlex::split(line).unwrap_or_else(|| panic!("cannot split {line:?}"));
+    if let Some(i) = words.iter().position(|w| w.starts_with('>') || w == "|") {
+        words.truncate(i);
+    }
+    match words.first().map(String::as_str) {
+        Some("kubectl") | Some("oc") => {
+            assert_eq!(
+                words.get(1).map(String::as_str),
+                Some("warpdrive"),
+                "{line}"
+            );
+            words.drain(..2);
+        }
+        Some("warpdrive") => {
+            words.remove(0);
+        }
+        _ => panic!("example {line:?} does not start with kubectl/oc warpdrive or warpdrive"),
+    }
+    words
+}
+
+#[test]
+fn every_help_ends_with_two_or_three_examples_that_parse() {
+    let cli = warpdrive::cli::Cli::command();
+    let mut commands: Vec<Vec<String>> = vec![vec![]];
+    for sub in cli.get_subcommands().filter(|s| !s.is_hide_set()) {
+        commands.push(vec![sub.get_name().to_owned()]);
+    }
+    for path in commands {
+        let out = run(support::warpdrive().args(&path).arg("--help"));
+        assert!(out.status.success(), "{}", describe(&out));
+        let text = stdout(&out);
+        let lines: Vec<&str> = text.trim_end().lines().collect();
+        let at = lines
+            .iter()
+            .rposition(|l| *l == "Examples:")
+            .unwrap_or_else(|| panic!("{path:?} --help has no Examples:\n{text}"));
+        let examples = &lines[at + 1..];
+        assert!(
+            (2..=3).contains(&examples.len()),
+            "{path:?}: want 2-3 examples at the end, got {examples:?}"
+        );
+        for example in examples {
+            let args = example_args(example.trim());
+            let argv = std::iter::once("kubectl-warpdrive".to_owned()).chain(args);
+            if let Err(e) = warpdrive::cli::Cli::try_parse_from(argv) {
+                panic!("example {example:?} of {path:?} does not parse:\n{e}");
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- krew manifest
+
+#[test]
+fn krew_manifest_follows_the_offline_checkable_rules() {
+    let path = repo().join("plugins/warpdrive.yaml");
+    let text = std::fs::read_to_string(&path).expect("read manifest");
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).expect("manifest is YAML");
+    let s = |v: &serde_yaml::Value| v.as_str().map(str::to_owned);
+
+    assert_eq!(
+        s(&doc["apiVersion"]).as_deref(),
+        Some("krew.googlecontainertools.github.com/v1alpha2")
+    );
+    assert_eq!(s(&doc["kind"]).as_deref(), Some("Plugin"));
+    // The name matches the file name.
+    let name = s(&doc["metadata"]["name"]).expect("metadata.name");
+    assert_eq!(
+        Some(name.as_str()),
+        path.file_stem().and_then(|n| n.to_str())
+    );
+    // The version is semver with a leading v, and is Cargo's.
+    let spec = &doc["spec"];
+    let version = s(&spec["version"]).expect("spec.version");
+    let semver = version
+        .strip_prefix('v')
+        .unwrap_or_else(|| panic!("version {version} has no leading v"));
+    let core = semver.split(['-', '+']).next().unwrap_or_default();
+    let parts: Vec<&str> = core.split('.').collect();
+    assert!(
+        parts.len() == 3
+            && parts.iter().all(|p| !p.is_empty()
+                && p.chars().all(|c| c.is_ascii_digit())
+                && (p.len() == 1 || !p.starts_with('0'))),
+        "version {version} is not semver"
+    );
+    assert_eq!(
+        semver,
+        env!("CARGO_PKG_VERSION"),
+        "spec.version must follow Cargo.toml"
+    );
+    // Every versioned path in the file (uri, caveats) names this version.
+    for (i, _) in text.match_indices("/v") {
+        let rest = &text[i + 1..];
+        let word: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+            .collect();
+        let numbers = &word[1..];
+        if numbers.contains('.') && numbers.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            assert_eq!(
+                word, version,
+                "a path names {word}, spec.version is {version}"
+            );
+        }
+    }
+    // shortDescription is short.
+    let short = s(&spec["shortDescription"]).expect("shortDescription");
+    assert!(
+        !short.is_empty() && short.len() <= 50,
+        "shortDescription too long: {short:?}"
+    );
+    assert!(s(&spec["description"]).is_some_and(|d| d.len() > short.len()));
+
+    let platforms = spec["platforms"].as_sequence().expect("platforms");
+    assert!(!platforms.is_empty());
+    let mut seen = Vec::new();
+    for p in platforms {
+        let labels = &p["selector"]["matchLabels"];
+        let os = s(&labels["os"]).expect("selector.matchLabels.os");
+        let arch = s(&labels["arch"]).expect("selector.matchLabels.arch");
+        assert!(
+            ["linux", "darwin", "windows"].contains(&os.as_str()),
+            "os {os}"
+        );
+        assert!(
+            ["amd64", "arm64", "386", "arm"].contains(&arch.as_str()),
+            "arch {arch}"
+        );
+        assert!(
+            !seen.contains(&(os.clone(), arch.clone())),
+            "{os}/{arch} twice"
+        );
+        seen.push((os.clone(), arch.clone()));
+
+        let uri = s(&p["uri"]).expect("uri");
+        assert!(
+            uri.starts_with("https://") && uri.ends_with(".tar.gz"),
+            "{uri}"
+        );
+        assert!(
+            uri.contains(&format!("-{os}-{arch}.")),
+            "{uri} is not the {os}/{arch} archive"
+        );
+        let sha = s(&p["sha256"]).expect("sha256");
+        assert!(
+            sha.len() == 64
+                && sha
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+            "sha256 {sha:?}"
+        );
+
+        // bin and files are consistent: bin is a file the `files` put in place.
+        let bin = s(&p["bin"]).expect("bin");
+        let files = p["files"].as_sequence().expect("files");
+        let mut installed = Vec::new();
+        for f in files {
+            let from = s(&f["from"]).expect("files.from");
+            let to = s(&f["to"]).expect("files.to");
+            let base = Path::new(&from).file_name().expect("from names a file");
+            installed.push(Path::new(&to).join(base).components().collect::<PathBuf>());
+            // What the archive holds (plugins/package.sh packs these).
+            let in_archive = [
+                "kubectl-warpdrive",
+                "kubectl_complete-warpdrive",
+                "LICENSE",
+                "README.md",
+            ];
+            assert!(
+                in_archive.contains(&from.as_str()),
+                "{from} is not in the archive"
+            );
+        }
+        let bin_path: PathBuf = Path::new(&bin).components().collect();
+        assert!(
+            installed.contains(&bin_path),
+            "bin {bin} is not among files {installed:?}"
+        );
+        assert_eq!(bin, "kubectl-warpdrive");
+    }
+    // The files the archive is built from exist.
+    for f in [
+        "LICENSE",
+        "README.md",
+        "completions/kubectl_complete-warpdrive",
+    ] {
+        assert!(repo().join(f).is_file(), "{f} missing");
+    }
+}
+
+// ---------------------------------------------------------------- output rules
+
+#[test]
+fn help_colour_follows_the_terminal_and_no_color() {
+    let colored = |no_color: Option<&str>| -> bool {
+        let mut cmd = Command::new(bin());
+        cmd.args(["tune", "--help"]).env("TERM", "xterm");
+        match no_color {
+            Some(v) => cmd.env("NO_COLOR", v),
+            None => cmd.env_remove("NO_COLOR"),
+        };
+        cmd.env_remove("CLICOLOR_FORCE");
+        let mut session =
+            rexpect::session::spawn_command(cmd, Some(30_000)).expect("spawn in a pty");
+        let text = session.exp_eof().expect("eof");
+        assert!(text.contains("Usage:"), "{text}");
+        text.contains('\u{1b}')
+    };
+    assert!(colored(None), "no colour on a terminal");
+    assert!(!colored(Some("1")), "colour despite NO_COLOR=1");
+
+    // Not a terminal: no escape codes at all.
+    let out = run(support::warpdrive()
+        .args(["tune", "--help"])
+        .env("TERM", "xterm")
+        .env_remove("NO_COLOR"));
+    assert!(!out.stdout.contains(&0x1b), "{}", describe(&out));
+}
+
+// ---------------------------------------------------------------- Containerfile
+
+/// `INSTRUCTION args` lines of a Containerfile, continuation lines joined.
+fn instructions(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if current.is_empty() && (line.is_empty() || line.starts_with('#')) {
+            continue;
+        }
+        if let Some(body) = line.strip_suffix('\\') {
+            current.push_str(body);
+            current.push(' ');
+            continue;
+        }
+        current.push_str(line);
+        let (ins, args) = current.split_once(' ').unwrap_or((&current, ""));
+        out.push((ins.to_ascii_uppercase(), args.trim().to_owned()));
+        current.clear();
+    }
+    out
+}
+
+#[test]
+fn containerfile_refers_to_files_that_exist() {
+    let text = std::fs::read_to_string(repo().join("examples/Containerfile")).expect("read");
+    let ins = instructions(&text);
+    let stages: Vec<String> = ins
+        .iter()
+        .filter(|(i, _)| i == "FROM")
+        .filter_map(|(_, a)| {
+            a.split_whitespace()
+                .collect::<Vec<_>>()
+                .windows(2)
+                .find(|w| w[0].eq_ignore_ascii_case("AS"))
+                .map(|w| w[1].to_owned())
+        })
+        .collect();
+    assert!(
+        stages.contains(&"builder".to_owned()),
+        "no builder stage: {stages:?}"
+    );
+
+    let mut destinations = Vec::new();
+    let mut builder_copies_binary = false;
+    for (i, args) in &ins {
+        if i != "COPY" {
+            continue;
+        }
+        let words: Vec<&str> = args.split_whitespace().collect();
+        let from = words.iter().find_map(|w| w.strip_prefix("--from="));
+        let paths: Vec<&str> = words
+            .iter()
+            .copied()
+            .filter(|w| !w.starts_with("--"))
+            .collect();
+        let (dest, sources) = paths.split_last().expect("COPY has a destination");
+        destinations.push(dest.to_string());
+        match from {
+            Some(stage) => {
+                assert!(
+                    stages.iter().any(|s| s == stage),
+                    "COPY --from={stage}: no such stage"
+                );
+                for src in sources {
+                    if src.ends_with("/target/release/kubectl-warpdrive") {
+                        builder_copies_binary = true;
+                    }
+                }
+            }
+            None => {
+                for src in sources {
+                    assert!(
+                        repo().join(src).exists(),
+                        "COPY {src}: no such file in the repository (the build context)"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        builder_copies_binary,
+        "the binary is not copied from the builder stage"
+    );
+
+    // ENTRYPOINT is the exec form of `warpdrive exec` at a path a COPY wrote.
+    let entry = ins
+        .iter()
+        .rev()
+        .find(|(i, _)| i == "ENTRYPOINT")
+        .map(|(_, a)| a.clone())
+        .expect("ENTRYPOINT");
+    let argv: Vec<String> = serde_json::from_str(&entry).expect("ENTRYPOINT in exec (JSON) form");
+    assert!(argv.len() >= 2 && argv[1] == "exec", "{argv:?}");
+    assert!(
+        Path::new(&argv[0])
+            .file_name()
+            .is_some_and(|n| n == "warpdrive"),
+        "{argv:?}"
+    );
+    assert!(
+        destinations.contains(&argv[0]),
+        "{} is not written by a COPY",
+        argv[0]
+    );
+    let cli_args = std::iter::once("warpdrive".to_owned()).chain(argv[1..].iter().cloned());
+    warpdrive::cli::Cli::try_parse_from(cli_args).expect("ENTRYPOINT parses");
+
+    // Arbitrary UIDs (OpenShift): a numeric non-root user, group-0 writable app dirs.
+    let user = ins
+        .iter()
+        .rev()
+        .find(|(i, _)| i == "USER")
+        .map(|(_, a)| a.clone())
+        .expect("USER");
+    assert!(
+        user.parse::<u32>().is_ok_and(|u| u != 0),
+        "USER {user} must be a numeric non-root UID"
+    );
+    let runs: String = ins
+        .iter()
+        .filter(|(i, _)| i == "RUN")
+        .map(|(_, a)| a.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        runs.contains("chgrp -R 0") && runs.contains("chmod -R g=u"),
+        "{runs}"
+    );
+}
