@@ -716,6 +716,10 @@ fn krew_manifest_follows_the_offline_checkable_rules() {
                     .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
             "sha256 {sha:?}"
         );
+        assert!(
+            sha.chars().any(|c| c != sha.chars().next().unwrap_or('0')),
+            "sha256 {sha} is a placeholder: run plugins/package.sh"
+        );
 
         // bin and files are consistent: bin is a file the `files` put in place.
         let bin = s(&p["bin"]).expect("bin");
