@@ -919,3 +919,18 @@ fn containerfile_refers_to_files_that_exist() {
         "{runs}"
     );
 }
+
+/// Machine output is the whole of stdout: `-o json` output parses as one
+/// JSON document, human text goes to stderr.
+#[test]
+fn machine_output_is_alone_on_stdout() {
+    let app = support::copy_app(&repo().join("examples/hello-django"));
+    let out = run(support::warpdrive()
+        .args(["exec", "--dry-run", "-o", "json", "--app-root"])
+        .arg(app.path()));
+    assert!(out.status.success(), "{}", describe(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document: {e}\n{}", describe(&out)));
+    assert_eq!(doc["server_type"], "django", "{}", describe(&out));
+    assert!(!out.stdout.contains(&0x1b), "escape codes on stdout");
+}
