@@ -326,9 +326,7 @@ fn takes_value(arg: &Arg) -> bool {
 
 fn find_long<'a>(cmd: &'a clap::Command, name: &str) -> Option<&'a Arg> {
     cmd.get_arguments().find(|a| {
-        a.get_long() == Some(name)
-            || a.get_all_aliases()
-                .is_some_and(|al| al.contains(&name))
+        a.get_long() == Some(name) || a.get_all_aliases().is_some_and(|al| al.contains(&name))
     })
 }
 

@@ -617,6 +617,13 @@ fn every_help_ends_with_two_or_three_examples_that_parse() {
 
 // ---------------------------------------------------------------- krew manifest
 
+/// `./a/./b` → `a/b`.
+fn normalize(path: &Path) -> PathBuf {
+    path.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
+}
+
 #[test]
 fn krew_manifest_follows_the_offline_checkable_rules() {
     let path = repo().join("plugins/warpdrive.yaml");
@@ -729,7 +736,7 @@ fn krew_manifest_follows_the_offline_checkable_rules() {
             let from = s(&f["from"]).expect("files.from");
             let to = s(&f["to"]).expect("files.to");
             let base = Path::new(&from).file_name().expect("from names a file");
-            installed.push(Path::new(&to).join(base).components().collect::<PathBuf>());
+            installed.push(normalize(&Path::new(&to).join(base)));
             // What the archive holds (plugins/package.sh packs these).
             let in_archive = [
                 "kubectl-warpdrive",
@@ -742,7 +749,7 @@ fn krew_manifest_follows_the_offline_checkable_rules() {
                 "{from} is not in the archive"
             );
         }
-        let bin_path: PathBuf = Path::new(&bin).components().collect();
+        let bin_path = normalize(Path::new(&bin));
         assert!(
             installed.contains(&bin_path),
             "bin {bin} is not among files {installed:?}"
