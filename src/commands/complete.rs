@@ -16,8 +16,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Arg, ArgAction, ValueHint};
+use k8s_openapi::api::core::v1::Namespace;
 
-use crate::cli::CompleteArgs;
+use crate::cli::{CompleteArgs, KubeArgs};
 use crate::commands::generate::annotated_command;
 
 /// Let the shell complete file names.
@@ -35,16 +36,6 @@ const CLUSTER_TIMEOUT: Duration = Duration::from_secs(3);
 pub struct Completion {
     pub candidates: Vec<(String, String)>,
     pub directive: u32,
-}
-
-/// The kubeconfig selection typed so far (`--kubeconfig`, `--context`, …),
-/// used when asking the cluster for namespaces.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct KubeSelection {
-    pub kubeconfig: Option<PathBuf>,
-    pub context: Option<String>,
-    pub cluster: Option<String>,
-    pub user: Option<String>,
 }
 
 pub fn run(args: CompleteArgs) -> anyhow::Result<i32> {
@@ -84,10 +75,7 @@ pub fn run_words(words: &[OsString]) -> anyhow::Result<i32> {
 }
 
 /// Completes the last of `words` (the words after `warpdrive`).
-pub fn complete(
-    words: &[String],
-    namespaces: &dyn Fn(&KubeSelection) -> Vec<String>,
-) -> Completion {
+pub fn complete(words: &[String], namespaces: &dyn Fn(&KubeArgs) -> Vec<String>) -> Completion {
     let mut root = annotated_command();
     root.build();
     let (current, typed) = match words.split_last() {
@@ -100,18 +88,21 @@ pub fn complete(
     let mut after_dashdash = false;
     let mut positionals = 0usize;
     let mut seen: Vec<String> = Vec::new();
-    let mut kube = KubeSelection::default();
-    let record = |arg: &Arg, value: &str, kube: &mut KubeSelection| {
+    let mut kube = KubeArgs::default();
+    // The kubeconfig flags typed so far, for asking the cluster.
+    let record = |arg: &Arg, value: &str, kube: &mut KubeArgs| {
         let v = Some(value.to_owned());
         match arg.get_id().as_str() {
             "kubeconfig" => kube.kubeconfig = v.map(PathBuf::from),
             "context" => kube.context = v,
             "cluster" => kube.cluster = v,
             "user" => kube.user = v,
+            "as_user" => kube.as_user = v,
+            "as_group" => kube.as_group.push(value.to_owned()),
+            "request_timeout" => kube.request_timeout = v,
             _ => {}
         }
     };
-
     for word in typed {
         if let Some(arg) = pending.take() {
             record(arg, word, &mut kube);
@@ -258,8 +249,8 @@ fn complete_value(
     arg: &Arg,
     current: &str,
     prefix: &str,
-    kube: &KubeSelection,
-    namespaces: &dyn Fn(&KubeSelection) -> Vec<String>,
+    kube: &KubeArgs,
+    namespaces: &dyn Fn(&KubeArgs) -> Vec<String>,
 ) -> Completion {
     let mut candidates = Vec::new();
     let values = arg.get_possible_values();
@@ -355,7 +346,7 @@ fn nth_positional(cmd: &clap::Command, n: usize) -> Option<&Arg> {
 }
 
 /// Context, cluster or user names from the kubeconfig (no cluster needed).
-fn kubeconfig_names(kind: &str, kube: &KubeSelection) -> Vec<String> {
+fn kubeconfig_names(kind: &str, kube: &KubeArgs) -> Vec<String> {
     let config = match &kube.kubeconfig {
         Some(path) => kube::config::Kubeconfig::read_from(path),
         None => kube::config::Kubeconfig::read(),
@@ -370,48 +361,33 @@ fn kubeconfig_names(kind: &str, kube: &KubeSelection) -> Vec<String> {
     }
 }
 
-/// Namespace names from the cluster the kubeconfig selection points at, or
-/// nothing if it cannot be reached within [`CLUSTER_TIMEOUT`].
-pub fn cluster_namespaces(kube: &KubeSelection) -> Vec<String> {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
+/// Namespace names from the cluster the typed kubeconfig flags point at
+/// (connected as `tune`/`scale` do), or nothing if it cannot be reached
+/// within [`CLUSTER_TIMEOUT`].
+pub fn cluster_namespaces(kube: &KubeArgs) -> Vec<String> {
+    let Ok(rt) = crate::cluster::config::runtime() else {
         return Vec::new();
     };
+    let mut args = kube.clone();
+    args.namespace = None;
+    if args.request_timeout.is_none() {
+        args.request_timeout = Some("2s".to_owned());
+    }
     rt.block_on(async {
-        match tokio::time::timeout(CLUSTER_TIMEOUT, list_namespaces(kube)).await {
-            Ok(Ok(names)) => names,
+        let list = async {
+            let cluster = crate::cluster::config::connect(&args).await.ok()?;
+            let api: kube::Api<Namespace> = kube::Api::all(cluster.client);
+            api.list_metadata(&Default::default()).await.ok()
+        };
+        match tokio::time::timeout(CLUSTER_TIMEOUT, list).await {
+            Ok(Some(list)) => list
+                .items
+                .into_iter()
+                .filter_map(|ns| ns.metadata.name)
+                .collect(),
             _ => Vec::new(),
         }
     })
-}
-
-async fn list_namespaces(sel: &KubeSelection) -> Result<Vec<String>, Box<dyn std::error::Error>> {
-    use k8s_openapi::api::core::v1::Namespace;
-    use kube::config::{KubeConfigOptions, Kubeconfig};
-    let options = KubeConfigOptions {
-        context: sel.context.clone(),
-        cluster: sel.cluster.clone(),
-        user: sel.user.clone(),
-    };
-    let mut config = match &sel.kubeconfig {
-        Some(path) => {
-            kube::Config::from_custom_kubeconfig(Kubeconfig::read_from(path)?, &options).await?
-        }
-        None => kube::Config::from_kubeconfig(&options).await?,
-    };
-    config.connect_timeout = Some(Duration::from_secs(2));
-    config.read_timeout = Some(Duration::from_secs(2));
-    config.default_retry = false;
-    let client = kube::Client::try_from(config)?;
-    let api: kube::Api<Namespace> = kube::Api::all(client);
-    let list = api.list_metadata(&Default::default()).await?;
-    Ok(list
-        .items
-        .into_iter()
-        .filter_map(|ns| ns.metadata.name)
-        .collect())
 }
 
 #[cfg(test)]
