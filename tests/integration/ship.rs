@@ -941,3 +941,62 @@ fn machine_output_is_alone_on_stdout() {
     assert_eq!(doc["server_type"], "django", "{}", describe(&out));
     assert!(!out.stdout.contains(&0x1b), "escape codes on stdout");
 }
+
+/// Every `--help` example that finishes on its own is run for real, in a copy
+/// of examples/hello-django, against the API-server double (a Deployment
+/// `blog`, or a DeploymentConfig `blog` for `dc/` examples). Only examples
+/// that run until stopped (`warpdrive exec` serving, `reload --watch`) or
+/// ask questions (`init` without `--yes`) are left to the parse check above.
+#[test]
+fn help_examples_run_for_real() {
+    use crate::apiserver::{container, ApiServer};
+    let mut ran = 0;
+    let root = warpdrive::commands::generate::annotated_command();
+    let mut all = warpdrive::commands::generate::examples(&root);
+    for sub in root.get_subcommands() {
+        all.extend(warpdrive::commands::generate::examples(sub));
+    }
+    for example in all {
+        let args = example_args(&example);
+        let serves = args.first().is_some_and(|a| a == "exec")
+            && !args.iter().any(|a| a == "--dry-run" || a == "--");
+        // `init` without --yes asks questions on a terminal.
+        let asks = args.first().is_some_and(|a| a == "init") && !args.iter().any(|a| a == "--yes");
+        if serves || asks || args.iter().any(|a| a == "--watch") {
+            continue;
+        }
+        let app = support::copy_app(&repo().join("examples/hello-django"));
+        std::fs::copy(
+            repo().join("tests/integration/manifests/simple.yaml"),
+            app.path().join("deploy.yaml"),
+        )
+        .expect("deploy.yaml");
+        let server = if example.contains(" dc/") {
+            let s = ApiServer::openshift();
+            s.add_deploymentconfig("blog", 3, serde_json::json!([container("app", &[])]));
+            s
+        } else {
+            let s = ApiServer::start();
+            let dest = s.exec_root().join("opt/app-root/src");
+            let dest = dest.to_str().expect("utf8");
+            s.add_deployment(
+                "blog",
+                1,
+                serde_json::json!([container("app", &[("WARPDRIVE_SRC_ROOT", dest)])]),
+            );
+            s
+        };
+        server.set_rollout_delay(Duration::from_millis(20));
+        let out = run(support::warpdrive()
+            .args(&args)
+            .current_dir(app.path())
+            .env("KUBECONFIG", server.kubeconfig()));
+        assert!(
+            out.status.success(),
+            "example {example:?} failed\n{}",
+            describe(&out)
+        );
+        ran += 1;
+    }
+    assert!(ran >= 15, "only {ran} examples ran");
+}
