@@ -82,7 +82,9 @@ pub fn run(plan: &Plan, supervise: bool) -> Result<i32, Error> {
 }
 
 /// Finds `argv[0]` the way `execvp` would, with PATH taken from the plan's
-/// environment if it sets one. A missing program is bad input (exit 2).
+/// environment if it sets one, relative names and PATH entries taken from
+/// the plan's cwd. Returns an absolute path (the child still sees the
+/// original `argv[0]`). A missing program is bad input (exit 2).
 fn resolve_program(plan: &Plan) -> Result<PathBuf, Error> {
     let name = plan
         .argv
@@ -95,10 +97,12 @@ fn resolve_program(plan: &Plan) -> Result<PathBuf, Error> {
             plan.cwd.display()
         )));
     }
+    let cwd = std::path::absolute(&plan.cwd)
+        .map_err(|e| Error::io(format!("{}", plan.cwd.display()), e))?;
     if name.contains('/') {
-        let path = plan.cwd.join(name);
+        let path = cwd.join(name);
         if path.is_file() {
-            return Ok(PathBuf::from(name));
+            return Ok(path);
         }
         return Err(Error::bad(format!(
             "{name}: no such file (relative to {}); check the command",
@@ -116,12 +120,12 @@ fn resolve_program(plan: &Plan) -> Result<PathBuf, Error> {
         } else {
             dir
         };
-        let candidate = plan.cwd.join(&dir).join(name);
+        let candidate = cwd.join(&dir).join(name);
         if !candidate.is_file() {
             continue;
         }
         if nix::unistd::access(&candidate, nix::unistd::AccessFlags::X_OK).is_ok() {
-            return Ok(dir.join(name));
+            return Ok(candidate);
         }
         not_executable.get_or_insert(candidate);
     }
@@ -651,5 +655,28 @@ mod tests {
         assert!(matches!(err, Error::BadInput(_)), "{err}");
         assert!(err.to_string().contains("no-such-program-xyz"), "{err}");
         assert!(resolve_program(&plan(&["sh"])).is_ok());
+    }
+
+    #[test]
+    fn programs_resolve_from_the_plan_cwd_to_absolute_paths() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("bin")).unwrap();
+        for (name, mode) in [("run.sh", 0o755), ("bin/tool", 0o755), ("bin/data", 0o644)] {
+            let p = dir.path().join(name);
+            std::fs::write(&p, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let mut p = plan(&["./run.sh"]);
+        p.cwd = dir.path().to_path_buf();
+        assert_eq!(resolve_program(&p).unwrap(), dir.path().join("./run.sh"));
+        p.argv = vec!["tool".into()];
+        p.env.insert("PATH".into(), "bin:/usr/bin".into());
+        assert_eq!(resolve_program(&p).unwrap(), dir.path().join("bin/tool"));
+        p.argv = vec!["data".into()];
+        let err = resolve_program(&p).unwrap_err().to_string();
+        assert!(err.contains("bin/data: not executable"), "{err}");
+        p.argv = vec!["./missing.sh".into()];
+        assert!(matches!(resolve_program(&p), Err(Error::BadInput(_))));
     }
 }
