@@ -177,10 +177,10 @@ fn supervise_flag_forwards_every_signal() {
     check_forwarding(&mut guard, supervisor, Path::new(&log));
 }
 
-/// Spawns 100 orphans (each `sleep 1` in a subshell that exits at once, so
+/// Spawns 100 orphans (each `sleep 3` in a subshell that exits at once, so
 /// it is re-parented to the supervisor), then waits to be killed.
 const ORPHANS: &str =
-    r#"for i in $(seq 100); do (sleep 1 &); done; echo spawned > "$1"; exec sleep 60"#;
+    r#"for i in $(seq 100); do (sleep 3 &); done; echo spawned > "$1"; exec sleep 60"#;
 
 fn check_reaping(supervisor: u32, marker: &Path) {
     wait_for_line(marker, "spawned");
@@ -199,7 +199,7 @@ fn check_reaping(supervisor: u32, marker: &Path) {
             break;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(15),
+            start.elapsed() < Duration::from_secs(30),
             "{} children left, {zombies} of them zombies",
             kids.len()
         );
