@@ -72,9 +72,15 @@ async fn run_cluster(
     let done = rollout::wait(&cluster, w.kind, &w.name, rollout::Goal::Ready(n), timeout).await?;
     let selector = scaled.selector.unwrap_or_else(|| done.label_selector());
     let pods = scale::list_pods(&cluster, &selector).await?;
-    println!("{what}: {n} of {n} pods ready");
+    let mut report = format!("{what}: {n} of {n} pods ready\n");
     if !pods.is_empty() {
-        print!("{}", scale::pods_table(&pods));
+        report.push_str(&scale::pods_table(&pods));
+    }
+    // With -o the Scale document already went to stdout: keep it alone there.
+    if args.output.is_some() {
+        eprint!("{report}");
+    } else {
+        print!("{report}");
     }
     Ok(0)
 }

@@ -290,7 +290,12 @@ async fn run_cluster(
         return Ok(0);
     }
     rollout::wait(&cluster, kind, &name, rollout::Goal::Rollout, timeout).await?;
-    println!("{what} successfully rolled out");
+    // With -o the object already went to stdout: keep it alone there.
+    if args.output.is_some() {
+        eprintln!("{what} successfully rolled out");
+    } else {
+        println!("{what} successfully rolled out");
+    }
     Ok(0)
 }
 

@@ -1000,3 +1000,121 @@ fn help_examples_run_for_real() {
     }
     assert!(ran >= 15, "only {ran} examples ran");
 }
+
+/// Runs `cmd` with stdout piped and stderr on a fresh pseudo-terminal (so
+/// progress bars are live), returning stdout and everything written to the
+/// terminal.
+fn run_with_stderr_on_a_pty(mut cmd: Command) -> (Output, String) {
+    use std::io::Read as _;
+    use std::os::fd::FromRawFd as _;
+    use std::process::Stdio;
+    // SAFETY: plain libc calls on fds this function owns.
+    let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY) };
+    assert!(master >= 0, "posix_openpt");
+    let mut master = unsafe { std::fs::File::from_raw_fd(master) };
+    let mut name = [0 as libc::c_char; 128];
+    unsafe {
+        use std::os::fd::AsRawFd as _;
+        assert_eq!(libc::grantpt(master.as_raw_fd()), 0);
+        assert_eq!(libc::unlockpt(master.as_raw_fd()), 0);
+        assert_eq!(
+            libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()),
+            0
+        );
+    }
+    let slave_path = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }
+        .to_str()
+        .expect("pts name")
+        .to_owned();
+    let slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&slave_path)
+        .expect("open pts");
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(slave));
+    let child = support::spawn(&mut cmd);
+    drop(cmd); // closes our copy of the slave: the master sees EOF/EIO when the child is done
+    let reader = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = master.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            text.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&text).into_owned()
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    let pid = child.pid();
+    let waiter = std::thread::spawn(move || {
+        let out = child.into_child().wait_with_output().expect("wait");
+        let _ = tx.send(());
+        out
+    });
+    if rx.recv_timeout(TIMEOUT).is_err() {
+        unsafe {
+            libc::kill(-(pid as i32), libc::SIGKILL);
+        }
+        panic!("timed out");
+    }
+    let out = waiter.join().expect("join");
+    (out, reader.join().expect("reader"))
+}
+
+/// `-o json`/`-o yaml` leave stdout to the document even when the command
+/// waits for a rollout with a live progress display on the terminal.
+#[test]
+fn machine_output_stays_alone_while_progress_is_on_the_terminal() {
+    use crate::apiserver::{container, ApiServer};
+    for (args, format) in [
+        (
+            &["tune", "deploy/blog", "--threads", "4", "-o", "json"][..],
+            "json",
+        ),
+        (
+            &["tune", "deploy/blog", "--processes", "2", "-o", "yaml"][..],
+            "yaml",
+        ),
+        (
+            &["scale", "deploy/blog", "--replicas", "3", "-o", "json"][..],
+            "json",
+        ),
+    ] {
+        let server = ApiServer::start();
+        server.add_deployment("blog", 1, serde_json::json!([container("app", &[])]));
+        server.set_rollout_delay(Duration::from_millis(200));
+        let mut cmd = support::warpdrive();
+        cmd.args(args)
+            .env("KUBECONFIG", server.kubeconfig())
+            .env("TERM", "xterm")
+            .env_remove("NO_COLOR");
+        let (out, terminal) = run_with_stderr_on_a_pty(cmd);
+        assert!(
+            out.status.success(),
+            "{args:?}\n{}\nterminal: {terminal}",
+            describe(&out)
+        );
+        let parsed =
+            match format {
+                "json" => serde_json::from_slice::<serde_json::Value>(&out.stdout)
+                    .map_err(|e| e.to_string()),
+                _ => serde_yaml::from_slice::<serde_json::Value>(&out.stdout)
+                    .map_err(|e| e.to_string()),
+            };
+        let doc = parsed.unwrap_or_else(|e| {
+            panic!(
+                "{args:?}: stdout is not one {format} document ({e}):\n{}",
+                stdout(&out)
+            )
+        });
+        assert!(doc.is_object(), "{args:?}: {doc}");
+        assert!(
+            !out.stdout.contains(&0x1b),
+            "{args:?}: escape codes on stdout"
+        );
+        assert!(!terminal.is_empty(), "{args:?}: nothing on the terminal");
+    }
+}
