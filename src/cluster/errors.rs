@@ -112,6 +112,11 @@ fn unreachable(server: &str, err: &(dyn std::error::Error + 'static)) -> Error {
         cause = s.to_string();
         source = s.source();
     }
+    if cause.contains("certificate") {
+        return Error::Failed(format!(
+            "the Kubernetes API server at {server} presented a certificate that is not trusted ({cause}); check certificate-authority/certificate-authority-data for this cluster in your kubeconfig"
+        ));
+    }
     if cause.contains("timed out") || cause.contains("elapsed") {
         return Error::Failed(format!(
             "the Kubernetes API server at {server} did not answer in time ({cause}); raise --request-timeout or check the cluster"

@@ -1,7 +1,8 @@
 //! An in-process Kubernetes API-server double for the cluster commands.
 //!
-//! It serves plain HTTP on 127.0.0.1 (a free port), writes a kubeconfig that
-//! points at it, and implements only what `tune`, `scale` (and `reload`) use,
+//! It serves plain HTTP ([`ApiServer::start`]) or HTTPS with a throwaway CA
+//! ([`ApiServer::start_tls`]) on 127.0.0.1 (a free port), writes a kubeconfig
+//! that points at it, and implements only what `tune`, `scale` (and `reload`) use,
 //! following the API conventions of a real kube-apiserver:
 //!
 //! * objects: GET/PUT/PATCH of `apps/v1` Deployment and StatefulSet and
@@ -193,6 +194,8 @@ type Shared = Arc<Mutex<State>>;
 pub struct ApiServer {
     pub port: u16,
     pub url: String,
+    /// PEM of the CA that signed the server certificate (HTTPS doubles only).
+    pub ca_pem: Option<String>,
     state: Shared,
     dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -202,15 +205,22 @@ pub struct ApiServer {
 impl ApiServer {
     /// A plain Kubernetes cluster (no OpenShift API).
     pub fn start() -> ApiServer {
-        Self::start_with(false)
+        Self::start_with(false, false)
     }
 
     /// A cluster that also serves `apps.openshift.io/v1` DeploymentConfigs.
     pub fn openshift() -> ApiServer {
-        Self::start_with(true)
+        Self::start_with(true, false)
     }
 
-    fn start_with(openshift: bool) -> ApiServer {
+    /// A plain Kubernetes cluster over HTTPS: a fresh CA signs a certificate
+    /// for 127.0.0.1, and the kubeconfig carries the CA as
+    /// `certificate-authority-data`.
+    pub fn start_tls() -> ApiServer {
+        Self::start_with(false, true)
+    }
+
+    fn start_with(openshift: bool, tls: bool) -> ApiServer {
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
@@ -228,6 +238,13 @@ impl ApiServer {
         let port = listener.local_addr().expect("addr").port();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = router(state.clone());
+        let (ca_pem, acceptor) = match tls {
+            true => {
+                let (ca, acceptor) = tls::acceptor();
+                (Some(ca), Some(acceptor))
+            }
+            false => (None, None),
+        };
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -236,14 +253,30 @@ impl ApiServer {
                 .expect("runtime");
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                let _ = axum::serve(
-                    listener,
-                    app.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .with_graceful_shutdown(async move {
+                let shutdown = async move {
                     let _ = rx.await;
-                })
-                .await;
+                };
+                let _ = match acceptor {
+                    None => {
+                        axum::serve(
+                            listener,
+                            app.into_make_service_with_connect_info::<SocketAddr>(),
+                        )
+                        .with_graceful_shutdown(shutdown)
+                        .await
+                    }
+                    Some(acceptor) => {
+                        axum::serve(
+                            tls::Listener {
+                                tcp: listener,
+                                acceptor,
+                            },
+                            app.into_make_service(),
+                        )
+                        .with_graceful_shutdown(shutdown)
+                        .await
+                    }
+                };
             });
             rt.shutdown_timeout(Duration::from_millis(100));
         });
@@ -251,10 +284,12 @@ impl ApiServer {
         let pod_root = dir.path().join("pods");
         std::fs::create_dir_all(&pod_root).expect("pod root");
         state.lock().expect("state").exec_root = pod_root;
-        let url = format!("http://127.0.0.1:{port}");
+        let scheme = if tls { "https" } else { "http" };
+        let url = format!("{scheme}://127.0.0.1:{port}");
         let server = ApiServer {
             port,
             url,
+            ca_pem,
             state,
             dir,
             shutdown: Some(tx),
@@ -273,8 +308,16 @@ impl ApiServer {
     /// `tester`, the given default namespace) and returns its path.
     pub fn write_kubeconfig(&self, file: &str, namespace: &str) -> PathBuf {
         let path = self.dir.path().join(file);
+        let ca = match &self.ca_pem {
+            Some(pem) => {
+                let file = self.dir.path().join("ca.pem");
+                std::fs::write(&file, pem).expect("write ca.pem");
+                format!("    certificate-authority: {}\n", file.display())
+            }
+            None => String::new(),
+        };
         let text = format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: double\n  cluster:\n    server: {url}\ncontexts:\n- name: double\n  context:\n    cluster: double\n    user: tester\n    namespace: {namespace}\ncurrent-context: double\nusers:\n- name: tester\n  user:\n    token: double-token\n",
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: double\n  cluster:\n{ca}    server: {url}\ncontexts:\n- name: double\n  context:\n    cluster: double\n    user: tester\n    namespace: {namespace}\ncurrent-context: double\nusers:\n- name: tester\n  user:\n    token: double-token\n",
             url = self.url
         );
         std::fs::write(&path, text).expect("write kubeconfig");
@@ -1487,5 +1530,73 @@ pub fn container(name: &str, env: &[(&str, &str)]) -> Value {
 }
 
 pub mod exec;
+/// HTTPS for the double: a throwaway CA and a rustls acceptor.
+mod tls {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    use tokio_rustls::rustls::{self, ServerConfig};
+    use tokio_rustls::TlsAcceptor;
+
+    /// A new CA (returned as PEM) and an acceptor presenting a certificate
+    /// for 127.0.0.1 and localhost signed by it.
+    pub fn acceptor() -> (String, TlsAcceptor) {
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "warpdrive API-server double CA");
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("ca key"))
+            .expect("ca");
+        let key = KeyPair::generate().expect("key");
+        let cert = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .expect("params")
+            .signed_by(&key, &ca)
+            .expect("cert");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocols")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+            )
+            .expect("server config");
+        (ca.pem(), TlsAcceptor::from(Arc::new(config)))
+    }
+
+    /// A TCP listener that completes the TLS handshake before handing out a
+    /// connection (a failed or slow handshake is dropped).
+    pub struct Listener {
+        pub tcp: tokio::net::TcpListener,
+        pub acceptor: TlsAcceptor,
+    }
+
+    impl axum::serve::Listener for Listener {
+        type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+        type Addr = std::net::SocketAddr;
+
+        async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+            loop {
+                let Ok((tcp, addr)) = self.tcp.accept().await else {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                let handshake = self.acceptor.accept(tcp);
+                if let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(5), handshake).await {
+                    return (tls, addr);
+                }
+            }
+        }
+
+        fn local_addr(&self) -> std::io::Result<Self::Addr> {
+            self.tcp.local_addr()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

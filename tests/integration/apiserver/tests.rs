@@ -411,3 +411,61 @@ fn warpdrive_exec_never_touches_the_cluster() {
     assert!(out.status.success(), "{}", crate::support::describe(&out));
     assert_eq!(server.requests().len(), 1);
 }
+
+#[test]
+fn https_double_with_a_ca_from_the_kubeconfig() {
+    let server = ApiServer::start_tls();
+    assert!(server.url.starts_with("https://127.0.0.1:"));
+    blog(&server);
+    // The tool verifies the server against the kubeconfig's CA.
+    let out = server.run(&["tune", "deploy/blog", "--threads", "6", "--no-wait"]);
+    assert!(out.status.success(), "{}", crate::support::describe(&out));
+    assert_eq!(
+        server.env(&DEPLOYMENTS, "blog", "web"),
+        ["A=1", "MOD_WSGI_THREADS=6"]
+    );
+    // So does kubectl.
+    let out = std::process::Command::new("kubectl")
+        .args([
+            "get",
+            "deploy",
+            "blog",
+            "-o",
+            "jsonpath={.metadata.generation}",
+            "--kubeconfig",
+        ])
+        .arg(server.kubeconfig())
+        .output()
+        .expect("kubectl");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "2",
+        "{}",
+        crate::support::describe(&out)
+    );
+    // Without the CA the certificate is refused, and the message names the server.
+    let kc = server.dir().join("no-ca");
+    let text = std::fs::read_to_string(server.kubeconfig()).unwrap();
+    let text: String = text
+        .lines()
+        .filter(|l| !l.contains("certificate-authority"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&kc, text).unwrap();
+    let mut cmd = crate::support::warpdrive();
+    cmd.args(["tune", "deploy/blog", "--threads", "7", "--kubeconfig"])
+        .arg(&kc);
+    let out = crate::support::run_with_timeout(&mut cmd, Duration::from_secs(30));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        crate::support::describe(&out)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&server.url) && err.contains("presented a certificate that is not trusted"),
+        "{err}"
+    );
+    eprintln!("without the CA: {}", err.trim());
+}
