@@ -227,15 +227,16 @@ pub struct TuneArgs {
     /// Set any MOD_WSGI_* variable (repeatable).
     #[arg(long = "set", value_name = "MOD_WSGI_X=V")]
     pub set: Vec<String>,
-    /// Remove a variable (repeatable).
+    /// Remove a MOD_WSGI_* variable (repeatable).
     #[arg(long = "unset", value_name = "NAME")]
     pub unset: Vec<String>,
-    /// List the MOD_WSGI_* variables, as `oc set env --list` does.
+    /// Print the container's environment (KEY=VALUE lines), as `oc set env --list` does.
     #[arg(long)]
     pub list: bool,
     /// The container [default: the default-container annotation, else the only one].
     #[arg(short = 'c', long, value_name = "NAME")]
     pub container: Option<String>,
+    /// client: send nothing; server: send the patch with dryRun=All. A bare --dry-run means client.
     #[arg(long, value_enum, default_value_t = DryRun::None, num_args = 0..=1, default_missing_value = "client")]
     pub dry_run: DryRun,
     /// Print the resulting object.
@@ -286,6 +287,7 @@ pub struct ScaleArgs {
     /// How long to wait, e.g. 5m.
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub timeout: String,
+    /// client: send nothing; server: send the change with dryRun=All. A bare --dry-run means client.
     #[arg(long, value_enum, default_value_t = DryRun::None, num_args = 0..=1, default_missing_value = "client")]
     pub dry_run: DryRun,
     /// Print the resulting Scale object.

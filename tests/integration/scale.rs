@@ -286,3 +286,60 @@ fn errors_and_timeouts() {
     let out = server.run(&["scale", "deploy/blog", "--replicas", "-1"]);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
 }
+
+#[test]
+fn cluster_flags_reach_the_scale_requests() {
+    let server = ApiServer::start();
+    server.set_rollout_delay(Duration::from_millis(30));
+    let mut m = crate::apiserver::workload_manifest(
+        &DEPLOYMENTS,
+        "blog",
+        1,
+        json!([container("web", &[])]),
+    );
+    m["metadata"]["namespace"] = json!("team");
+    server.add(m);
+    let kc = server.write_kubeconfig("team-kubeconfig", "team");
+    let mut cmd = crate::support::warpdrive();
+    cmd.args([
+        "scale",
+        "blog",
+        "--replicas",
+        "2",
+        "--as",
+        "bob",
+        "--as-group",
+        "ops",
+        "--kubeconfig",
+    ])
+    .arg(&kc);
+    let out = crate::support::run_with_timeout(&mut cmd, Duration::from_secs(60));
+    assert!(out.status.success(), "{}", describe(&out));
+    let log = server.requests();
+    assert!(log
+        .iter()
+        .all(|r| r.impersonate_user.as_deref() == Some("bob") && r.impersonate_groups == ["ops"]));
+    assert!(log
+        .iter()
+        .any(|r| r.line() == "PUT /apis/apps/v1/namespaces/team/deployments/blog/scale"));
+    assert_eq!(server.pods("team", "app", "blog").len(), 2);
+    // -n overrides the context's namespace: nothing called blog in default.
+    let mut cmd = crate::support::warpdrive();
+    cmd.args([
+        "scale",
+        "deploy/blog",
+        "--replicas",
+        "2",
+        "-n",
+        "default",
+        "--kubeconfig",
+    ])
+    .arg(&kc);
+    let out = crate::support::run_with_timeout(&mut cmd, Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        text(&out.stderr).contains("deployment \"blog\" not found in namespace default"),
+        "{}",
+        describe(&out)
+    );
+}

@@ -965,3 +965,33 @@ fn statefulsets_are_tuned_and_waited_for() {
         describe(&out)
     );
 }
+
+#[test]
+fn output_prints_the_object_the_server_stored() {
+    let server = ApiServer::start();
+    // No simulated status writes while we compare resourceVersions.
+    server.set_rollout_delay(Duration::from_secs(60));
+    blog(&server);
+    let out = server.run(&[
+        "tune",
+        "deploy/blog",
+        "--threads",
+        "11",
+        "-o",
+        "json",
+        "--no-wait",
+    ]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let printed: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("only JSON on stdout");
+    assert_eq!(
+        printed["metadata"]["resourceVersion"].as_str().unwrap(),
+        rv(&server).as_str()
+    );
+    assert_eq!(printed["metadata"]["generation"], 2);
+    assert!(
+        text(&out.stderr).contains("MOD_WSGI_THREADS"),
+        "table on stderr: {}",
+        describe(&out)
+    );
+}
