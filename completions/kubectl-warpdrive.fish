@@ -76,9 +76,9 @@ complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l processes -d 'MOD_WSGI_PROCESSES' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l threads -d 'MOD_WSGI_THREADS' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l set -d 'Set any MOD_WSGI_* variable (repeatable)' -r
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l unset -d 'Remove a variable (repeatable)' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l unset -d 'Remove a MOD_WSGI_* variable (repeatable)' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -s c -l container -d 'The container [default: the default-container annotation, else the only one]' -r
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l dry-run -r -f -a "none\t''
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l dry-run -d 'client: send nothing; server: send the patch with dryRun=All. A bare --dry-run means client' -r -f -a "none\t''
 client\t''
 server\t''"
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -s o -l output -d 'Print the resulting object' -r -f -a "yaml\t''
@@ -95,7 +95,7 @@ complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l as -d 'Username to impersonate' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l as-group -d 'Group to impersonate (repeatable)' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l request-timeout -d 'Timeout of a single API request, e.g. 10s (0 means none)' -r
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l list -d 'List the MOD_WSGI_* variables, as `oc set env --list` does'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l list -d 'Print the container\'s environment (KEY=VALUE lines), as `oc set env --list` does'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l no-wait -d 'Do not wait for the rollout'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l local -d 'Edit manifests from -f instead of the cluster'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l in-place -d 'Write the edited manifests back to their files (with --local)'
@@ -106,7 +106,7 @@ complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l replicas -d 'The desired number of replicas' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l current-replicas -d 'Precondition: only scale if the current replica count is this' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l timeout -d 'How long to wait, e.g. 5m' -r
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l dry-run -r -f -a "none\t''
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l dry-run -d 'client: send nothing; server: send the change with dryRun=All. A bare --dry-run means client' -r -f -a "none\t''
 client\t''
 server\t''"
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -s o -l output -d 'Print the resulting Scale object' -r -f -a "yaml\t''
