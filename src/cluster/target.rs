@@ -327,7 +327,8 @@ pub async fn has_group_version(
 
 /// Finds TARGET in the cluster. With a kind that is one GET. A bare name is
 /// looked up as both Deployment and DeploymentConfig (two GETs); if both
-/// exist the user must pick one (exit 2).
+/// exist the user must pick one (exit 2). A 403 on one kind is ignored
+/// when the other kind is found.
 pub async fn resolve(cluster: &Cluster, target: &Target) -> Result<Workload, Error> {
     if let Some(kind) = target.kind {
         return get(cluster, kind, &target.name).await;
@@ -338,13 +339,29 @@ pub async fn resolve(cluster: &Cluster, target: &Target) -> Result<Workload, Err
         Kind::DeploymentConfig.api(cluster),
     );
     let (deploy, dc) = futures::join!(deploy_api.get_opt(name), dc_api.get_opt(name));
-    let deploy = deploy.map_err(|e| describe(e, Kind::Deployment.op("get", name, cluster)))?;
     // A cluster without OpenShift answers 404 for the whole group: that is "no DC".
+    // A 403 on one kind does not stop the lookup if the other kind is found.
+    let mut denied = None;
+    let deploy = match deploy {
+        Ok(d) => d,
+        Err(e) if status_code(&e) == Some(403) => {
+            denied = Some((Kind::Deployment, e));
+            None
+        }
+        Err(e) => return Err(describe(e, Kind::Deployment.op("get", name, cluster))),
+    };
     let dc = match dc {
         Ok(d) => d,
         Err(e) if status_code(&e) == Some(404) => None,
+        Err(e) if status_code(&e) == Some(403) => {
+            denied.get_or_insert((Kind::DeploymentConfig, e));
+            None
+        }
         Err(e) => return Err(describe(e, Kind::DeploymentConfig.op("get", name, cluster))),
     };
+    if let (None, None, Some((kind, e))) = (&deploy, &dc, denied) {
+        return Err(describe(e, kind.op("get", name, cluster)));
+    }
     match (deploy, dc) {
         (Some(_), Some(_)) => Err(Error::BadInput(format!(
             "both deployment/{name} and deploymentconfig/{name} exist in namespace {}: say which one, e.g. deploy/{name} or dc/{name}",

@@ -995,3 +995,25 @@ fn output_prints_the_object_the_server_stored() {
         describe(&out)
     );
 }
+
+#[test]
+fn a_bare_name_survives_a_forbidden_deploymentconfig_lookup() {
+    let server = ApiServer::openshift();
+    blog(&server);
+    server.deny("get", "deploymentconfigs");
+    let out = server.run(&["tune", "blog", "--threads", "3", "--no-wait"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        text(&out.stdout).contains("deployment/blog, container web"),
+        "{}",
+        describe(&out)
+    );
+    server.deny("get", "deployments");
+    let out = server.run(&["tune", "blog", "--threads", "4", "--no-wait"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        text(&out.stderr).contains("cannot get deployments.apps in namespace default"),
+        "{}",
+        describe(&out)
+    );
+}
