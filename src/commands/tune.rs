@@ -45,11 +45,29 @@ pub fn run(args: TuneArgs) -> anyhow::Result<i32> {
     Ok(rt.block_on(run_cluster(&args, target, changes, timeout))?)
 }
 
+/// A variable name a pod accepts: letters, digits, `_`, `-`, `.`, not
+/// starting with a digit.
+fn check_name(flag: &str, name: &str) -> Result<(), Error> {
+    let valid = !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::BadInput(format!(
+            "{flag} {name:?} is not a valid variable name: use letters, digits and _"
+        )))
+    }
+}
+
 /// The env changes asked for on the command line, validated against the
 /// knob table (exit 2 on a bad value; a warning for unknown `MOD_WSGI_` names).
 fn requested_changes(args: &TuneArgs) -> Result<Vec<EnvChange>, Error> {
     let mut changes: Vec<EnvChange> = Vec::new();
     let mut set = |flag: &str, name: &str, value: &str| -> Result<(), Error> {
+        check_name(flag, name)?;
         if !name.starts_with("MOD_WSGI_") {
             return Err(Error::BadInput(format!(
                 "{flag} {name}: tune only sets MOD_WSGI_* variables; use `kubectl set env` for others"
@@ -83,6 +101,7 @@ fn requested_changes(args: &TuneArgs) -> Result<Vec<EnvChange>, Error> {
         set("--set", name.trim(), value)?;
     }
     for name in &args.unset {
+        check_name("--unset", name)?;
         if !name.starts_with("MOD_WSGI_") {
             return Err(Error::BadInput(format!(
                 "--unset {name}: tune only manages MOD_WSGI_* variables; use `kubectl set env {name}-` for others"

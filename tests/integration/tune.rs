@@ -929,10 +929,19 @@ fn a_real_apiservers_422_for_a_failed_test_is_retried_too() {
     assert_eq!(obj["metadata"]["labels"]["tier"], "web");
     // A 422 that is not about a moved object is reported, not retried.
     server.clear_log();
-    let out = server.run(&["tune", "deploy/blog", "--set", "MOD_WSGI_BAD NAME=1"]);
+    server.state().reject_writes = Some((
+        "spec.template.spec.containers[0].env".into(),
+        "MOD_WSGI_THREADS above 8 is not allowed here".into(),
+    ));
+    let out = server.run(&["tune", "deploy/blog", "--threads", "9"]);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     let err = text(&out.stderr);
     assert!(err.contains("error: the API server rejected the change to deployment/blog in namespace default: Deployment \"blog\" is invalid"), "{err}");
+    assert!(
+        err.contains("MOD_WSGI_THREADS above 8 is not allowed here"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert_eq!(server.count("PATCH", "/blog"), 1, "not retried");
 }
 

@@ -162,6 +162,9 @@ pub struct State {
     /// Answer a failed JSON Patch `test` with 422 Invalid, as a real
     /// kube-apiserver does, instead of the 409 Conflict the issue asks for.
     pub test_failure_is_422: bool,
+    /// `(field, message)`: every write is refused with 422 Invalid naming
+    /// this field, as a validating admission policy would.
+    pub reject_writes: Option<(String, String)>,
     /// Working directory of exec'd commands: the pods' filesystem.
     pub exec_root: PathBuf,
     /// Which websocket subprotocols exec offers.
@@ -1148,7 +1151,8 @@ fn commit(
             json!({}),
         );
     }
-    let causes = validate(&new);
+    let mut causes = validate(&new);
+    causes.extend(st.reject_writes.clone());
     if !causes.is_empty() {
         return invalid(res, name, causes);
     }
