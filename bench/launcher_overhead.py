@@ -28,6 +28,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(REPO, "target", "release", "kubectl-warpdrive")
+SUPPORT_MODULE = os.path.join(REPO, "src", "launcher", "support", "warpdrive_wsgi.py")
 VENV_BIN = os.path.dirname(os.path.abspath(sys.executable))
 
 
@@ -55,10 +56,15 @@ def first_200(port, deadline):
 
 def timed_start(argv, env, cwd, port):
     t0 = time.monotonic()
-    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=log, stderr=log,
+                            start_new_session=True)
     try:
         return first_200(port, t0 + 60) - t0
+    except RuntimeError:
+        log.seek(0)
+        sys.stderr.write(log.read().decode(errors="replace")[-3000:])
+        raise
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -89,6 +95,11 @@ def measure(app, server_type, runs):
                     launcher_args + ["--dry-run", "-o", "json"], env=env,
                     stderr=subprocess.DEVNULL))
                 full_env = dict(env, **plan["env"])
+                if "WARPDRIVE_WSGI_TARGET" in plan["env"]:
+                    # The launcher writes its support module before starting
+                    # the server; give the direct run the same file.
+                    os.makedirs(os.path.join(runtime_dir, "python"))
+                    shutil.copy(SUPPORT_MODULE, os.path.join(runtime_dir, "python"))
                 direct.append(timed_start(plan["argv"], full_env, plan["cwd"], port))
             else:
                 through.append(timed_start(launcher_args, env, app, port))

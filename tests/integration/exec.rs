@@ -703,3 +703,16 @@ fn django_path_static_root_under_gunicorn_via_whitenoise() {
     );
     running.stop();
 }
+
+#[test]
+fn static_files_without_whitenoise_is_a_clear_error() {
+    let app = apps::django_path();
+    apps::server_type(app.path(), "waitress");
+    // Debian's own python3 has no whitenoise.
+    let mut cmd = warpdrive();
+    cmd.env("PATH", "/usr/bin:/bin");
+    cmd.args(["exec", "--dry-run", "--app-root"])
+        .arg(app.path());
+    let out = support::run_with_timeout(&mut cmd, Duration::from_secs(30));
+    assert_bad_input(&out, &["whitenoise", "pip install whitenoise", "/static/"]);
+}

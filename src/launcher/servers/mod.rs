@@ -309,13 +309,14 @@ impl Ctx<'_> {
     }
 
     fn require_whitenoise(&self, url: &str, root: &Path) -> Result<(), Error> {
-        let ok = std::process::Command::new(self.python)
-            .args(["-c", "import whitenoise"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
+        let ok = self.package_on_disk("whitenoise")
+            || std::process::Command::new(self.python)
+                .args(["-c", "import whitenoise"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
         if ok {
             Ok(())
         } else {
@@ -326,6 +327,39 @@ impl Ctx<'_> {
                 self.server_type.name()
             )))
         }
+    }
+}
+
+impl Ctx<'_> {
+    /// Fast check, without starting Python, that `package` sits in the
+    /// site-packages of the first `python` on PATH (`<prefix>/lib/python3*/`)
+    /// or in a PYTHONPATH entry. `false` means "not seen here"; the caller
+    /// then asks Python itself.
+    fn package_on_disk(&self, package: &str) -> bool {
+        let path = self.env.get("PATH").cloned().unwrap_or_default();
+        let mut dirs: Vec<std::path::PathBuf> = self
+            .env
+            .get("PYTHONPATH")
+            .map(|p| std::env::split_paths(p).collect())
+            .unwrap_or_default();
+        if let Some(prefix) = std::env::split_paths(&path)
+            .map(|d| d.join(self.python))
+            .find(|p| p.is_file())
+            .and_then(|p| p.parent()?.parent().map(Path::to_path_buf))
+        {
+            for lib in [prefix.join("lib"), prefix.join("lib64")] {
+                let Ok(entries) = std::fs::read_dir(&lib) else {
+                    continue;
+                };
+                for e in entries.flatten() {
+                    if e.file_name().to_string_lossy().starts_with("python3") {
+                        dirs.push(e.path().join("site-packages"));
+                    }
+                }
+            }
+        }
+        dirs.iter()
+            .any(|d| d.join(package).join("__init__.py").is_file())
     }
 }
 
