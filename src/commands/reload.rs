@@ -233,6 +233,7 @@ pub fn run(args: ReloadArgs) -> anyhow::Result<i32> {
                 pods,
                 pod: pod.clone(),
                 container,
+                half_close_stdin: false,
             };
             let (dest, from) = match args.dest.clone() {
                 Some(d) => (d, "--dest"),

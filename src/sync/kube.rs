@@ -19,6 +19,13 @@ pub struct KubeTransport<'rt> {
     pub pods: Api<Pod>,
     pub pod: String,
     pub container: String,
+    /// Half-close stdin when it is used up. kube does that with a close
+    /// frame on `v5.channel.k8s.io`, but on `v4` (Kubernetes before 1.30)
+    /// only by closing the whole websocket, which loses the output and the
+    /// exit status. The sync's streams end by themselves (a padded tar
+    /// stream), so it leaves stdin open until the command exits and works
+    /// on both.
+    pub half_close_stdin: bool,
 }
 
 /// The exit code carried by the exec `Status` (channel 3): 0 on Success,
@@ -87,17 +94,25 @@ impl Transport for KubeTransport<'_> {
                 let mut out = proc.stdout().ok_or("no stdout")?;
                 let mut err = proc.stderr().ok_or("no stderr")?;
                 let writer = proc.stdin();
+                let half_close = self.half_close_stdin;
                 let pump = async move {
-                    if let Some(mut w) = writer {
+                    let mut writer = writer;
+                    if let Some(w) = writer.as_mut() {
                         while let Some(chunk) = rx.recv().await {
                             if w.write_all(&chunk).await.is_err() {
                                 break;
                             }
                         }
-                        // Dropping the writer half-closes stdin (v5).
-                        let _ = w.shutdown().await;
+                        let _ = w.flush().await;
                     }
                     rx.close();
+                    if half_close {
+                        if let Some(mut w) = writer.take() {
+                            let _ = w.shutdown().await;
+                        }
+                    }
+                    // Otherwise kept open (returned) until the command exits.
+                    writer
                 };
                 let read_out = async {
                     let mut buf = vec![0u8; CHUNK];
@@ -114,8 +129,9 @@ impl Transport for KubeTransport<'_> {
                     let _ = err.read_to_end(&mut v).await;
                     v
                 };
-                let (_, out_res, stderr) = tokio::join!(pump, read_out, read_err);
+                let (open_stdin, out_res, stderr) = tokio::join!(pump, read_out, read_err);
                 let code = exit_code(status.await)?;
+                drop(open_stdin);
                 out_res?;
                 let _ = proc.join().await;
                 Ok(ExecStatus { code, stderr })

@@ -204,8 +204,22 @@ impl<'a> Syncer<'a> {
     /// plan only what differs (and, with `--delete`, what is gone locally).
     pub fn initial_plan(&self, warn: &mut dyn FnMut(String)) -> Result<Plan> {
         let local = tree::walk(&self.source, &self.excludes, warn)?;
-        let remote = self.remote_manifest()?;
-        Ok(diff(&local, &remote, self.delete))
+        match self.remote_manifest() {
+            Ok(remote) => Ok(diff(&local, &remote, self.delete)),
+            // No GNU `find -printf` in the image (busybox): send everything.
+            Err(Error::Remote { stderr, .. }) => {
+                warn(format!(
+                    "cannot list the files in the container ({stderr}): sending every file{}",
+                    if self.delete {
+                        ", --delete skipped this time"
+                    } else {
+                        ""
+                    }
+                ));
+                Ok(diff(&local, &BTreeMap::new(), false))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// A plan for these changed paths (relative to the source): what exists

@@ -11,6 +11,11 @@ use tar::{EntryType, Header};
 
 use super::{io_err, Kind, Plan, Result};
 
+/// GNU tar reads stdin in records of 20 blocks and waits for a whole one;
+/// padding the stream to a whole record lets it finish without end-of-file,
+/// so stdin never has to be half-closed (which `v4.channel.k8s.io` cannot do).
+const RECORD: u64 = 10240;
+
 /// Counts the bytes written through it.
 struct Counting<W> {
     inner: W,
@@ -139,9 +144,9 @@ pub fn write<W: Write>(w: W, root: &Path, plan: &Plan) -> Result<u64> {
         }
     }
     ar.finish().map_err(io_err(pipe))?;
-    // No padding to a whole 10 KiB record: stdin is closed after the
-    // stream, and tar stops at end-of-file.
     let mut c = ar.into_inner().map_err(io_err(pipe))?;
+    let pad = (RECORD - c.n % RECORD) % RECORD;
+    c.write_all(&vec![0; pad as usize]).map_err(io_err(pipe))?;
     c.flush().map_err(io_err(pipe))?;
     Ok(c.n)
 }

@@ -421,3 +421,49 @@ fn watch_sends_edits_creates_and_deletes() {
         snapshot(&dest)
     );
 }
+
+#[test]
+fn without_gnu_find_everything_is_sent_with_a_warning() {
+    // A "container" whose find knows no -printf: a PATH with a failing find.
+    let env = Env::new();
+    env.sync(false);
+    let bin = tempfile::tempdir().unwrap();
+    let fake = bin.path().join("find");
+    fs::write(
+        &fake,
+        "#!/bin/sh\necho 'find: unrecognized: -printf' >&2\nexit 1\n",
+    )
+    .unwrap();
+    fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap()
+    );
+    struct WithPath(String);
+    impl Transport for WithPath {
+        fn exec(
+            &self,
+            argv: &[String],
+            stdin: Option<&mut (dyn std::io::Read + Send)>,
+            stdout: &mut dyn std::io::Write,
+        ) -> std::result::Result<ExecStatus, String> {
+            let mut a = vec!["env".to_string(), format!("PATH={}", self.0)];
+            a.extend_from_slice(argv);
+            LocalTransport::default().exec(&a, stdin, stdout)
+        }
+    }
+    let t = WithPath(path);
+    let ex = Excludes::new(&env.src.path().canonicalize().unwrap(), &[]).unwrap();
+    let syncer = Syncer::new(env.src.path(), env.dest().to_str().unwrap(), ex, true, &t).unwrap();
+    let mut warnings = Vec::new();
+    let stats = sync_once(&syncer, &mut |w| warnings.push(w)).unwrap();
+    assert_eq!(stats.files, 9);
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("-printf") && w.contains("--delete skipped")),
+        "{warnings:?}"
+    );
+    env.assert_equal();
+}

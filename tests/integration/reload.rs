@@ -48,6 +48,7 @@ fn transport<'rt>(
         pods: kube::Api::<Pod>::namespaced(client, "default"),
         pod: pod.into(),
         container: "app".into(),
+        half_close_stdin: false,
     }
 }
 
@@ -59,7 +60,8 @@ fn argv(a: &[&str]) -> Vec<String> {
 fn exec_double_carries_stdin_stdout_stderr_and_exit_codes() {
     let (server, pod) = double_with_pod(&[("GREETING", "hello from the pod env")]);
     let rt = client_runtime();
-    let t = transport(&rt, &server, &pod);
+    let mut t = transport(&rt, &server, &pod);
+    t.half_close_stdin = true;
     // stdin is half-closed (v5 close frame), so `wc -c` sees its end
     let mut input: &[u8] = &[7u8; 300_000];
     let mut out = Vec::new();
@@ -123,6 +125,24 @@ fn exec_double_speaks_v4_when_v5_is_not_offered() {
         .exec(&argv(&["sh", "-c", "echo v4; exit 5"]), None, &mut out)
         .unwrap();
     assert_eq!((st.code, String::from_utf8_lossy(&out).trim()), (5, "v4"));
+    // a whole sync works on v4 too: the tar stream ends by itself, so stdin
+    // is never half-closed
+    let src = tempfile::tempdir().unwrap();
+    put(src.path(), "a/b.py", "B = 1\n");
+    put(src.path(), "c.py", "C = 1\n");
+    let root = src.path().canonicalize().unwrap();
+    let dest = server.exec_root().join("v4");
+    let syncer = Syncer::new(
+        &root,
+        dest.to_str().unwrap(),
+        Excludes::new(&root, &[]).unwrap(),
+        true,
+        &t,
+    )
+    .unwrap();
+    let stats = sync::sync_once(&syncer, &mut |_| {}).unwrap();
+    assert_eq!(stats.files, 2);
+    assert_eq!(snapshot(&root), snapshot(&dest));
 }
 
 fn put(root: &Path, rel: &str, text: &str) {
