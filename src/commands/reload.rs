@@ -410,12 +410,14 @@ fn sync_and_watch(syncer: &Syncer, watch_mode: bool) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let (tx, rx) = mpsc::channel();
-    // Signals are caught from here on: Ctrl-C ends the loop after the
-    // current sync instead of killing it halfway.
-    stop_on_signals(tx.clone())?;
-    let mut watcher = watch::Watcher::new(syncer, tx, &mut warn)?;
+    // Watch first, so nothing changed during the first sync is missed.
+    let mut watcher = watch::Watcher::new(syncer, tx.clone(), &mut warn)?;
     let stats = sync::sync_once(syncer, &mut warn)?;
     sync::say(&mut out, &stats.to_string());
+    // From here on Ctrl-C ends the loop after the current sync. (During the
+    // first sync it just kills the process: the pod side then throws the
+    // staging directory away.)
+    stop_on_signals(tx)?;
     sync::say(
         &mut out,
         &format!(

@@ -366,7 +366,7 @@ fn watch_sends_edits_creates_and_deletes() {
     use std::time::{Duration, Instant};
     let env = Env::new();
     put(env.src.path(), "node_modules/x/y.js", "x");
-    let ex = vec!["node_modules/".to_string()];
+    let ex = vec!["node_modules/".to_string(), "build/".to_string()];
     let syncer = env.syncer(true, &ex);
     sync_once(&syncer, &mut |_| {}).unwrap();
     let (tx, rx) = mpsc::channel();
@@ -377,11 +377,11 @@ fn watch_sends_edits_creates_and_deletes() {
     let src = env.src.path().to_path_buf();
     let dest = env.dest();
     let syncer = &syncer;
-    let w = &mut w;
+    let wr = &mut w;
     let stats = std::thread::scope(|s| {
         let h = s.spawn(move || {
             let mut all = Vec::new();
-            w.run(syncer, &rx, &mut |r| all.push(r.unwrap()), &mut |_| {})
+            wr.run(syncer, &rx, &mut |r| all.push(r.unwrap()), &mut |_| {})
                 .unwrap();
             all
         });
@@ -406,17 +406,21 @@ fn watch_sends_edits_creates_and_deletes() {
         fs::rename(src.join("newdir"), src.join("moved")).unwrap();
         wait_for(&|| dest.join("moved/sub/later.py").exists() && !dest.join("newdir").exists());
         put(&src, "node_modules/x/z.js", "ignored");
+        put(&src, "build/out.txt", "ignored by a dir-only pattern");
         put(&src, "moved/sub/last.py", "last\n");
         wait_for(&|| dest.join("moved/sub/last.py").exists());
         tx.send(watch::Msg::Stop).unwrap();
         h.join().unwrap()
     });
     assert!(!dest.join("node_modules").exists());
+    assert!(!dest.join("build").exists());
+    assert!(!w.is_watched(Path::new("build")));
+    assert!(w.is_watched(Path::new("moved/sub")));
     assert!(stats.len() >= 6, "{stats:?}");
     assert_eq!(
         expected(env.src.path())
             .into_iter()
-            .filter(|(p, _)| !p.starts_with("node_modules"))
+            .filter(|(p, _)| !p.starts_with("node_modules") && !p.starts_with("build"))
             .collect::<BTreeMap<_, _>>(),
         snapshot(&dest)
     );

@@ -124,7 +124,8 @@ impl Watcher {
             if rel.as_os_str().is_empty() {
                 continue;
             }
-            let is_dir = self.watched.contains(rel);
+            let is_dir = self.watched.contains(rel)
+                || std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
             if syncer.excludes.is_excluded(rel, is_dir) {
                 continue;
             }

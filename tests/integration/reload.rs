@@ -435,6 +435,41 @@ fn on_and_off_change_the_object_in_one_write_each_and_are_idempotent() {
 }
 
 #[test]
+fn deploymentconfigs_work_the_same() {
+    let server = ApiServer::openshift();
+    server.set_rollout_delay(Duration::from_millis(20));
+    server.add_deploymentconfig("blog", 2, json!([container("app", &[])]));
+    let src = tempfile::tempdir().unwrap();
+    put(src.path(), "wsgi.py", "x = 1\n");
+    let dest = server.exec_root().join("dc-src");
+    let out = server.run(&[
+        "reload",
+        "dc/blog",
+        "--source",
+        src.path().to_str().unwrap(),
+        "--dest",
+        dest.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let dc = &crate::apiserver::DEPLOYMENTCONFIGS;
+    let o = server.get(dc, "default", "blog").unwrap();
+    assert_eq!(o["spec"]["replicas"], 1);
+    assert_eq!(
+        o["metadata"]["annotations"]["warpdrive/reload-replicas"],
+        "2"
+    );
+    assert!(server
+        .env(dc, "blog", "app")
+        .contains(&"MOD_WSGI_RELOAD_ON_CHANGES=1".to_string()));
+    assert!(dest.join("wsgi.py").exists());
+    let out = server.run(&["reload", "dc/blog", "off"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let o = server.get(dc, "default", "blog").unwrap();
+    assert_eq!(o["spec"]["replicas"], 2);
+    assert!(server.env(dc, "blog", "app").is_empty());
+}
+
+#[test]
 fn bad_input_changes_nothing() {
     let (server, src) = setup(2, &[]);
     let s = src.path().to_str().unwrap();
