@@ -1118,3 +1118,26 @@ fn machine_output_stays_alone_while_progress_is_on_the_terminal() {
         assert!(!terminal.is_empty(), "{args:?}: nothing on the terminal");
     }
 }
+
+/// The shipped shell scripts pass shellcheck and the Containerfile passes
+/// hadolint (both installed by .ci/setup).
+#[test]
+fn shipped_scripts_and_containerfile_pass_their_linters() {
+    let shellcheck = Path::new("/usr/bin/shellcheck");
+    assert!(shellcheck.exists(), "no shellcheck: run .ci/setup");
+    let out = run(Command::new(shellcheck)
+        .arg(repo().join("plugins/package.sh"))
+        .arg(repo().join("completions/kubectl_complete-warpdrive")));
+    assert!(out.status.success(), "shellcheck\n{}", describe(&out));
+
+    let hadolint = support::venv().join("bin/hadolint");
+    assert!(
+        hadolint.exists(),
+        "no {}: run .ci/setup",
+        hadolint.display()
+    );
+    let out = run(Command::new(hadolint)
+        .arg("--no-color")
+        .arg(repo().join("examples/Containerfile")));
+    assert!(out.status.success(), "hadolint\n{}", describe(&out));
+}
