@@ -128,11 +128,11 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-warpdrive' -ScriptBlock
             break
         }
         'kubectl-warpdrive;reload' {
-            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Local directory to sync')
+            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Local directory to sync into the pod')
             [CompletionResult]::new('--dest', '--dest', [CompletionResultType]::ParameterName, 'Directory in the container [default: the container''s WARPDRIVE_SRC_ROOT, else /opt/app-root/src]')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'The container [default: the default-container annotation, else the only one]')
             [CompletionResult]::new('--container', '--container', [CompletionResultType]::ParameterName, 'The container [default: the default-container annotation, else the only one]')
-            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Extra gitignore-style pattern to leave out (repeatable)')
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Gitignore-style pattern to leave out (repeatable). Always left out: .git, __pycache__, *.pyc, and the patterns of .warpdrive/sync-ignore (else .gitignore)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the rollout, e.g. 5m')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
@@ -143,9 +143,9 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-warpdrive' -ScriptBlock
             [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Username to impersonate')
             [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate (repeatable)')
             [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Timeout of a single API request, e.g. 10s (0 means none)')
-            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Keep syncing changed files until Ctrl-C')
+            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Keep syncing changed files until Ctrl-C (changes are coalesced until 50 ms of quiet)')
             [CompletionResult]::new('--delete', '--delete', [CompletionResultType]::ParameterName, 'Remove files in the pod that were deleted locally')
-            [CompletionResult]::new('--no-sync', '--no-sync', [CompletionResultType]::ParameterName, 'Do not sync any files')
+            [CompletionResult]::new('--no-sync', '--no-sync', [CompletionResultType]::ParameterName, 'Only switch reloading on; copy no files')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

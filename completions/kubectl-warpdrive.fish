@@ -122,10 +122,10 @@ complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scal
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l no-wait -d 'Do not wait for the pods to be ready'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -s h -l help -d 'Print help'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -s V -l version -d 'Print version'
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l source -d 'Local directory to sync' -r -F
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l source -d 'Local directory to sync into the pod' -r -F
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l dest -d 'Directory in the container [default: the container\'s WARPDRIVE_SRC_ROOT, else /opt/app-root/src]' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -s c -l container -d 'The container [default: the default-container annotation, else the only one]' -r
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l exclude -d 'Extra gitignore-style pattern to leave out (repeatable)' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l exclude -d 'Gitignore-style pattern to leave out (repeatable). Always left out: .git, __pycache__, *.pyc, and the patterns of .warpdrive/sync-ignore (else .gitignore)' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l timeout -d 'How long to wait for the rollout, e.g. 5m' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l context -d 'The kubeconfig context to use' -r
@@ -135,9 +135,9 @@ complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand relo
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l as -d 'Username to impersonate' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l as-group -d 'Group to impersonate (repeatable)' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l request-timeout -d 'Timeout of a single API request, e.g. 10s (0 means none)' -r
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l watch -d 'Keep syncing changed files until Ctrl-C'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l watch -d 'Keep syncing changed files until Ctrl-C (changes are coalesced until 50 ms of quiet)'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l delete -d 'Remove files in the pod that were deleted locally'
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l no-sync -d 'Do not sync any files'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l no-sync -d 'Only switch reloading on; copy no files'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -s h -l help -d 'Print help'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -s V -l version -d 'Print version'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand completion" -s h -l help -d 'Print help'

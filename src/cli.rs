@@ -309,10 +309,11 @@ pub struct ReloadArgs {
     /// deployment/NAME, deploy/NAME, deploymentconfig/NAME, dc/NAME or NAME.
     #[arg(value_name = "TARGET")]
     pub target: String,
-    /// Turn reloading on (default) or off.
+    /// on: remember the replicas, scale to 1 and set MOD_WSGI_RELOAD_ON_CHANGES=1
+    /// (one rollout), wait for the pod, sync. off: unset it, restore the replicas.
     #[arg(value_enum, default_value_t = OnOff::On)]
     pub state: OnOff,
-    /// Local directory to sync.
+    /// Local directory to sync into the pod.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub source: PathBuf,
     /// Directory in the container [default: the container's WARPDRIVE_SRC_ROOT, else /opt/app-root/src].
@@ -321,16 +322,17 @@ pub struct ReloadArgs {
     /// The container [default: the default-container annotation, else the only one].
     #[arg(short = 'c', long, value_name = "NAME")]
     pub container: Option<String>,
-    /// Keep syncing changed files until Ctrl-C.
+    /// Keep syncing changed files until Ctrl-C (changes are coalesced until 50 ms of quiet).
     #[arg(long)]
     pub watch: bool,
     /// Remove files in the pod that were deleted locally.
     #[arg(long)]
     pub delete: bool,
-    /// Extra gitignore-style pattern to leave out (repeatable).
+    /// Gitignore-style pattern to leave out (repeatable). Always left out: .git,
+    /// __pycache__, *.pyc, and the patterns of .warpdrive/sync-ignore (else .gitignore).
     #[arg(long, value_name = "PATTERN")]
     pub exclude: Vec<String>,
-    /// Do not sync any files.
+    /// Only switch reloading on; copy no files.
     #[arg(long)]
     pub no_sync: bool,
     /// How long to wait for the rollout, e.g. 5m.
