@@ -212,11 +212,22 @@ pub async fn wait(
     let mut progress = Progress::new();
     let mut delay = Duration::from_millis(100);
     loop {
-        let w = match get(cluster, kind, name).await {
-            Ok(w) => w,
-            Err(e) => {
+        // A hung request must not outlive --timeout (plus a second of grace).
+        let left = timeout.saturating_sub(start.elapsed()) + Duration::from_secs(1);
+        let w = match tokio::time::timeout(left, get(cluster, kind, name)).await {
+            Ok(Ok(w)) => w,
+            Ok(Err(e)) => {
                 progress.finish();
                 return Err(e);
+            }
+            Err(_) => {
+                progress.finish();
+                return Err(Error::Rollout(format!(
+                    "timed out after {} waiting for {}/{name}: the API server at {} stopped answering; wait longer with --timeout or check the cluster",
+                    humantime::format_duration(timeout),
+                    kind.lower(),
+                    cluster.server
+                )));
             }
         };
         match state(kind, &w.object, goal) {

@@ -1026,3 +1026,47 @@ fn a_bare_name_survives_a_forbidden_deploymentconfig_lookup() {
         describe(&out)
     );
 }
+
+#[test]
+fn timeout_bounds_the_wait_even_when_the_server_hangs() {
+    let server = ApiServer::start();
+    server.set_rollout_delay(Duration::from_secs(60));
+    blog(&server);
+    // The GET and the PATCH are answered; then every answer takes 30 s.
+    let hang = std::thread::spawn({
+        let state = server.state_handle();
+        move || {
+            let start = std::time::Instant::now();
+            while start.elapsed() < Duration::from_secs(20) {
+                {
+                    let mut st = state.lock().unwrap();
+                    if st.log.iter().any(|r| r.method == "PATCH") {
+                        st.latency = Duration::from_secs(30);
+                        return;
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    });
+    // Answers now take 30 s: a tool that waited for them would be killed at 15 s.
+    let mut cmd = crate::support::warpdrive();
+    cmd.args([
+        "tune",
+        "deploy/blog",
+        "--threads",
+        "3",
+        "--timeout",
+        "1s",
+        "--kubeconfig",
+    ])
+    .arg(server.kubeconfig());
+    let out = crate::support::run_with_timeout(&mut cmd, Duration::from_secs(15));
+    hang.join().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        text(&out.stderr).contains("timed out after 1s waiting for deployment/blog"),
+        "{}",
+        describe(&out)
+    );
+}

@@ -191,7 +191,7 @@ impl State {
     }
 }
 
-type Shared = Arc<Mutex<State>>;
+pub type Shared = Arc<Mutex<State>>;
 
 /// A running double. Dropping it stops the server.
 pub struct ApiServer {
@@ -330,6 +330,11 @@ impl ApiServer {
     /// A directory that lives as long as the server (for extra files).
     pub fn dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// The shared state itself, for a test thread that changes it while a command runs.
+    pub fn state_handle(&self) -> Shared {
+        self.state.clone()
     }
 
     pub fn state(&self) -> MutexGuard<'_, State> {
