@@ -263,6 +263,11 @@ impl Questions<'_> {
     }
 
     fn proxy_headers(&mut self, t: ServerType) -> Result<Vec<String>, Error> {
+        let headers = self.proxy_headers_answer(t)?;
+        Ok(warn_forwarded(headers))
+    }
+
+    fn proxy_headers_answer(&mut self, t: ServerType) -> Result<Vec<String>, Error> {
         let a = self.args;
         if !a.trust_proxy_header.is_empty() {
             let mut out: Vec<String> = Vec::new();
@@ -287,9 +292,16 @@ impl Questions<'_> {
             .copied()
             .filter(|h| !(is_mod_wsgi_family(t) && MOD_WSGI_UNSUPPORTED.contains(h)))
             .collect();
+        let labels: Vec<String> = offered
+            .iter()
+            .map(|h| match *h {
+                "Forwarded" => format!("{h} (RFC 7239: recorded, but not applied yet; see README)"),
+                _ => h.to_string(),
+            })
+            .collect();
         let chosen = MultiSelect::new()
             .with_prompt("Proxy headers to trust (space toggles, enter accepts)")
-            .items(&offered)
+            .items(&labels)
             .interact()?;
         Ok(chosen.into_iter().map(|i| offered[i].to_string()).collect())
     }
@@ -300,12 +312,10 @@ impl Questions<'_> {
         let parse = |raw: &str, origin: &str| -> Result<u64, Error> {
             match knob.parse(raw) {
                 Ok(knobs::Value::Int(n)) => Ok(n),
-                Ok(_) | Err(_) => Err(Error::bad(format!(
-                    "{origin} {raw:?}: {}",
-                    knob.parse(raw)
-                        .err()
-                        .map(|e| format!("expected {}", e.expected))
-                        .unwrap_or_default()
+                Ok(_) => Err(Error::bad(format!("{origin} {raw:?}: expected a number"))),
+                Err(e) => Err(Error::bad(format!(
+                    "{origin} {raw:?}: expected {}",
+                    e.expected
                 ))),
             }
         };
@@ -361,6 +371,19 @@ impl Questions<'_> {
             .default(false)
             .interact()?)
     }
+}
+
+/// `Forwarded` is accepted (the launcher takes it in
+/// `WARPDRIVE_TRUST_PROXY_HEADERS`), but its middleware follows mod_wsgi,
+/// which does not apply it: say so.
+fn warn_forwarded(headers: Vec<String>) -> Vec<String> {
+    if headers.iter().any(|h| h == "Forwarded") {
+        eprintln!(
+            "warpdrive: warning: Forwarded is recorded, but the launcher's middleware, like \
+             mod_wsgi, does not apply it yet (it warns at start); trust the X-Forwarded-* headers"
+        );
+    }
+    headers
 }
 
 /// `root` relative to `app_root`, for display and for files.

@@ -684,3 +684,25 @@ fn wsgi_module_after_init_on_mod_wsgi_serves() {
     assert_eq!((r.status, r.body.trim()), (200, "hello mod_wsgi"));
     running.stop();
 }
+
+#[test]
+fn forwarded_is_recorded_for_the_middleware_with_a_warning() {
+    let app = apps::wsgi_module("hi");
+    let out = init_ok(
+        app.path(),
+        &[
+            "--yes",
+            "--server-type",
+            "uwsgi",
+            "--trust-proxy-header",
+            "forwarded",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Forwarded is recorded, but"), "{err}");
+    let record = std::fs::read_to_string(app.path().join(".warpdrive/application")).unwrap();
+    assert!(
+        record.contains("\ntrust_proxy_headers = Forwarded\n"),
+        "{record}"
+    );
+}
