@@ -303,3 +303,79 @@ pub fn run(
     output::print_resolution(&app_root, env);
     Ok(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answers(t: ServerType) -> Answers {
+        Answers {
+            written_type: Some(t),
+            server_type: t,
+            entry_point: EntryPoint::parse("app:wsgi"),
+            static_files: None,
+            proxy_headers: vec!["X-Forwarded-For".into()],
+            processes: Some(2),
+            threads: Some(4),
+            deploy_hook: false,
+            django_settings: None,
+        }
+    }
+
+    #[test]
+    fn each_server_gets_options_it_understands() {
+        let root = Path::new("/app");
+        let opts = |t| {
+            files::server_options(&answers(t), root)
+                .unwrap()
+                .join(" | ")
+        };
+        let mod_wsgi = "--trust-proxy-header X-Forwarded-For | --processes 2 | --threads 4";
+        assert_eq!(opts(ServerType::Django), mod_wsgi);
+        assert_eq!(opts(ServerType::ModWsgi), mod_wsgi);
+        assert_eq!(opts(ServerType::Paste), mod_wsgi);
+        assert_eq!(opts(ServerType::Gunicorn), "--workers 2 | --threads 4");
+        assert_eq!(opts(ServerType::Uwsgi), "--processes 2 | --threads 4");
+        // Proxy headers for the middleware servers go to the record.
+        let rec = files::record(&answers(ServerType::Waitress), root)
+            .unwrap()
+            .unwrap();
+        assert!(
+            rec.contains("\ntrust_proxy_headers = X-Forwarded-For\n"),
+            "{rec}"
+        );
+        let rec = files::record(&answers(ServerType::ModWsgi), root)
+            .unwrap()
+            .unwrap();
+        assert!(!rec.contains("trust_proxy_headers"), "{rec}");
+        assert!(files::record(&answers(ServerType::Paste), root)
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn static_roots_stay_inside_the_app() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        assert_eq!(
+            static_root(&root, "static", "x").unwrap(),
+            root.join("static")
+        );
+        assert_eq!(static_root(&root, "a/../b/", "x").unwrap(), root.join("b"));
+        let abs = root.join("s").display().to_string();
+        assert_eq!(static_root(&root, &abs, "x").unwrap(), root.join("s"));
+        for bad in ["..", "../x", "/etc", "", ".", "a/.."] {
+            assert!(static_root(&root, bad, "x").is_err(), "{bad:?}");
+        }
+        std::os::unix::fs::symlink("/tmp", root.join("out")).unwrap();
+        assert!(static_root(&root, "out/static", "x").is_err());
+    }
+
+    #[test]
+    fn static_urls_are_paths() {
+        assert_eq!(static_url("static", "x").unwrap(), "/static/");
+        for bad in ["https://cdn/x/", "//cdn/x", "/a b/"] {
+            assert!(static_url(bad, "x").is_err(), "{bad:?}");
+        }
+    }
+}
