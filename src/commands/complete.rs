@@ -31,6 +31,12 @@ pub const DIRECTIVE_DIRS: u32 = 16;
 /// How long `-n <TAB>` may wait for the cluster in total.
 const CLUSTER_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The questions only a cluster can answer (replaced in unit tests).
+pub struct Cluster<'a> {
+    pub namespaces: &'a dyn Fn(&KubeArgs) -> Vec<String>,
+    pub targets: &'a dyn Fn(&KubeArgs, &str) -> Vec<String>,
+}
+
 /// What to print: candidates (value, one-line help) and the directive.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Completion {
@@ -55,7 +61,11 @@ pub fn run_words(words: &[OsString]) -> anyhow::Result<i32> {
         .iter()
         .map(|w| w.to_string_lossy().into_owned())
         .collect();
-    let completion = complete(&words, &cluster_namespaces);
+    let cluster = Cluster {
+        namespaces: &cluster_namespaces,
+        targets: &cluster_targets,
+    };
+    let completion = complete(&words, &cluster);
     let mut out = String::new();
     for (value, help) in &completion.candidates {
         out.push_str(value);
@@ -75,7 +85,7 @@ pub fn run_words(words: &[OsString]) -> anyhow::Result<i32> {
 }
 
 /// Completes the last of `words` (the words after `warpdrive`).
-pub fn complete(words: &[String], namespaces: &dyn Fn(&KubeArgs) -> Vec<String>) -> Completion {
+pub fn complete(words: &[String], cluster: &Cluster) -> Completion {
     let mut root = annotated_command();
     root.build();
     let (current, typed) = match words.split_last() {
@@ -100,6 +110,7 @@ pub fn complete(words: &[String], namespaces: &dyn Fn(&KubeArgs) -> Vec<String>)
             "as_user" => kube.as_user = v,
             "as_group" => kube.as_group.push(value.to_owned()),
             "request_timeout" => kube.request_timeout = v,
+            "namespace" => kube.namespace = v,
             _ => {}
         }
     };
@@ -162,7 +173,7 @@ pub fn complete(words: &[String], namespaces: &dyn Fn(&KubeArgs) -> Vec<String>)
     }
 
     if let Some(arg) = pending {
-        return complete_value(arg, current, "", &kube, namespaces);
+        return complete_value(arg, current, "", &kube, cluster);
     }
     if after_dashdash {
         // `exec -- CMD…`: whatever the command takes, files are a good guess.
@@ -176,7 +187,7 @@ pub fn complete(words: &[String], namespaces: &dyn Fn(&KubeArgs) -> Vec<String>)
             return match find_long(cmd, name) {
                 Some(arg) => {
                     let prefix = format!("--{name}=");
-                    complete_value(arg, value, &prefix, &kube, namespaces)
+                    complete_value(arg, value, &prefix, &kube, cluster)
                 }
                 None => Completion {
                     candidates: Vec::new(),
@@ -207,7 +218,7 @@ pub fn complete(words: &[String], namespaces: &dyn Fn(&KubeArgs) -> Vec<String>)
         };
     }
     match nth_positional(cmd, positionals) {
-        Some(arg) => complete_value(arg, current, "", &kube, namespaces),
+        Some(arg) => complete_value(arg, current, "", &kube, cluster),
         None => Completion {
             candidates,
             directive: DIRECTIVE_NO_FILES,
@@ -250,7 +261,7 @@ fn complete_value(
     current: &str,
     prefix: &str,
     kube: &KubeArgs,
-    namespaces: &dyn Fn(&KubeArgs) -> Vec<String>,
+    cluster: &Cluster,
 ) -> Completion {
     let mut candidates = Vec::new();
     let values = arg.get_possible_values();
@@ -261,7 +272,8 @@ fn complete_value(
         }
     } else {
         let names = match arg.get_id().as_str() {
-            "namespace" => namespaces(kube),
+            "namespace" => (cluster.namespaces)(kube),
+            "target" => (cluster.targets)(kube, current),
             "context" | "cluster" | "user" => kubeconfig_names(arg.get_id().as_str(), kube),
             _ => {
                 let value_name = arg
@@ -390,6 +402,56 @@ pub fn cluster_namespaces(kube: &KubeArgs) -> Vec<String> {
     })
 }
 
+/// TARGET candidates, `KIND/NAME`, for the workloads in the namespace (`-n`
+/// or the context's). Without a `/` typed yet: Deployments as `deploy/NAME`
+/// and DeploymentConfigs as `dc/NAME`; after `KIND/`: that kind, with the
+/// kind word kept as typed. Nothing when the cluster cannot be reached.
+pub fn cluster_targets(kube: &KubeArgs, current: &str) -> Vec<String> {
+    use crate::cluster::target::{self, Kind};
+    let wanted: Vec<(String, Kind)> = match current.split_once('/') {
+        Some((word, _)) => match target::parse(&format!("{word}/x")) {
+            Ok(target::Target {
+                kind: Some(kind), ..
+            }) => vec![(word.to_owned(), kind)],
+            _ => return Vec::new(),
+        },
+        None => vec![
+            ("deploy".to_owned(), Kind::Deployment),
+            ("dc".to_owned(), Kind::DeploymentConfig),
+        ],
+    };
+    let Ok(rt) = crate::cluster::config::runtime() else {
+        return Vec::new();
+    };
+    let mut args = kube.clone();
+    if args.request_timeout.is_none() {
+        args.request_timeout = Some("2s".to_owned());
+    }
+    rt.block_on(async {
+        let list = async {
+            let cluster = crate::cluster::config::connect(&args).await.ok()?;
+            let mut names = Vec::new();
+            for (word, kind) in &wanted {
+                // No DeploymentConfig API outside OpenShift: skip that kind.
+                if let Ok(list) = kind.api(&cluster).list_metadata(&Default::default()).await {
+                    names.extend(
+                        list.items
+                            .into_iter()
+                            .filter_map(|o| o.metadata.name)
+                            .map(|n| format!("{word}/{n}")),
+                    );
+                }
+            }
+            Some(names)
+        };
+        tokio::time::timeout(CLUSTER_TIMEOUT, list)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,9 +465,21 @@ mod tests {
     }
 
     fn values(line: &str) -> (Vec<String>, u32) {
-        let c = complete(&words(line), &|_| {
-            vec!["default".into(), "kube-system".into()]
-        });
+        let namespaces = |_: &KubeArgs| vec!["default".into(), "kube-system".into()];
+        // Echoes the namespace it was asked about, to check -n is passed on.
+        let targets = |k: &KubeArgs, current: &str| {
+            let ns = k.namespace.clone().unwrap_or_default();
+            ["deploy/blog", "dc/shop"]
+                .iter()
+                .filter(|t| t.starts_with(current))
+                .map(|t| format!("{t}@{ns}"))
+                .collect()
+        };
+        let cluster = Cluster {
+            namespaces: &namespaces,
+            targets: &targets,
+        };
+        let c = complete(&words(line), &cluster);
         (
             c.candidates.into_iter().map(|(v, _)| v).collect(),
             c.directive,
@@ -444,6 +518,16 @@ mod tests {
             values("completion ").0,
             ["bash", "elvish", "fish", "powershell", "zsh"]
         );
+    }
+
+    #[test]
+    fn targets_come_from_the_cluster_in_the_typed_namespace() {
+        assert_eq!(
+            values("scale -n team ").0,
+            ["deploy/blog@team", "dc/shop@team"]
+        );
+        assert_eq!(values("tune dc").0, ["dc/shop@"]);
+        assert_eq!(values("reload deploy/blog ").0, ["on", "off"]);
     }
 
     #[test]

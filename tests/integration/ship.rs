@@ -1141,3 +1141,32 @@ fn shipped_scripts_and_containerfile_pass_their_linters() {
         .arg(repo().join("examples/Containerfile")));
     assert!(out.status.success(), "hadolint\n{}", describe(&out));
 }
+
+/// `kubectl warpdrive tune <TAB>` offers the workloads of the namespace.
+#[test]
+fn targets_complete_from_the_cluster() {
+    use crate::apiserver::{container, ApiServer};
+    let plugin = PluginPath::new();
+    let complete = |server: &ApiServer, words: &[&str]| {
+        let out = run(plugin
+            .kubectl()
+            .env("KUBECONFIG", server.kubeconfig())
+            .args(["__complete", "warpdrive"])
+            .args(words));
+        parse_completion(&out)
+    };
+
+    let k8s = ApiServer::start();
+    k8s.add_deployment("blog", 1, serde_json::json!([container("app", &[])]));
+    k8s.add_deployment("shop", 1, serde_json::json!([container("app", &[])]));
+    let (values, directive) = complete(&k8s, &["tune", ""]);
+    assert_eq!(values, ["deploy/blog", "deploy/shop"]);
+    assert_eq!(directive, ":4");
+    assert_eq!(complete(&k8s, &["reload", "deployment/s"]).0, ["deployment/shop"]);
+    assert!(complete(&k8s, &["scale", "-n", "elsewhere", ""]).0.is_empty());
+
+    let openshift = ApiServer::openshift();
+    openshift.add_deploymentconfig("blog", 1, serde_json::json!([container("app", &[])]));
+    assert_eq!(complete(&openshift, &["scale", "dc/"]).0, ["dc/blog"]);
+    assert_eq!(complete(&openshift, &["tune", ""]).0, ["dc/blog"]);
+}
