@@ -1162,8 +1162,13 @@ fn targets_complete_from_the_cluster() {
     let (values, directive) = complete(&k8s, &["tune", ""]);
     assert_eq!(values, ["deploy/blog", "deploy/shop"]);
     assert_eq!(directive, ":4");
-    assert_eq!(complete(&k8s, &["reload", "deployment/s"]).0, ["deployment/shop"]);
-    assert!(complete(&k8s, &["scale", "-n", "elsewhere", ""]).0.is_empty());
+    assert_eq!(
+        complete(&k8s, &["reload", "deployment/s"]).0,
+        ["deployment/shop"]
+    );
+    assert!(complete(&k8s, &["scale", "-n", "elsewhere", ""])
+        .0
+        .is_empty());
 
     let openshift = ApiServer::openshift();
     openshift.add_deploymentconfig("blog", 1, serde_json::json!([container("app", &[])]));
