@@ -716,3 +716,44 @@ fn static_files_without_whitenoise_is_a_clear_error() {
     let out = support::run_with_timeout(&mut cmd, Duration::from_secs(30));
     assert_bad_input(&out, &["whitenoise", "pip install whitenoise", "/static/"]);
 }
+
+/// OpenShift runs the image as an arbitrary UID with no passwd entry and an
+/// unwritable HOME: every server must still start (the launcher's files go
+/// to /tmp/warpdrive-<uid>).
+#[test]
+fn arbitrary_uid_like_openshift() {
+    for server in ["mod_wsgi", "gunicorn", "uwsgi", "waitress"] {
+        let app = apps::wsgi_module("any uid");
+        apps::server_type(app.path(), server);
+        let port = free_port();
+        let log = tempfile::NamedTempFile::new().unwrap();
+        support::set_mode(log.path(), 0o666);
+        let mut cmd = std::process::Command::new("setpriv");
+        cmd.args([
+            "--reuid",
+            "1000170000",
+            "--regid",
+            "0",
+            "--clear-groups",
+            "--",
+        ]);
+        cmd.arg(support::bin())
+            .args(["exec", "--app-root"])
+            .arg(app.path());
+        cmd.env_clear();
+        cmd.env("PATH", support::venv_path());
+        cmd.env("HOME", "/");
+        cmd.env("WARPDRIVE_HTTP_PORT", port.to_string());
+        cmd.stdout(log.reopen().unwrap())
+            .stderr(log.reopen().unwrap());
+        let mut guard = spawn(&mut cmd);
+        let ok = wait_for_200(port, "/", START);
+        let text = std::fs::read_to_string(log.path()).unwrap_or_default();
+        assert!(ok.is_some_and(|r| r.body == "any uid"), "{server}: {text}");
+        guard.signal(libc::SIGTERM);
+        assert!(
+            guard.wait_timeout(Duration::from_secs(10)).is_some(),
+            "{server}: no exit"
+        );
+    }
+}
