@@ -23,11 +23,14 @@
 //!
 //! Memory: in PID-1 mode the supervisor drops what start-up left resident
 //! (see `release_startup_memory`); `bench/pid1_rss.sh` compares it with
-//! Debian's `tini`. Measured here (release build, 7 runs, medians): VmRSS
-//! 916 kB for warpdrive against 1304 kB for tini; the start-up peak (VmHWM,
-//! about what it held before trimming) is higher, 5.4 MB against 1.3 MB.
-//! What stays is mostly the relocated constants of the position-independent
-//! binary (≈380 kB, RELRO) and the libc pages the loop uses.
+//! Debian's `tini`. Measured here (16 MB release build, 7 runs, medians):
+//! VmRSS 880 kB for warpdrive against 1292 kB for tini; the start-up peak
+//! (VmHWM, about what it held before trimming) is higher, 5.9 MB against
+//! 1.3 MB. What stays is mostly the relocated constants of the
+//! position-independent binary (≈390 kB, RELRO) and the libc pages the loop
+//! uses. (Re-executing itself into a fresh image before spawning lowered
+//! the peak only to ≈4.2 MB, since loading the binary alone reads its
+//! relocations and faults in code around every call, so it was not kept.)
 
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;

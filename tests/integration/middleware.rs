@@ -27,14 +27,19 @@ fn install_module(dir: &Path) -> String {
     py.display().to_string()
 }
 
-fn python(app: &Path, pythonpath: &str, env: &[(&str, &str)]) -> Command {
-    let mut c = Command::new(support::venv().join("bin/python"));
-    c.current_dir(app).env("PYTHONPATH", pythonpath);
+/// No `WARPDRIVE_*` from the developer's shell reaches the module.
+fn clean_env(c: &mut Command) {
     for (k, _) in std::env::vars() {
         if k.starts_with("WARPDRIVE_") {
             c.env_remove(k);
         }
     }
+}
+
+fn python(app: &Path, pythonpath: &str, env: &[(&str, &str)]) -> Command {
+    let mut c = Command::new(support::venv().join("bin/python"));
+    c.current_dir(app).env("PYTHONPATH", pythonpath);
+    clean_env(&mut c);
     c.envs(env.iter().copied());
     c
 }
@@ -363,6 +368,7 @@ fn start_wrapped(server: &str, app: &Path, pp: &str, port: u16, sc: &Scenario) -
         }
         _ => unreachable!(),
     };
+    clean_env(&mut c);
     c.current_dir(app)
         .env("PYTHONPATH", pp)
         .env("WARPDRIVE_WSGI_TARGET", "app:application")
