@@ -358,7 +358,8 @@ pub struct CompleteArgs {
 
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// Repository root to write completions/ and man/ into.
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub out_dir: PathBuf,
+    /// Directory to write completions/ and man/ into [default: the current
+    /// directory, which must be the repository root].
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }

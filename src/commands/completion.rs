@@ -1,5 +1,7 @@
 //! `completion SHELL`: print a completion script generated from the clap definition.
 
+use std::io::Write as _;
+
 use crate::cli::CompletionArgs;
 use crate::commands::generate::{annotated_command, BIN};
 
@@ -13,6 +15,10 @@ pub fn run(args: CompletionArgs, name: &str) -> anyhow::Result<i32> {
         "warpdrive"
     };
     let mut cmd = annotated_command();
-    clap_complete::generate(args.shell, &mut cmd, bin, &mut std::io::stdout());
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, bin, &mut script);
+    // A closed pipe (`| head`) is not worth a panic.
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(&script).and_then(|()| stdout.flush());
     Ok(0)
 }

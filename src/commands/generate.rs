@@ -89,9 +89,25 @@ pub fn examples(cmd: &clap::Command) -> Vec<String> {
 }
 
 pub fn run(args: GenerateArgs) -> anyhow::Result<i32> {
-    let written = generate(&args.out_dir)?;
+    let out_dir = match args.out_dir {
+        Some(dir) => dir,
+        None => {
+            // `cargo run -- __generate` from somewhere else would scatter files.
+            let manifest = std::fs::read_to_string("Cargo.toml").unwrap_or_default();
+            if !manifest.contains("name = \"kubectl-warpdrive\"") {
+                return Err(crate::error::BadInput::new(
+                    "__generate: the current directory is not the kubectl-warpdrive repository (no Cargo.toml for it): run it from the repository root or pass --out-dir DIR",
+                )
+                .into());
+            }
+            std::path::PathBuf::from(".")
+        }
+    };
+    let written = generate(&out_dir)?;
+    let mut stdout = std::io::stdout().lock();
     for path in written {
-        println!("{}", path);
+        // A closed pipe (`| head`) is no reason to fail: the files are written.
+        let _ = writeln!(stdout, "{path}");
     }
     Ok(0)
 }

@@ -138,6 +138,21 @@ fn generated_completions_and_man_pages_are_current() {
 }
 
 #[test]
+fn generate_outside_the_repository_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(support::warpdrive()
+        .arg("__generate")
+        .current_dir(dir.path()));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("repository root") && err.lines().count() == 1,
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).expect("read_dir").count(), 0);
+}
+
+#[test]
 fn completion_subcommand_prints_the_shipped_scripts() {
     for (shell, file) in [
         ("bash", "kubectl-warpdrive.bash"),
