@@ -50,13 +50,13 @@ complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand exec
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand exec" -s V -l version -d 'Print version'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l app-root -d 'The application directory' -r -F
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l entry-point -d 'WSGI entry point: `module:callable` or a dotted module' -r
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l static-url -d 'URL under which static files are served (e.g. /static/)' -r
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l static-root -d 'Directory holding the static files, relative to the app' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l entry-point -d 'WSGI entry point to record: `module:callable` or a dotted module [default: Django\'s WSGI_APPLICATION, else wsgi:application]' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l static-url -d 'URL under which static files are served, e.g. /static/ [default: Django\'s STATIC_URL]' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l static-root -d 'Directory of the static files, inside the app [default: Django\'s STATIC_ROOT]' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l trust-proxy-header -d 'Proxy header to trust (repeatable): X-Forwarded-For, X-Forwarded-Host, X-Forwarded-Port, X-Forwarded-Proto, X-Forwarded-Scheme, Forwarded' -r
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l processes -d 'Number of processes to write into server_args (default: leave to the environment)' -r
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l threads -d 'Number of threads to write into server_args (default: leave to the environment)' -r
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l server-type -d 'Server type to write to .warpdrive/server_type' -r -f -a "auto\t''
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l processes -d 'Pin the process count in server_args (--workers for gunicorn) [default: leave it to MOD_WSGI_PROCESSES]' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l threads -d 'Pin the thread count in server_args [default: leave it to MOD_WSGI_THREADS]' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l server-type -d 'Server type to write to .warpdrive/server_type (auto, shell, python, paste, django, gunicorn, mod_wsgi, waitress, uwsgi) [default: the detected one]' -r -f -a "auto\t''
 shell\t''
 python\t''
 paste\t''

@@ -119,16 +119,18 @@ pub struct InitArgs {
     /// The application directory.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub app_root: PathBuf,
-    /// Server type to write to .warpdrive/server_type.
+    /// Server type to write to .warpdrive/server_type (auto, shell, python, paste,
+    /// django, gunicorn, mod_wsgi, waitress, uwsgi) [default: the detected one]
     #[arg(long, value_name = "TYPE")]
     pub server_type: Option<String>,
-    /// WSGI entry point: `module:callable` or a dotted module.
+    /// WSGI entry point to record: `module:callable` or a dotted module
+    /// [default: Django's WSGI_APPLICATION, else wsgi:application]
     #[arg(long, value_name = "ENTRY")]
     pub entry_point: Option<String>,
-    /// URL under which static files are served (e.g. /static/).
+    /// URL under which static files are served, e.g. /static/ [default: Django's STATIC_URL]
     #[arg(long, value_name = "URL")]
     pub static_url: Option<String>,
-    /// Directory holding the static files, relative to the app.
+    /// Directory of the static files, inside the app [default: Django's STATIC_ROOT]
     #[arg(long, value_name = "DIR")]
     pub static_root: Option<String>,
     /// Do not serve static files.
@@ -141,10 +143,11 @@ pub struct InitArgs {
     /// Trust no proxy headers.
     #[arg(long, conflicts_with = "trust_proxy_header")]
     pub no_proxy_headers: bool,
-    /// Number of processes to write into server_args (default: leave to the environment).
+    /// Pin the process count in server_args (--workers for gunicorn)
+    /// [default: leave it to MOD_WSGI_PROCESSES]
     #[arg(long, value_name = "N")]
     pub processes: Option<u32>,
-    /// Number of threads to write into server_args (default: leave to the environment).
+    /// Pin the thread count in server_args [default: leave it to MOD_WSGI_THREADS]
     #[arg(long, value_name = "N")]
     pub threads: Option<u32>,
     /// Also write a commented .warpdrive/action_hooks/deploy skeleton.
