@@ -1190,3 +1190,51 @@ fn targets_complete_from_the_cluster() {
     assert_eq!(complete(&openshift, &["scale", "dc/"]).0, ["dc/blog"]);
     assert_eq!(complete(&openshift, &["tune", ""]).0, ["dc/blog"]);
 }
+
+/// examples/openshift/hello-django.yaml: `tune --local` edits its
+/// DeploymentConfig, it leaves the UID to OpenShift, and the runtime dir it
+/// sets is a mounted emptyDir.
+#[test]
+fn openshift_example_is_a_deploymentconfig_tune_can_edit() {
+    let file = repo().join("examples/openshift/hello-django.yaml");
+    let out = run(support::warpdrive()
+        .args(["tune", "--local", "--threads", "10", "-o", "json", "-f"])
+        .arg(&file));
+    assert!(out.status.success(), "{}", describe(&out));
+    let edited: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    // One object or a List of what tune edited.
+    let dc = match edited["kind"].as_str() {
+        Some("List") => edited["items"]
+            .as_array()
+            .and_then(|i| i.iter().find(|o| o["kind"] == "DeploymentConfig"))
+            .cloned()
+            .expect("DeploymentConfig in the list"),
+        _ => edited,
+    };
+    assert_eq!(dc["kind"], "DeploymentConfig", "{dc}");
+    let pod = &dc["spec"]["template"]["spec"];
+    let c = &pod["containers"][0];
+    let env = c["env"].as_array().expect("env");
+    let var = |name: &str| {
+        env.iter()
+            .find(|e| e["name"] == name)
+            .and_then(|e| e["value"].as_str())
+            .map(str::to_owned)
+    };
+    assert_eq!(var("MOD_WSGI_THREADS").as_deref(), Some("10"));
+    assert!(
+        c["securityContext"].get("runAsUser").is_none()
+            && pod["securityContext"].get("runAsUser").is_none()
+    );
+    let runtime = var("WARPDRIVE_RUNTIME_DIR").expect("WARPDRIVE_RUNTIME_DIR");
+    let mount = c["volumeMounts"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["mountPath"] == runtime.as_str()))
+        .unwrap_or_else(|| panic!("{runtime} is not mounted"));
+    let volume = pod["volumes"]
+        .as_array()
+        .and_then(|v| v.iter().find(|v| v["name"] == mount["name"]))
+        .expect("volume");
+    assert!(volume.get("emptyDir").is_some(), "{volume}");
+    assert_eq!(c["ports"][0]["containerPort"], 8080);
+}
