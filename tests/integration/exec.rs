@@ -757,3 +757,21 @@ fn arbitrary_uid_like_openshift() {
         );
     }
 }
+
+/// With no proxy settings at all, a client cannot switch the scheme on any
+/// server (uWSGI would take X-Forwarded-Proto/-SSL from anyone by itself).
+#[test]
+fn no_proxy_settings_means_no_spoofed_scheme() {
+    for server in ["uwsgi", "gunicorn", "waitress", "mod_wsgi"] {
+        let app = apps::wsgi_module("x");
+        apps::server_type(app.path(), server);
+        let running = start(app.path(), &[], &[]);
+        let r = running.get(
+            "/env",
+            &[("X-Forwarded-Proto", "https"), ("X-Forwarded-SSL", "on")],
+        );
+        running.stop();
+        let env: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(env["wsgi.url_scheme"], "http", "{server}: {env}");
+    }
+}

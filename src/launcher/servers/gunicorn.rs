@@ -40,7 +40,7 @@ pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
         ctx.ignored(knob);
     }
     let found = ctx.user_entry(&[], &["--paste", "--paster"], true);
-    ctx.add_app(&mut l, found, true, |l, spec| {
+    ctx.add_app(&mut l, found, |l, spec| {
         l.arg(spec);
     })?;
     Ok(l)

@@ -221,13 +221,12 @@ impl Ctx<'_> {
         &self,
         launch: &mut Launch,
         found: UserEntry,
-        whitenoise: bool,
         place: impl FnOnce(&mut Launch, String),
     ) -> Result<(), Error> {
         let mut user = self.user_args.to_vec();
         match found {
             UserEntry::At(i) => {
-                user[i] = self.wrap(&user[i], launch, whitenoise)?;
+                user[i] = self.wrap(&user[i], launch)?;
                 launch.notes.push("entry point from server_args".into());
                 launch.args(user);
             }
@@ -248,7 +247,7 @@ impl Ctx<'_> {
                         .notes
                         .push(format!("entry point {} {}", entry.spec(), app.source));
                 }
-                let spec = self.wrap(&entry.spec(), launch, whitenoise)?;
+                let spec = self.wrap(&entry.spec(), launch)?;
                 launch.args(user);
                 place(launch, spec);
             }
@@ -258,19 +257,22 @@ impl Ctx<'_> {
 
     /// For gunicorn, waitress and uWSGI: serve `entry` through the
     /// `warpdrive_wsgi` support module when proxy headers or WhiteNoise
-    /// static files need it. Returns the spec to give the server.
-    pub fn wrap(
-        &self,
-        entry: &str,
-        launch: &mut Launch,
-        whitenoise: bool,
-    ) -> Result<String, Error> {
+    /// static files (gunicorn, waitress) need it, and always for uWSGI,
+    /// which itself takes the scheme from `X-Forwarded-Proto` and
+    /// `X-Forwarded-SSL` sent by any client; the module undoes that. Returns
+    /// the spec to give the server.
+    pub fn wrap(&self, entry: &str, launch: &mut Launch) -> Result<String, Error> {
+        let whitenoise = matches!(
+            self.server_type,
+            ServerType::Gunicorn | ServerType::Waitress
+        );
         let static_files = if whitenoise {
             self.static_files()?
         } else {
             None
         };
-        if self.proxy.headers.is_empty() && static_files.is_none() {
+        let always = self.server_type == ServerType::Uwsgi;
+        if self.proxy.headers.is_empty() && static_files.is_none() && !always {
             return Ok(entry.to_string());
         }
         if let Some((url, root)) = static_files {

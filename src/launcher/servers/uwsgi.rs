@@ -51,7 +51,7 @@ pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
         ],
         false,
     );
-    ctx.add_app(&mut l, found, false, |l, spec| {
+    ctx.add_app(&mut l, found, |l, spec| {
         l.args(["--module".to_string(), spec]);
     })?;
     Ok(l)

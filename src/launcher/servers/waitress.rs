@@ -38,7 +38,7 @@ pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
     }
     l.watch = ctx.watch_spec();
     let found = ctx.user_entry(&["--call"], &[], true);
-    ctx.add_app(&mut l, found, true, |l, spec| {
+    ctx.add_app(&mut l, found, |l, spec| {
         l.arg(spec);
     })?;
     Ok(l)
