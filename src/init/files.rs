@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::{is_mod_wsgi_family, takes_entry_point, Answers, Error};
 use crate::launcher::detect::{self, AppInfo};
-use crate::launcher::ServerType;
+use crate::launcher::{resolve, ServerType};
 
 /// A file to write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,13 +147,14 @@ pub fn files(a: &Answers, app_root: &Path, wd: &Path) -> Result<Vec<File>, Error
         ),
         0o644,
     )];
-    let args_rel = if wd.join("server_args").is_dir() {
-        format!("server_args/{}", a.server_type.name())
-    } else {
-        "server_args".to_string()
-    };
+    let args_path = resolve::server_args_path(wd, a.server_type);
+    let args_rel = args_path.strip_prefix(wd).unwrap_or(&args_path);
     let options = server_options(a, app_root)?;
-    out.push(file(&args_rel, server_args_text(a, &options), 0o644));
+    out.push(file(
+        &args_rel.to_string_lossy(),
+        server_args_text(a, &options),
+        0o644,
+    ));
     if let Some(text) = record(a, app_root)? {
         out.push(file(detect::RECORD_FILE, text, 0o644));
     }

@@ -111,16 +111,24 @@ pub fn configured_type(
     }
 }
 
+/// `.warpdrive/server_args`, or `server_args/<type>` when `server_args` is a
+/// directory (also where `init` writes).
+pub fn server_args_path(wd: &Path, server_type: ServerType) -> PathBuf {
+    let path = wd.join("server_args");
+    if path.is_dir() {
+        path.join(server_type.name())
+    } else {
+        path
+    }
+}
+
 /// Reads and expands `.warpdrive/server_args` (or `server_args/<type>`).
 pub fn server_args(
     wd: &Path,
     server_type: ServerType,
     env: &BTreeMap<String, String>,
 ) -> Result<Vec<String>, Error> {
-    let mut path = wd.join("server_args");
-    if path.is_dir() {
-        path = path.join(server_type.name());
-    }
+    let path = server_args_path(wd, server_type);
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
