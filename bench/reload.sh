@@ -21,4 +21,5 @@ release=--release
 # shellcheck disable=SC2086
 cargo test $release --test integration -- --ignored --nocapture --test-threads=1 \
     reload::bench_initial_sync_vs_tar_pipe reload::bench_watch_one_file_edit 2>&1 |
-    grep -v -e '^running ' -e '^test result' -e '^$' -e '^test reload::' -e 'Running ' -e 'Finished ' -e 'Compiling '
+    grep -v -e '^running ' -e '^test result' -e '^$' -e '^test reload::' -e '^ok$' \
+        -e 'Running ' -e 'Finished ' -e 'Compiling '

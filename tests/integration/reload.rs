@@ -313,6 +313,7 @@ fn bench_initial_sync_vs_tar_pipe() {
         v[v.len() / 2]
     };
     let (s, tp) = (med(&mut sync_ms), med(&mut tar_ms));
+    println!();
     println!("tree: {n} files, {mb} MB (tar stream {bytes} bytes)");
     println!("initial sync (manifest + staged tar): {s:.0} ms (median of {rounds})");
     println!("plain tar c | exec tar x:            {tp:.0} ms (median of {rounds})");
@@ -956,6 +957,7 @@ fn bench_watch_one_file_edit() {
     guard.wait_timeout(Duration::from_secs(10));
     ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let pct = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
+    println!();
     println!("watch mode, one-file edit in a 10,000-file tree ({edits} edits)");
     println!("initial: {initial}");
     println!(
