@@ -28,8 +28,27 @@ pub const DIRECTIVE_NO_FILES: u32 = 4;
 /// Let the shell complete directory names.
 pub const DIRECTIVE_DIRS: u32 = 16;
 
-/// How long `-n <TAB>` may wait for the cluster in total.
+/// How long `-n <TAB>` may wait for the cluster in total, unless
+/// `WARPDRIVE_COMPLETE_TIMEOUT` (e.g. `10s`) says otherwise.
 const CLUSTER_TIMEOUT: Duration = Duration::from_secs(3);
+
+fn cluster_timeout() -> Duration {
+    std::env::var("WARPDRIVE_COMPLETE_TIMEOUT")
+        .ok()
+        .and_then(|v| humantime::parse_duration(v.trim()).ok())
+        .unwrap_or(CLUSTER_TIMEOUT)
+}
+
+/// The kubeconfig flags typed so far, with a request timeout that fits in
+/// the completion's time budget.
+fn query_args(kube: &KubeArgs, budget: Duration) -> KubeArgs {
+    let mut args = kube.clone();
+    if args.request_timeout.is_none() {
+        let ms = (budget.as_millis() * 2 / 3).max(1);
+        args.request_timeout = Some(format!("{ms}ms"));
+    }
+    args
+}
 
 /// The questions only a cluster can answer (replaced in unit tests).
 pub struct Cluster<'a> {
@@ -375,23 +394,21 @@ fn kubeconfig_names(kind: &str, kube: &KubeArgs) -> Vec<String> {
 
 /// Namespace names from the cluster the typed kubeconfig flags point at
 /// (connected as `tune`/`scale` do), or nothing if it cannot be reached
-/// within [`CLUSTER_TIMEOUT`].
+/// within the time budget ([`CLUSTER_TIMEOUT`] by default).
 pub fn cluster_namespaces(kube: &KubeArgs) -> Vec<String> {
     let Ok(rt) = crate::cluster::config::runtime() else {
         return Vec::new();
     };
-    let mut args = kube.clone();
+    let budget = cluster_timeout();
+    let mut args = query_args(kube, budget);
     args.namespace = None;
-    if args.request_timeout.is_none() {
-        args.request_timeout = Some("2s".to_owned());
-    }
     rt.block_on(async {
         let list = async {
             let cluster = crate::cluster::config::connect(&args).await.ok()?;
             let api: kube::Api<Namespace> = kube::Api::all(cluster.client);
             api.list_metadata(&Default::default()).await.ok()
         };
-        match tokio::time::timeout(CLUSTER_TIMEOUT, list).await {
+        match tokio::time::timeout(budget, list).await {
             Ok(Some(list)) => list
                 .items
                 .into_iter()
@@ -423,10 +440,8 @@ pub fn cluster_targets(kube: &KubeArgs, current: &str) -> Vec<String> {
     let Ok(rt) = crate::cluster::config::runtime() else {
         return Vec::new();
     };
-    let mut args = kube.clone();
-    if args.request_timeout.is_none() {
-        args.request_timeout = Some("2s".to_owned());
-    }
+    let budget = cluster_timeout();
+    let args = query_args(kube, budget);
     rt.block_on(async {
         let list = async {
             let cluster = crate::cluster::config::connect(&args).await.ok()?;
@@ -444,7 +459,7 @@ pub fn cluster_targets(kube: &KubeArgs, current: &str) -> Vec<String> {
             }
             Some(names)
         };
-        tokio::time::timeout(CLUSTER_TIMEOUT, list)
+        tokio::time::timeout(budget, list)
             .await
             .ok()
             .flatten()

@@ -51,7 +51,10 @@ impl PluginPath {
         cmd.env("PATH", self.path())
             .env("HOME", self.dir.path())
             .env_remove("KUBECONFIG")
-            .env_remove("NO_COLOR");
+            .env_remove("NO_COLOR")
+            // Cluster completions give up after 3 s by default; a loaded test
+            // machine must not turn a slow answer into no answer.
+            .env("WARPDRIVE_COMPLETE_TIMEOUT", "30s");
         cmd
     }
 }
@@ -499,13 +502,23 @@ fn dash_n_completes_namespaces_from_a_reachable_cluster() {
 #[test]
 fn dash_n_without_a_cluster_offers_nothing_quietly() {
     let plugin = PluginPath::new();
-    // A port nothing listens on.
+    // A port nothing listens on, and one that accepts but never answers.
     let port = support::free_port();
-    let config = kubeconfig(plugin.dir.path(), &format!("http://127.0.0.1:{port}"));
-    for env in [Some(config.as_path()), None] {
+    let refused = kubeconfig(plugin.dir.path(), &format!("http://127.0.0.1:{port}"));
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let hung_dir = tempfile::tempdir().expect("tempdir");
+    let hung = kubeconfig(
+        hung_dir.path(),
+        &format!(
+            "http://127.0.0.1:{}",
+            silent.local_addr().expect("addr").port()
+        ),
+    );
+    for env in [Some(refused.as_path()), Some(hung.as_path()), None] {
         let mut cmd = Command::new(plugin.dir.path().join("kubectl_complete-warpdrive"));
         cmd.env("PATH", plugin.path())
             .env("HOME", plugin.dir.path())
+            .env("WARPDRIVE_COMPLETE_TIMEOUT", "500ms")
             .args(["tune", "-n", ""]);
         match env {
             Some(c) => cmd.env("KUBECONFIG", c),
