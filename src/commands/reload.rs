@@ -85,26 +85,35 @@ fn remembered(object: &Value, what: &str) -> Result<Option<i64>, BadInput> {
     }
 }
 
-fn annotations_mut(object: &mut Value) -> &mut serde_json::Map<String, Value> {
-    let meta = object
+/// `metadata.annotations` of an object, created if missing.
+fn annotations_mut<'a>(
+    object: &'a mut Value,
+    what: &str,
+) -> Result<&'a mut serde_json::Map<String, Value>, crate::cluster::Error> {
+    let ann = object
         .as_object_mut()
         .map(|o| o.entry("metadata").or_insert_with(|| json!({})))
-        .and_then(Value::as_object_mut);
-    let Some(meta) = meta else {
-        unreachable!("a workload object is a JSON object");
-    };
-    let ann = meta.entry("annotations").or_insert_with(|| json!({}));
-    if !ann.is_object() {
-        *ann = json!({});
+        .and_then(Value::as_object_mut)
+        .map(|m| m.entry("annotations").or_insert_with(|| json!({})));
+    match ann {
+        Some(a) => {
+            if !a.is_object() {
+                *a = json!({});
+            }
+            a.as_object_mut()
+                .ok_or_else(|| crate::cluster::Error::Failed(format!("{what}: no metadata")))
+        }
+        None => Err(crate::cluster::Error::Failed(format!(
+            "{what}: the server sent an object without metadata"
+        ))),
     }
-    ann.as_object_mut().expect("just made an object")
 }
 
 /// The `on` edit: remember replicas (unless already remembered), scale to
 /// 1, set the variable. One object edit, so one write and one rollout.
 fn edit_on(object: &mut Value, idx: usize, what: &str) -> Result<(), crate::cluster::Error> {
     let current = replicas(object);
-    let ann = annotations_mut(object);
+    let ann = annotations_mut(object, what)?;
     ann.entry(REPLICAS_ANNOTATION)
         .or_insert_with(|| Value::from(current.to_string()));
     if let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) {
@@ -134,7 +143,7 @@ fn edit_off(
         if let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) {
             spec.insert("replicas".into(), Value::from(n));
         }
-        let ann = annotations_mut(object);
+        let ann = annotations_mut(object, what)?;
         ann.remove(REPLICAS_ANNOTATION);
         if ann.is_empty() {
             if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -298,6 +307,11 @@ fn on(
         let before_replicas = replicas(&w.object);
         let before_var = env_value(&w.object, idx, RELOAD_VAR);
         let kept = remembered(&w.object, &what)?;
+        for hpa in rt.block_on(scale::hpas_targeting(cluster, &w))? {
+            eprintln!(
+                "warning: HorizontalPodAutoscaler {hpa} targets {what} and will scale it away from 1 replica; set its minReplicas and maxReplicas to 1 while reloading"
+            );
+        }
         rt.block_on(workload::update(cluster, w.clone(), DryRun::None, |obj| {
             edit_on(obj, idx, &what)
         }))?;

@@ -383,9 +383,15 @@ fn expected_tree(src: &Path) -> std::collections::BTreeMap<PathBuf, String> {
 #[test]
 fn on_and_off_change_the_object_in_one_write_each_and_are_idempotent() {
     let (server, _src) = setup(3, &[("A", "x")]);
+    server.add_hpa("blog-hpa", "Deployment", "blog");
     server.clear_log();
     let out = server.run(&["reload", "deploy/blog", "--no-sync"]);
     assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("HorizontalPodAutoscaler blog-hpa"),
+        "{}",
+        text(&out)
+    );
     let o = deploy_obj(&server);
     assert_eq!(o["spec"]["replicas"], 1);
     assert!(has_reload_var(&server));
