@@ -71,6 +71,24 @@ def one(app, mode):
         shutil.rmtree(runtime_dir, ignore_errors=True)
 
 
+def hyperfine(title, cmds, env, work):
+    """Runs the commands interleaved-free with hyperfine and prints a
+    median/min/mean table (medians resist the outliers of a shared machine)."""
+    out = os.path.join(work, "hyperfine.json")
+    argv = ["hyperfine", "-N", "--warmup", "5", "--runs", "300", "--style", "none",
+            "--output", "null", "--export-json", out]
+    for name, cmd in cmds:
+        argv += ["-n", name, cmd]
+    subprocess.check_call(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(out) as f:
+        results = json.load(f)["results"]
+    print("\n%s, hyperfine, %d runs each:" % (title, len(results[0]["times"])))
+    print("%-14s %10s %10s %10s" % ("case", "median", "min", "mean"))
+    for r in results:
+        print("%-14s %7.2f ms %7.2f ms %7.2f ms" % (
+            r["command"], r["median"] * 1000, r["min"] * 1000, r["mean"] * 1000))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--runs", type=int, default=15)
@@ -95,25 +113,22 @@ def main():
             (min(t["launcher"]) - min(t["direct"])) * 1000,
             statistics.median(t["direct"]) * 1000, statistics.median(t["launcher"]) * 1000))
     if shutil.which("hyperfine"):
-        hyperfine = ["hyperfine", "-N", "--warmup", "5", "--runs", "200",
-                     "--style", "basic", "--output", "null"]
-        print("\nresolution alone (warpdrive exec --dry-run), hyperfine:")
         env = base_env(free_port(), work)
         cmds = []
         for name, app in apps.items():
-            cmds += ["-n", name, "%s exec --dry-run --app-root %s" % (BIN, app)]
-        subprocess.call(hyperfine + cmds, env=env)
+            cmds.append((name, "%s exec --dry-run --app-root %s" % (BIN, app)))
+        hyperfine("resolution alone (warpdrive exec --dry-run)", cmds, env, work)
         # The whole launcher up to exec() of the server, without the server's
         # own start-up jitter: mod_wsgi-express on PATH is /bin/true.
         stub = os.path.join(work, "stub")
         os.mkdir(stub)
         os.symlink(shutil.which("true"), os.path.join(stub, "mod_wsgi-express"))
         env = dict(env, PATH=stub + ":" + env["PATH"])
-        print("\nwhole launcher up to exec() of the server (mod_wsgi-express = /bin/true), hyperfine:")
-        cmds = ["-n", "server alone", os.path.join(stub, "mod_wsgi-express")]
+        cmds = [("server alone", os.path.join(stub, "mod_wsgi-express"))]
         for name, app in apps.items():
-            cmds += ["-n", name, "%s exec --app-root %s" % (BIN, app)]
-        subprocess.call(hyperfine + cmds, env=env)
+            cmds.append((name, "%s exec --app-root %s" % (BIN, app)))
+        hyperfine("whole launcher up to exec() of the server (mod_wsgi-express = /bin/true)",
+                  cmds, env, work)
     shutil.rmtree(work, ignore_errors=True)
 
 
