@@ -53,9 +53,11 @@ pub fn start(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Running {
     for (k, v) in env {
         cmd.env(k, v);
     }
+    // One open file description for both streams, so they share an offset.
+    let out = log.reopen().expect("log");
     cmd.stdin(Stdio::null())
-        .stdout(log.reopen().expect("log"))
-        .stderr(log.reopen().expect("log"));
+        .stdout(out.try_clone().expect("log"))
+        .stderr(out);
     let running = Running {
         guard: spawn(&mut cmd),
         port,
@@ -744,8 +746,8 @@ fn arbitrary_uid_like_openshift() {
         cmd.env("PATH", support::venv_path());
         cmd.env("HOME", "/");
         cmd.env("WARPDRIVE_HTTP_PORT", port.to_string());
-        cmd.stdout(log.reopen().unwrap())
-            .stderr(log.reopen().unwrap());
+        let out = log.reopen().unwrap();
+        cmd.stdout(out.try_clone().unwrap()).stderr(out);
         let mut guard = spawn(&mut cmd);
         let ok = wait_for_200(port, "/", START);
         let text = std::fs::read_to_string(log.path()).unwrap_or_default();
