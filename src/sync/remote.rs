@@ -14,8 +14,14 @@ pub const STAGING_PREFIX: &str = ".warpdrive-staging.";
 
 /// Prints `TYPE SIZE MTIME PATH\0LINKTARGET\0` for everything under `$1`
 /// (nothing when it does not exist yet), leaving staging directories out.
+/// Without GNU find (busybox images) it prints `stat` and then one
+/// `HEXMODE SIZE MTIME ./PATH` line per entry from `stat -c`.
 pub const MANIFEST_SCRIPT: &str = r#"cd -- "$1" 2>/dev/null || exit 0
-exec find . -mindepth 1 -name '.warpdrive-staging.*' -prune -o -printf '%y %s %T@ %P\0%l\0'
+if find . -maxdepth 0 -printf '' 2>/dev/null; then
+  exec find . -mindepth 1 -name '.warpdrive-staging.*' -prune -o -printf '%y %s %T@ %P\0%l\0'
+fi
+printf 'stat\n'
+exec find . -mindepth 1 -name '.warpdrive-staging.*' -prune -o -exec stat -c '%f %s %Y %n' {} +
 "#;
 
 /// Reads a tar stream on stdin into a staging directory inside `$1`, then
@@ -107,6 +113,9 @@ pub struct RemoteEntry {
 pub fn parse_manifest(out: &[u8]) -> Result<BTreeMap<PathBuf, RemoteEntry>> {
     let bad =
         |what: &str| Error::Transport(format!("unreadable file list from the container: {what}"));
+    if let Some(lines) = out.strip_prefix(b"stat\n") {
+        return Ok(parse_stat_lines(lines));
+    }
     let mut map = BTreeMap::new();
     let mut fields = out.split(|b| *b == 0);
     while let Some(head) = fields.next() {
@@ -139,4 +148,42 @@ pub fn parse_manifest(out: &[u8]) -> Result<BTreeMap<PathBuf, RemoteEntry>> {
         map.insert(rel, RemoteEntry { kind, size, mtime });
     }
     Ok(map)
+}
+
+/// Parses the `stat -c '%f %s %Y %n'` fallback. Symlink targets are not
+/// known there, so symlinks never compare equal (they are small and sent
+/// again); a line that does not parse (a name with a newline) is skipped.
+fn parse_stat_lines(out: &[u8]) -> BTreeMap<PathBuf, RemoteEntry> {
+    let mut map = BTreeMap::new();
+    for line in out.split(|b| *b == b'\n') {
+        let mut parts = line.splitn(4, |b| *b == b' ');
+        let (Some(mode), Some(size), Some(mtime), Some(path)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        let text = |b: &[u8]| std::str::from_utf8(b).ok().map(str::to_string);
+        let (Some(mode), Some(size), Some(mtime)) = (
+            text(mode).and_then(|m| u32::from_str_radix(&m, 16).ok()),
+            text(size).and_then(|s| s.parse::<u64>().ok()),
+            text(mtime).and_then(|m| m.parse::<i64>().ok()),
+        ) else {
+            continue;
+        };
+        let Some(path) = path.strip_prefix(b"./") else {
+            continue;
+        };
+        let rel = PathBuf::from(OsStr::from_bytes(path));
+        if check_rel(&rel).is_err() {
+            continue;
+        }
+        let (kind, size) = match mode & 0o170000 {
+            0o040000 => (Kind::Dir, 0),
+            0o100000 => (Kind::File, size),
+            0o120000 => (Kind::Symlink(PathBuf::new()), 0),
+            _ => (Kind::File, u64::MAX),
+        };
+        map.insert(rel, RemoteEntry { kind, size, mtime });
+    }
+    map
 }

@@ -471,3 +471,72 @@ fn without_gnu_find_everything_is_sent_with_a_warning() {
     );
     env.assert_equal();
 }
+
+/// Runs every command with only busybox applets on PATH: an Alpine-like
+/// container (ash, busybox tar/find/stat/mv/rm/xargs; no `find -printf`).
+struct Busybox(tempfile::TempDir);
+
+impl Busybox {
+    fn new() -> Self {
+        let bb = Path::new("/usr/bin/busybox");
+        assert!(bb.exists(), "busybox is not installed: run .ci/setup");
+        let dir = tempfile::tempdir().unwrap();
+        for applet in [
+            "sh", "tar", "find", "stat", "mv", "rm", "mkdir", "xargs", "cat",
+        ] {
+            symlink(bb, dir.path().join(applet)).unwrap();
+        }
+        Busybox(dir)
+    }
+}
+
+impl Transport for Busybox {
+    fn exec(
+        &self,
+        argv: &[String],
+        stdin: Option<&mut (dyn std::io::Read + Send)>,
+        stdout: &mut dyn std::io::Write,
+    ) -> std::result::Result<ExecStatus, String> {
+        let mut a = vec![
+            "/usr/bin/env".to_string(),
+            format!("PATH={}", self.0.path().display()),
+        ];
+        a.extend_from_slice(argv);
+        LocalTransport::default().exec(&a, stdin, stdout)
+    }
+}
+
+#[test]
+fn a_busybox_container_gets_the_same_sync() {
+    let env = Env::new();
+    let t = Busybox::new();
+    let ex = || Excludes::new(&env.src.path().canonicalize().unwrap(), &[]).unwrap();
+    let dest = env.dest();
+    let syncer = Syncer::new(env.src.path(), dest.to_str().unwrap(), ex(), true, &t).unwrap();
+    let mut warnings = Vec::new();
+    let stats = sync_once(&syncer, &mut |w| warnings.push(w)).unwrap();
+    assert_eq!(stats.files, 9);
+    env.assert_equal();
+    // the stat fallback of the manifest: unchanged files are not sent again
+    // (symlinks are, their targets being unknown), deletes work
+    let remote = syncer.remote_manifest().unwrap();
+    assert_eq!(remote[Path::new("pkg/views.py")].size, 18);
+    assert_eq!(remote[Path::new("pkg")].kind, Kind::Dir);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    put(
+        env.src.path(),
+        "pkg/views.py",
+        "def index(): return 'busybox'\n",
+    );
+    fs::remove_file(env.src.path().join("app.py")).unwrap();
+    let plan = syncer.initial_plan(&mut |w| warnings.push(w)).unwrap();
+    let written: Vec<_> = plan.write.keys().map(|p| p.to_str().unwrap()).collect();
+    assert_eq!(written, vec!["link-inside", "pkg/views.py"]);
+    assert_eq!(
+        plan.delete.iter().collect::<Vec<_>>(),
+        vec![Path::new("app.py")]
+    );
+    syncer.apply(&plan).unwrap();
+    env.assert_equal();
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
