@@ -3,16 +3,18 @@
 //! API in production, local processes in tests).
 //!
 //! The pod side needs only `sh`, `tar` and the POSIX basics every image with
-//! `tar` has (`find`, `mkdir`, `mv`, `rm`, `xargs`); its commands are the
-//! fixed scripts in [`remote`], which take every path as an argument or on
-//! stdin and never interpolate user text into shell code.
+//! `tar` has (`find`, `stat`, `mkdir`, `mv`, `rm`, `xargs`; GNU or busybox);
+//! its commands are the fixed scripts in [`remote`], which take every path
+//! as an argument or on stdin and never interpolate user text into shell code.
 //!
-//! One sync is one exec: a tar stream of only the differing files (under
-//! `files/`), plus the list of directories to move (`dirs`) and the paths to
-//! delete (`delete`, NUL-separated), extracted into a staging directory inside
-//! `--dest` and then renamed into place. A cut connection makes `tar` fail,
-//! and the staging directory is removed; no half-written file is ever in
-//! place. Files are streamed through a pipe, never held in memory whole.
+//! The first sync lists `--dest` in the pod (one exec) and compares; `--watch`
+//! syncs know what changed from inotify. Either way the transfer is one exec:
+//! a tar stream of only the differing files (under `files/`), plus the list
+//! of directories to move (`dirs`) and the paths to delete (`delete`,
+//! NUL-separated), extracted into a staging directory inside `--dest` and
+//! then renamed into place. A cut connection makes `tar` fail, and the
+//! staging directory is removed; no half-written file is ever in place.
+//! Files are streamed through a pipe, never held in memory whole.
 
 pub mod excludes;
 pub mod kube;

@@ -9,9 +9,6 @@ use std::path::PathBuf;
 
 use super::{check_rel, Error, Kind, Result};
 
-/// Prefix of the staging directories inside `--dest`.
-pub const STAGING_PREFIX: &str = ".warpdrive-staging.";
-
 /// Prints `TYPE SIZE MTIME PATH\0LINKTARGET\0` for everything under `$1`
 /// (nothing when it does not exist yet), leaving staging directories out.
 /// Without GNU find (busybox images) it prints `stat` and then one

@@ -136,16 +136,3 @@ pub fn walk_under(
     }
     Ok(out)
 }
-
-/// The directories (relative) to watch: the root and every included
-/// directory, excluded ones not entered at all.
-pub fn dirs(entries: &BTreeMap<PathBuf, Entry>) -> Vec<PathBuf> {
-    let mut v = vec![PathBuf::new()];
-    v.extend(
-        entries
-            .iter()
-            .filter(|(_, e)| e.kind == Kind::Dir)
-            .map(|(p, _)| p.clone()),
-    );
-    v
-}
