@@ -237,6 +237,13 @@ impl<'a> Syncer<'a> {
     ) -> Result<Plan> {
         let mut plan = Plan::default();
         for rel in paths {
+            if rel.as_os_str().as_encoded_bytes().contains(&b'\n') {
+                warn(format!(
+                    "skipping {:?}: the name contains a newline",
+                    rel.as_os_str()
+                ));
+                continue;
+            }
             check_rel(rel)?;
             let full = self.source.join(rel);
             match std::fs::symlink_metadata(&full) {

@@ -540,3 +540,16 @@ fn a_busybox_container_gets_the_same_sync() {
     env.assert_equal();
     assert!(warnings.is_empty(), "{warnings:?}");
 }
+
+#[test]
+fn a_name_with_a_newline_is_skipped_with_a_warning() {
+    let env = Env::new();
+    put(env.src.path(), "bad\nname.py", "x");
+    let (stats, warnings) = env.sync(false);
+    assert_eq!(stats.files, 9);
+    assert!(
+        warnings.iter().any(|w| w.contains("newline")),
+        "{warnings:?}"
+    );
+    assert!(!env.dest().join("bad\nname.py").exists());
+}

@@ -56,6 +56,13 @@ pub fn entry(
     md: &Metadata,
     warn: &mut dyn FnMut(String),
 ) -> Result<Option<Entry>> {
+    if rel.as_os_str().as_encoded_bytes().contains(&b'\n') {
+        warn(format!(
+            "skipping {:?}: the name contains a newline",
+            rel.as_os_str()
+        ));
+        return Ok(None);
+    }
     check_rel(rel)?;
     let ft = md.file_type();
     let kind = if ft.is_file() {
