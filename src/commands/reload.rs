@@ -237,13 +237,7 @@ pub fn run(args: ReloadArgs) -> anyhow::Result<i32> {
             };
             let pod = rt.block_on(ready_pod(&cluster, &w))?;
             let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
-            let transport = KubeTransport {
-                runtime: &rt,
-                pods,
-                pod: pod.clone(),
-                container,
-                half_close_stdin: false,
-            };
+            let transport = KubeTransport::new(&rt, pods, &pod, &container);
             let (dest, from) = match args.dest.clone() {
                 Some(d) => (d, "--dest"),
                 None => default_dest(&transport, &w.object, idx),
@@ -262,7 +256,15 @@ pub fn run(args: ReloadArgs) -> anyhow::Result<i32> {
                 "syncing {} to pod {pod}:{dest} ({from})",
                 syncer.source.display()
             );
-            sync_and_watch(&syncer, args.watch)
+            // After a failed sync in --watch: the pod may have been replaced.
+            let mut repod = || -> Option<String> {
+                let now = rt.block_on(ready_pod(&cluster, &w)).ok()?;
+                (now != transport.pod()).then(|| {
+                    transport.set_pod(&now);
+                    now
+                })
+            };
+            sync_and_watch(&syncer, args.watch, &mut repod)
         }
     }
 }
@@ -416,7 +418,15 @@ fn warn(msg: String) {
 
 /// The first sync, then (with `--watch`) one sync per burst of changes
 /// until Ctrl-C.
-fn sync_and_watch(syncer: &Syncer, watch_mode: bool) -> anyhow::Result<i32> {
+///
+/// A failed sync is followed by a full one (manifest compare), after
+/// `repod` had the chance to switch to a replacement pod; if that fails too,
+/// the full sync is tried again after the next change.
+fn sync_and_watch(
+    syncer: &Syncer,
+    watch_mode: bool,
+    repod: &mut dyn FnMut() -> Option<String>,
+) -> anyhow::Result<i32> {
     let mut out = std::io::stdout();
     if !watch_mode {
         let stats = sync::sync_once(syncer, &mut warn)?;
@@ -441,15 +451,40 @@ fn sync_and_watch(syncer: &Syncer, watch_mode: bool) -> anyhow::Result<i32> {
         ),
     );
     let mut syncs = 0usize;
+    let mut behind = false;
     watcher.run(
         syncer,
         &rx,
-        &mut |r| match r {
-            Ok(stats) => {
-                syncs += 1;
-                sync::say(&mut out, &stats.to_string());
+        &mut |r| {
+            match r {
+                Ok(stats) => {
+                    syncs += 1;
+                    sync::say(&mut out, &stats.to_string());
+                    if !behind {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: sync failed: {e}");
+                    if let Some(pod) = repod() {
+                        sync::say(
+                            &mut out,
+                            &format!("the pod was replaced: syncing into {pod} now"),
+                        );
+                    }
+                }
             }
-            Err(e) => eprintln!("error: sync failed: {e} (will retry on the next change)"),
+            match sync::sync_once(syncer, &mut warn) {
+                Ok(stats) => {
+                    behind = false;
+                    syncs += 1;
+                    sync::say(&mut out, &format!("{stats} (full compare)"));
+                }
+                Err(e) => {
+                    behind = true;
+                    eprintln!("error: sync failed: {e} (will retry after the next change)");
+                }
+            }
         },
         &mut warn,
     )?;

@@ -17,7 +17,9 @@ const CHUNK: usize = 64 * 1024;
 pub struct KubeTransport<'rt> {
     pub runtime: &'rt tokio::runtime::Runtime,
     pub pods: Api<Pod>,
-    pub pod: String,
+    /// The pod; [`KubeTransport::set_pod`] switches to another one (after a
+    /// rollout replaced it).
+    pod: std::sync::Mutex<String>,
     pub container: String,
     /// Half-close stdin when it is used up. kube does that with a close
     /// frame on `v5.channel.k8s.io`, but on `v4` (Kubernetes before 1.30)
@@ -26,6 +28,34 @@ pub struct KubeTransport<'rt> {
     /// stream), so it leaves stdin open until the command exits and works
     /// on both.
     pub half_close_stdin: bool,
+}
+
+impl<'rt> KubeTransport<'rt> {
+    pub fn new(
+        runtime: &'rt tokio::runtime::Runtime,
+        pods: Api<Pod>,
+        pod: &str,
+        container: &str,
+    ) -> Self {
+        KubeTransport {
+            runtime,
+            pods,
+            pod: std::sync::Mutex::new(pod.to_string()),
+            container: container.to_string(),
+            half_close_stdin: false,
+        }
+    }
+
+    /// The pod commands run in.
+    pub fn pod(&self) -> String {
+        self.pod.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    pub fn set_pod(&self, pod: &str) {
+        if let Ok(mut p) = self.pod.lock() {
+            *p = pod.to_string();
+        }
+    }
 }
 
 /// The exit code carried by the exec `Status` (channel 3): 0 on Success,
@@ -85,11 +115,12 @@ impl Transport for KubeTransport<'_> {
                     .stderr(true)
                     .max_stdin_buf_size(CHUNK)
                     .max_stdout_buf_size(CHUNK);
+                let pod = self.pod();
                 let mut proc = self
                     .pods
-                    .exec(&self.pod, argv.to_vec(), &ap)
+                    .exec(&pod, argv.to_vec(), &ap)
                     .await
-                    .map_err(|e| format!("pod {}: {e}", self.pod))?;
+                    .map_err(|e| format!("pod {pod}: {e}"))?;
                 let status = proc.take_status().ok_or("no status channel")?;
                 let mut out = proc.stdout().ok_or("no stdout")?;
                 let mut err = proc.stderr().ok_or("no stderr")?;

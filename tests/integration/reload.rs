@@ -43,13 +43,12 @@ fn transport<'rt>(
         let config = kube::Config::new(server.url.parse().unwrap());
         kube::Client::try_from(config).unwrap()
     });
-    KubeTransport {
-        runtime: rt,
-        pods: kube::Api::<Pod>::namespaced(client, "default"),
-        pod: pod.into(),
-        container: "app".into(),
-        half_close_stdin: false,
-    }
+    KubeTransport::new(
+        rt,
+        kube::Api::<Pod>::namespaced(client, "default"),
+        pod,
+        "app",
+    )
 }
 
 fn argv(a: &[&str]) -> Vec<String> {
@@ -105,7 +104,7 @@ fn exec_double_carries_stdin_stdout_stderr_and_exit_codes() {
         .exec(&argv(&["true"]), None, &mut Vec::new())
         .unwrap_err();
     assert!(err.contains("no-such-pod"), "{err}");
-    other.pod = pod.clone();
+    other.set_pod(&pod);
     other.container = "sidecar".into();
     let err = other
         .exec(&argv(&["true"]), None, &mut Vec::new())
@@ -895,6 +894,21 @@ fn watch_sends_edits_creates_and_deletes_until_ctrl_c() {
     want.retain(|p, _| !p.starts_with("node_modules"));
     // (the last sync may still be removing its staging directory)
     wait_until("equal trees", || want == snapshot(&dest));
+    // a rollout replaces the pod: the next sync fails, finds the new pod and
+    // syncs into it
+    let before = pod_name(&server);
+    let out = server.run(&["tune", "deploy/blog", "--threads", "3"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let after = pod_name(&server);
+    assert_ne!(before, after);
+    put(s, "blog/views.py", "VIEWS = 'after the rollout'\n");
+    let line = wait_line(&rx, "the pod was replaced", &mut seen);
+    assert!(line.contains(&after), "{line}");
+    wait_line(&rx, "(full compare)", &mut seen);
+    wait_until("edit after the rollout", || {
+        fs::read_to_string(dest.join("blog/views.py"))
+            .is_ok_and(|t| t.contains("after the rollout"))
+    });
     // Ctrl-C stops it cleanly
     guard.signal(libc::SIGINT);
     let status = guard
