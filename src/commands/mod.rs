@@ -70,7 +70,12 @@ pub fn dispatch(mut args: Vec<OsString>) -> anyhow::Result<i32> {
         Ok(m) => m,
         Err(e) => {
             // --help / --version print and exit 0; usage errors exit 2.
-            e.print()?;
+            // A reader that stops early (`--help | head`) is not an error.
+            if let Err(io) = e.print() {
+                if io.kind() != std::io::ErrorKind::BrokenPipe {
+                    return Err(io.into());
+                }
+            }
             return Ok(e.exit_code());
         }
     };

@@ -789,3 +789,15 @@ fn no_proxy_settings_means_no_spoofed_scheme() {
         assert_eq!(env["wsgi.url_scheme"], "http", "{server}: {env}");
     }
 }
+
+/// `kubectl warpdrive --help | head -1`: the reader going away is not an error.
+#[test]
+fn help_into_a_closed_pipe_is_quiet() {
+    let (reader, writer) = nix::unistd::pipe().expect("pipe");
+    drop(reader);
+    let mut cmd = warpdrive();
+    cmd.arg("--help").stdout(Stdio::from(writer));
+    let out = cmd.stdin(Stdio::null()).output().expect("run");
+    assert!(out.status.success(), "{}", support::describe(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
