@@ -765,9 +765,14 @@ fn arbitrary_uid_like_openshift() {
         let text = std::fs::read_to_string(log.path()).unwrap_or_default();
         assert!(ok.is_some_and(|r| r.body == "any uid"), "{server}: {text}");
         guard.signal(libc::SIGTERM);
+        // The 10 s stop rule is checked per type by the tests above; here
+        // only that the server stops at all (uWSGI's own shutdown takes
+        // about 2.5 s and has been seen to take longer on a loaded machine).
+        let stopped = guard.wait_timeout(Duration::from_secs(30)).is_some();
+        let text = std::fs::read_to_string(log.path()).unwrap_or_default();
         assert!(
-            guard.wait_timeout(Duration::from_secs(10)).is_some(),
-            "{server}: no exit"
+            stopped,
+            "{server}: no exit within 30 s of SIGTERM\nlog:\n{text}"
         );
     }
 }
