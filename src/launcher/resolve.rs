@@ -209,13 +209,19 @@ pub fn port(env: &BTreeMap<String, String>) -> Result<u16, Error> {
 
 /// The first of `python`, `python3` on PATH.
 pub fn python(env: &BTreeMap<String, String>) -> String {
-    let path = env.get("PATH").cloned().unwrap_or_default();
-    for name in ["python", "python3"] {
-        if std::env::split_paths(&path).any(|d| is_executable(&d.join(name))) {
-            return name.to_string();
-        }
-    }
-    "python3".to_string()
+    ["python", "python3"]
+        .into_iter()
+        .find(|name| find_on_path(name, env).is_some())
+        .unwrap_or("python3")
+        .to_string()
+}
+
+/// The first executable `name` in the directories of `$PATH` from `env`.
+pub fn find_on_path(name: &str, env: &BTreeMap<String, String>) -> Option<PathBuf> {
+    let path = env.get("PATH")?;
+    std::env::split_paths(path)
+        .map(|d| d.join(name))
+        .find(|p| is_executable(p))
 }
 
 fn is_executable(p: &Path) -> bool {

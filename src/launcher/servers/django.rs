@@ -12,16 +12,12 @@ pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
             .notes
             .push(format!("entry point {} {}", entry.spec(), app.source));
     }
-    launch.args(["--application-type", "module", "--entry-point"]);
-    launch.arg(entry.module.clone());
-    launch.args(["--callable-object", entry.callable.as_str()]);
     if let Some((url, root)) = ctx.static_files()? {
         launch
             .notes
             .push(format!("static {url} -> {}", root.display()));
-        launch.args(["--url-alias", url]);
-        launch.arg(format!("{}/", root.display()));
     }
+    mod_wsgi::detected_app(ctx, &mut launch)?;
     launch.args(ctx.user_args.iter().cloned());
     Ok(launch)
 }

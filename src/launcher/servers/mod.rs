@@ -338,15 +338,12 @@ impl Ctx<'_> {
     /// or in a PYTHONPATH entry. `false` means "not seen here"; the caller
     /// then asks Python itself.
     fn package_on_disk(&self, package: &str) -> bool {
-        let path = self.env.get("PATH").cloned().unwrap_or_default();
         let mut dirs: Vec<std::path::PathBuf> = self
             .env
             .get("PYTHONPATH")
             .map(|p| std::env::split_paths(p).collect())
             .unwrap_or_default();
-        if let Some(prefix) = std::env::split_paths(&path)
-            .map(|d| d.join(self.python))
-            .find(|p| p.is_file())
+        if let Some(prefix) = super::resolve::find_on_path(self.python, self.env)
             .and_then(|p| p.parent()?.parent().map(Path::to_path_buf))
         {
             for lib in [prefix.join("lib"), prefix.join("lib64")] {

@@ -106,19 +106,27 @@ fn user_entry_point(ctx: &Ctx) -> bool {
         })
 }
 
+/// The detected app as mod_wsgi-express options: `--application-type module
+/// --entry-point M --callable-object C`, plus `--url-alias URL DIR/` when
+/// static files are known. Shared by `mod_wsgi` and `django`.
+pub fn detected_app(ctx: &Ctx, l: &mut Launch) -> Result<(), Error> {
+    let entry = ctx.detected_entry_point()?;
+    l.args(["--application-type", "module", "--entry-point"]);
+    l.arg(entry.module.clone());
+    l.args(["--callable-object", entry.callable.as_str()]);
+    if let Some((url, root)) = ctx.static_files()? {
+        l.args(["--url-alias", url]);
+        l.arg(format!("{}/", root.display()));
+    }
+    Ok(())
+}
+
 pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
     let mut l = base(ctx)?;
     if user_entry_point(ctx) {
         l.notes.push("entry point from server_args".into());
     } else {
-        let entry = ctx.detected_entry_point()?;
-        l.args(["--application-type", "module", "--entry-point"]);
-        l.arg(entry.module.clone());
-        l.args(["--callable-object", entry.callable.as_str()]);
-        if let Some((url, root)) = ctx.static_files()? {
-            l.args(["--url-alias", url]);
-            l.arg(format!("{}/", root.display()));
-        }
+        detected_app(ctx, &mut l)?;
     }
     l.args(ctx.user_args.iter().cloned());
     Ok(l)
