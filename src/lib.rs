@@ -24,13 +24,8 @@ pub fn run(args: Vec<OsString>) -> i32 {
     match commands::dispatch(args) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {}", one_line(&err));
+            eprintln!("error: {}", error::one_line(&err));
             error::exit_code(&err)
         }
     }
-}
-
-/// Formats an error chain as a single line (`outer: inner: root`).
-fn one_line(err: &anyhow::Error) -> String {
-    format!("{err:#}").replace('\n', " ")
 }

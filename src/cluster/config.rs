@@ -49,7 +49,7 @@ pub fn parse_request_timeout(raw: &str) -> Result<Option<Duration>, Error> {
         return Ok(Some(Duration::from_secs(n)));
     }
     humantime::parse_duration(s).map(Some).map_err(|_| {
-        Error::BadInput(format!(
+        Error::bad(format!(
             "--request-timeout {raw:?} is not a duration: use e.g. 30s, 500ms or 0 for none"
         ))
     })
@@ -58,14 +58,14 @@ pub fn parse_request_timeout(raw: &str) -> Result<Option<Duration>, Error> {
 /// Reads the kubeconfig the flags and environment point at.
 fn load_kubeconfig(args: &KubeArgs) -> Result<Option<Kubeconfig>, Error> {
     let bad = |e: kube::config::KubeconfigError| {
-        Error::BadInput(format!(
+        Error::bad(format!(
             "kubeconfig {}: {e}; fix the file or point --kubeconfig at another one",
             source_name(args)
         ))
     };
     if let Some(path) = &args.kubeconfig {
         if !path.exists() {
-            return Err(Error::BadInput(format!(
+            return Err(Error::bad(format!(
                 "kubeconfig {} does not exist: check --kubeconfig",
                 path.display()
             )));
@@ -85,8 +85,8 @@ fn load_kubeconfig(args: &KubeArgs) -> Result<Option<Kubeconfig>, Error> {
 /// runtime. Only the cluster commands call this; `warpdrive exec` never does.
 pub async fn connect(args: &KubeArgs) -> Result<Cluster, Error> {
     if !args.as_group.is_empty() && args.as_user.is_none() {
-        return Err(Error::BadInput(
-            "--as-group needs --as: impersonating groups requires impersonating a user".into(),
+        return Err(Error::bad(
+            "--as-group needs --as: impersonating groups requires impersonating a user",
         ));
     }
     let timeout = match &args.request_timeout {
@@ -102,13 +102,13 @@ pub async fn connect(args: &KubeArgs) -> Result<Cluster, Error> {
         Some(kc) => kube::Config::from_custom_kubeconfig(kc, &options)
             .await
             .map_err(|e| {
-                Error::BadInput(format!(
+                Error::bad(format!(
                     "kubeconfig {}: {e}; check --context/--cluster/--user or the file",
                     source_name(args)
                 ))
             })?,
         None => kube::Config::incluster().map_err(|_| {
-            Error::BadInput(format!(
+            Error::bad(format!(
                 "no kubeconfig found at {}: pass --kubeconfig FILE or set KUBECONFIG",
                 source_name(args)
             ))
@@ -132,7 +132,7 @@ pub async fn connect(args: &KubeArgs) -> Result<Cluster, Error> {
     let server = config.cluster_url.to_string();
     let server = server.trim_end_matches('/').to_string();
     let client = kube::Client::try_from(config).map_err(|e| {
-        Error::BadInput(format!(
+        Error::bad(format!(
             "kubeconfig {}: cannot build a client for {server}: {e}",
             source_name(args)
         ))

@@ -5,7 +5,7 @@
 pub enum Error {
     /// Wrong flags, values, target or kubeconfig. Exit 2, nothing changed.
     #[error("{0}")]
-    BadInput(String),
+    BadInput(#[from] crate::error::BadInput),
     /// The API server refused the request, or could not be reached. Exit 1.
     #[error("{0}")]
     Failed(String),
@@ -14,12 +14,9 @@ pub enum Error {
     Rollout(String),
 }
 
-impl crate::error::ExitCode for Error {
-    fn exit_code(&self) -> i32 {
-        match self {
-            Error::BadInput(_) => 2,
-            Error::Failed(_) | Error::Rollout(_) => 1,
-        }
+impl Error {
+    pub fn bad(msg: impl Into<String>) -> Self {
+        Error::BadInput(crate::error::BadInput::new(msg))
     }
 }
 
@@ -70,7 +67,7 @@ pub fn describe(err: kube::Error, op: Op<'_>) -> Error {
             op.resource,
             op.namespace
         )),
-        404 => Error::BadInput(format!(
+        404 => Error::bad(format!(
             "{} {:?} not found in namespace {}: check the name with `kubectl get {} -n {}`, or pass -n/--context",
             op.kind,
             op.name,
@@ -78,7 +75,7 @@ pub fn describe(err: kube::Error, op: Op<'_>) -> Error {
             op.resource,
             op.namespace
         )),
-        422 => Error::BadInput(format!(
+        422 => Error::bad(format!(
             "the API server rejected the change to {} in namespace {}: {message}",
             object(op),
             op.namespace

@@ -44,7 +44,7 @@ impl Manifest {
         let mut docs = Vec::new();
         for doc in serde_yaml::Deserializer::from_str(text) {
             let value = serde::Deserialize::deserialize(doc).map_err(|e| {
-                Error::BadInput(format!("{label}: not valid YAML/JSON: {e}; fix the file"))
+                Error::bad(format!("{label}: not valid YAML/JSON: {e}; fix the file"))
             })?;
             if !matches!(value, Yaml::Null) {
                 docs.push(value);
@@ -60,13 +60,13 @@ pub fn read(arg: &str) -> Result<Vec<Manifest>, Error> {
     if arg == "-" {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .map_err(|e| Error::BadInput(format!("cannot read manifests from stdin: {e}")))?;
+            .map_err(|e| Error::bad(format!("cannot read manifests from stdin: {e}")))?;
         return Ok(vec![Manifest::parse(None, &text)?]);
     }
     let path = Path::new(arg);
     let files = if path.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| Error::BadInput(format!("cannot read directory {arg}: {e}")))?
+            .map_err(|e| Error::bad(format!("cannot read directory {arg}: {e}")))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
                 p.is_file()
@@ -78,7 +78,7 @@ pub fn read(arg: &str) -> Result<Vec<Manifest>, Error> {
             .collect();
         files.sort();
         if files.is_empty() {
-            return Err(Error::BadInput(format!(
+            return Err(Error::bad(format!(
                 "{arg} holds no .yaml, .yml or .json files: point -f at a manifest"
             )));
         }
@@ -90,7 +90,7 @@ pub fn read(arg: &str) -> Result<Vec<Manifest>, Error> {
         .into_iter()
         .map(|p| {
             let text = std::fs::read_to_string(&p).map_err(|e| {
-                Error::BadInput(format!("cannot read {}: {e}; check -f", p.display()))
+                Error::bad(format!("cannot read {}: {e}; check -f", p.display()))
             })?;
             Manifest::parse(Some(p), &text)
         })
@@ -158,7 +158,7 @@ where
             };
             let what = describe(kind, obj, &label);
             let json: Json = serde_json::to_value(&*obj)
-                .map_err(|e| Error::BadInput(format!("{what}: cannot read the object: {e}")))?;
+                .map_err(|e| Error::bad(format!("{what}: cannot read the object: {e}")))?;
             let found = Found { kind, what, json };
             if let Some((idx, list)) = f(&found)? {
                 let container = obj
@@ -169,7 +169,7 @@ where
                     .and_then(|c| c.get_mut(idx))
                     .and_then(Yaml::as_mapping_mut)
                     .ok_or_else(|| {
-                        Error::BadInput(format!("{} has no container #{idx}", found.what))
+                        Error::bad(format!("{} has no container #{idx}", found.what))
                     })?;
                 if list.is_empty() {
                     container.remove("env");
@@ -224,7 +224,7 @@ pub fn edit(
         Ok(changed.then_some((idx, list)))
     })?;
     if edited.is_empty() {
-        return Err(Error::BadInput(format!(
+        return Err(Error::bad(format!(
             "no Deployment, DeploymentConfig or StatefulSet in {}: point -f at workload manifests",
             manifests
                 .iter()
@@ -277,8 +277,8 @@ pub fn render(manifests: &[Manifest], format: OutputFormat) -> Result<String, Er
 pub fn write_in_place(manifests: &[Manifest]) -> Result<(), Error> {
     for m in manifests {
         let Some(path) = &m.path else {
-            return Err(Error::BadInput(
-                "--in-place cannot write back to stdin: give -f FILE or DIR".into(),
+            return Err(Error::bad(
+                "--in-place cannot write back to stdin: give -f FILE or DIR",
             ));
         };
         let format = if m.json && m.docs.len() == 1 {

@@ -273,7 +273,7 @@ pub fn parse_timeout(raw: &str) -> Result<Duration, Error> {
         return Ok(Duration::from_secs(n));
     }
     humantime::parse_duration(s).map_err(|_| {
-        Error::BadInput(format!(
+        Error::bad(format!(
             "--timeout {raw:?} is not a duration: use e.g. 90s or 5m"
         ))
     })

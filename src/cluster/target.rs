@@ -153,7 +153,7 @@ pub fn parse(raw: &str) -> Result<Target, Error> {
                 "statefulset" | "statefulsets" | "sts" | "statefulset.apps"
                 | "statefulsets.apps" => Kind::StatefulSet,
                 _ => {
-                    return Err(Error::BadInput(format!(
+                    return Err(Error::bad(format!(
                         "TARGET {raw:?}: unknown kind {k:?}; use deployment/NAME, deploy/NAME, deploymentconfig/NAME, dc/NAME, statefulset/NAME or NAME"
                     )))
                 }
@@ -169,7 +169,7 @@ pub fn parse(raw: &str) -> Result<Target, Error> {
         && name.starts_with(|c: char| c.is_ascii_alphanumeric())
         && name.ends_with(|c: char| c.is_ascii_alphanumeric());
     if !valid {
-        return Err(Error::BadInput(format!(
+        return Err(Error::bad(format!(
             "TARGET {raw:?}: {name:?} is not a valid object name (lower-case letters, digits, '-' and '.')"
         )));
     }
@@ -293,7 +293,7 @@ pub async fn get(cluster: &Cluster, kind: Kind, name: &str) -> Result<Workload, 
 }
 
 fn no_openshift(cluster: &Cluster, name: &str) -> Error {
-    Error::BadInput(format!(
+    Error::bad(format!(
         "deploymentconfig/{name}: the cluster at {} has no OpenShift API (apps.openshift.io/v1); use deployment/{name} on plain Kubernetes",
         cluster.server
     ))
@@ -363,7 +363,7 @@ pub async fn resolve(cluster: &Cluster, target: &Target) -> Result<Workload, Err
         return Err(describe(e, kind.op("get", name, cluster)));
     }
     match (deploy, dc) {
-        (Some(_), Some(_)) => Err(Error::BadInput(format!(
+        (Some(_), Some(_)) => Err(Error::bad(format!(
             "both deployment/{name} and deploymentconfig/{name} exist in namespace {}: say which one, e.g. deploy/{name} or dc/{name}",
             cluster.namespace
         ))),
@@ -373,7 +373,7 @@ pub async fn resolve(cluster: &Cluster, target: &Target) -> Result<Workload, Err
             &cluster.namespace,
             d,
         )),
-        (None, None) => Err(Error::BadInput(format!(
+        (None, None) => Err(Error::bad(format!(
             "no deployment or deploymentconfig named {name:?} in namespace {}: check the name with `kubectl get deploy,dc -n {}`, or pass -n/--context",
             cluster.namespace, cluster.namespace
         ))),

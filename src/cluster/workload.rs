@@ -65,7 +65,7 @@ pub fn select_container(
     let find = |name: &str| names.iter().position(|n| n == name);
     if let Some(name) = requested {
         return find(name).ok_or_else(|| {
-            Error::BadInput(format!(
+            Error::bad(format!(
                 "{what} has no container {name:?}: use -c with one of {}",
                 names.join(", ")
             ))
@@ -73,7 +73,7 @@ pub fn select_container(
     }
     if let Some(name) = default_container(object) {
         return find(&name).ok_or_else(|| {
-            Error::BadInput(format!(
+            Error::bad(format!(
                 "{what}: annotation {DEFAULT_CONTAINER_ANNOTATION}={name} names no container; use -c with one of {}",
                 names.join(", ")
             ))
@@ -81,10 +81,10 @@ pub fn select_container(
     }
     match names.len() {
         1 => Ok(0),
-        0 => Err(Error::BadInput(format!(
+        0 => Err(Error::bad(format!(
             "{what} has no containers in spec.template"
         ))),
-        _ => Err(Error::BadInput(format!(
+        _ => Err(Error::bad(format!(
             "{what} has {} containers: pick one with -c ({})",
             names.len(),
             names.join(", ")
@@ -181,7 +181,7 @@ pub fn edit_env(
             EnvChange::Set { value, .. } => {
                 if let Some(i) = pos {
                     if let Some(vf) = env[i].get("valueFrom") {
-                        return Err(Error::BadInput(format!(
+                        return Err(Error::bad(format!(
                             "{what}: {name} is set from {} (valueFrom) and is not overwritten; change it there, or remove it first with --unset {name}",
                             value_from_source(vf)
                         )));
@@ -227,7 +227,7 @@ pub fn apply_env(
         let container = object
             .pointer_mut(&format!("/spec/template/spec/containers/{idx}"))
             .and_then(Value::as_object_mut)
-            .ok_or_else(|| Error::BadInput(format!("{what} has no container #{idx}")))?;
+            .ok_or_else(|| Error::bad(format!("{what} has no container #{idx}")))?;
         if list.is_empty() {
             container.remove("env");
         } else {

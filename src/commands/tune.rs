@@ -12,20 +12,20 @@ use crate::knobs;
 pub fn run(args: TuneArgs) -> anyhow::Result<i32> {
     let mut changes = requested_changes(&args)?;
     if args.list && !changes.is_empty() {
-        return Err(Error::BadInput(
-            "--list only prints: drop --processes/--threads/--set/--unset, or drop --list".into(),
+        return Err(Error::bad(
+            "--list only prints: drop --processes/--threads/--set/--unset, or drop --list",
         )
         .into());
     }
     if args.recommend && args.apply && (args.processes.is_some() || args.threads.is_some()) {
-        return Err(Error::BadInput(
-            "--recommend --apply chooses --processes and --threads itself: drop those flags".into(),
+        return Err(Error::bad(
+            "--recommend --apply chooses --processes and --threads itself: drop those flags",
         )
         .into());
     }
     if !args.list && !args.recommend && changes.is_empty() {
-        return Err(Error::BadInput(
-            "nothing to change: give --processes, --threads, --set MOD_WSGI_X=V or --unset NAME (or --list, --recommend)".into(),
+        return Err(Error::bad(
+            "nothing to change: give --processes, --threads, --set MOD_WSGI_X=V or --unset NAME (or --list, --recommend)",
         )
         .into());
     }
@@ -33,8 +33,8 @@ pub fn run(args: TuneArgs) -> anyhow::Result<i32> {
         return Ok(run_local(&args, &mut changes)?);
     }
     if args.filename.is_some() {
-        return Err(Error::BadInput(
-            "-f needs --local (tune edits one TARGET on the cluster otherwise)".into(),
+        return Err(Error::bad(
+            "-f needs --local (tune edits one TARGET on the cluster otherwise)",
         )
         .into());
     }
@@ -56,7 +56,7 @@ fn check_name(flag: &str, name: &str) -> Result<(), Error> {
     if valid {
         Ok(())
     } else {
-        Err(Error::BadInput(format!(
+        Err(Error::bad(format!(
             "{flag} {name:?} is not a valid variable name: use letters, digits and _"
         )))
     }
@@ -69,14 +69,14 @@ fn requested_changes(args: &TuneArgs) -> Result<Vec<EnvChange>, Error> {
     let mut set = |flag: &str, name: &str, value: &str| -> Result<(), Error> {
         check_name(flag, name)?;
         if !name.starts_with("MOD_WSGI_") {
-            return Err(Error::BadInput(format!(
+            return Err(Error::bad(format!(
                 "{flag} {name}: tune only sets MOD_WSGI_* variables; use `kubectl set env` for others"
             )));
         }
         match knobs::find(name) {
             Some(knob) => {
                 knob.parse(value)
-                    .map_err(|e| Error::BadInput(format!("{flag}: {e}")))?;
+                    .map_err(|e| Error::bad(format!("{flag}: {e}")))?;
             }
             None => eprintln!(
                 "warning: {name} is not a MOD_WSGI_* knob warpdrive knows (see the README's knob table); setting it anyway"
@@ -96,14 +96,14 @@ fn requested_changes(args: &TuneArgs) -> Result<Vec<EnvChange>, Error> {
     }
     for kv in &args.set {
         let (name, value) = kv.split_once('=').ok_or_else(|| {
-            Error::BadInput(format!("--set {kv:?}: expected MOD_WSGI_NAME=VALUE"))
+            Error::bad(format!("--set {kv:?}: expected MOD_WSGI_NAME=VALUE"))
         })?;
         set("--set", name.trim(), value)?;
     }
     for name in &args.unset {
         check_name("--unset", name)?;
         if !name.starts_with("MOD_WSGI_") {
-            return Err(Error::BadInput(format!(
+            return Err(Error::bad(format!(
                 "--unset {name}: tune only manages MOD_WSGI_* variables; use `kubectl set env {name}-` for others"
             )));
         }
@@ -115,7 +115,7 @@ fn requested_changes(args: &TuneArgs) -> Result<Vec<EnvChange>, Error> {
     let mut seen = std::collections::BTreeSet::new();
     for c in &changes {
         if !seen.insert(c.name().to_string()) {
-            return Err(Error::BadInput(format!(
+            return Err(Error::bad(format!(
                 "{} is given more than once: keep one of the flags",
                 c.name()
             )));
@@ -320,19 +320,19 @@ async fn run_cluster(
 
 fn run_local(args: &TuneArgs, changes: &mut Vec<EnvChange>) -> Result<i32, Error> {
     if args.target.is_some() {
-        return Err(Error::BadInput(
-            "--local edits the manifests given with -f: drop the TARGET argument".into(),
+        return Err(Error::bad(
+            "--local edits the manifests given with -f: drop the TARGET argument",
         ));
     }
     if args.dry_run == DryRun::Server {
-        return Err(Error::BadInput(
-            "--local needs no cluster: --dry-run=server cannot apply".into(),
+        return Err(Error::bad(
+            "--local needs no cluster: --dry-run=server cannot apply",
         ));
     }
     let file = args.filename.as_deref().unwrap_or("-");
     if args.in_place && file == "-" {
-        return Err(Error::BadInput(
-            "--in-place cannot write back to stdin: give -f FILE or DIR".into(),
+        return Err(Error::bad(
+            "--in-place cannot write back to stdin: give -f FILE or DIR",
         ));
     }
     let mut manifests = local::read(file)?;
@@ -366,7 +366,7 @@ fn run_local(args: &TuneArgs, changes: &mut Vec<EnvChange>) -> Result<i32, Error
             return Ok(0);
         }
         if found.len() != 1 {
-            return Err(Error::BadInput(format!(
+            return Err(Error::bad(format!(
                 "--recommend --apply with --local needs exactly one workload in {file}, found {}",
                 found.len()
             )));

@@ -42,7 +42,7 @@ pub mod output;
 pub enum Error {
     /// Bad flags, answers or layout: one line, exit 2, nothing written.
     #[error("{0}")]
-    BadInput(String),
+    BadInput(#[from] crate::error::BadInput),
     /// The user declined to overwrite existing files. Exit 1.
     #[error("{0}")]
     Declined(String),
@@ -52,7 +52,7 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error(transparent)]
+    #[error("{0}")]
     Launcher(#[from] launcher::Error),
     #[error("prompt failed: {0}")]
     Prompt(#[from] dialoguer::Error),
@@ -60,23 +60,13 @@ pub enum Error {
 
 impl Error {
     pub fn bad(msg: impl Into<String>) -> Self {
-        Error::BadInput(msg.into())
+        Error::BadInput(crate::error::BadInput::new(msg))
     }
 
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
             context: context.into(),
             source,
-        }
-    }
-}
-
-impl crate::error::ExitCode for Error {
-    fn exit_code(&self) -> i32 {
-        match self {
-            Error::BadInput(_) => 2,
-            Error::Launcher(e) => e.exit_code(),
-            Error::Declined(_) | Error::Io { .. } | Error::Prompt(_) => 1,
         }
     }
 }

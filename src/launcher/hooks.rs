@@ -74,10 +74,10 @@ fn run_hook(hook: &Path, app_root: &Path) -> Result<(), Error> {
         .code()
         .or_else(|| status.signal().map(|s| 128 + s))
         .unwrap_or(1);
-    Err(Error::HookFailed {
-        hook: name,
+    Err(Error::HookFailed(crate::error::ExitStatus {
+        what: name,
         status: code,
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -140,9 +140,9 @@ mod tests {
         hook(app.path(), "deploy-cfg", "#!/bin/sh\nexit 7\n", 0o755);
         hook(app.path(), "deploy", "#!/bin/sh\ntouch ran\n", 0o755);
         match run_hooks(app.path(), rt.path()) {
-            Err(Error::HookFailed { hook, status }) => {
+            Err(Error::HookFailed(crate::error::ExitStatus { what, status })) => {
                 assert_eq!(status, 7);
-                assert!(hook.ends_with("deploy-cfg"), "{hook}");
+                assert!(what.ends_with("deploy-cfg"), "{what}");
             }
             other => panic!("expected HookFailed, got {other:?}"),
         }
@@ -151,9 +151,8 @@ mod tests {
             !app.path().join("ran").exists(),
             "deploy ran after deploy-cfg failed"
         );
-        use crate::error::ExitCode;
         let err = run_hooks(app.path(), rt.path()).unwrap_err();
-        assert_eq!(err.exit_code(), 7);
+        assert_eq!(crate::error::exit_code(&err.into()), 7);
     }
 
     #[test]
@@ -162,7 +161,7 @@ mod tests {
         let rt = tempfile::tempdir().unwrap();
         hook(app.path(), "deploy", "#!/bin/sh\nkill -TERM $$\n", 0o755);
         match run_hooks(app.path(), rt.path()) {
-            Err(Error::HookFailed { status, .. }) => assert_eq!(status, 128 + 15),
+            Err(Error::HookFailed(e)) => assert_eq!(e.status, 128 + 15),
             other => panic!("expected HookFailed, got {other:?}"),
         }
     }

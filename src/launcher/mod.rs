@@ -27,10 +27,10 @@ pub use resolve::{resolve, Options};
 pub enum Error {
     /// Bad configuration or layout: one line naming the file and the fix. Exit 2.
     #[error("{0}")]
-    BadInput(String),
+    BadInput(#[from] crate::error::BadInput),
     /// An action hook failed; the launcher exits with the hook's status.
-    #[error("{hook} failed with exit status {status}")]
-    HookFailed { hook: String, status: i32 },
+    #[error("{0}")]
+    HookFailed(#[from] crate::error::ExitStatus),
     /// A system call or file operation failed. Exit 1.
     #[error("{context}: {source}")]
     Io {
@@ -42,23 +42,13 @@ pub enum Error {
 
 impl Error {
     pub fn bad(msg: impl Into<String>) -> Self {
-        Error::BadInput(msg.into())
+        Error::BadInput(crate::error::BadInput::new(msg))
     }
 
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
             context: context.into(),
             source,
-        }
-    }
-}
-
-impl crate::error::ExitCode for Error {
-    fn exit_code(&self) -> i32 {
-        match self {
-            Error::BadInput(_) => 2,
-            Error::HookFailed { status, .. } => *status,
-            Error::Io { .. } => 1,
         }
     }
 }

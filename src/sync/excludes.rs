@@ -30,7 +30,7 @@ impl Excludes {
             let path = root.join(name);
             if path.is_file() {
                 if let Some(e) = b.add(&path) {
-                    return Err(Error::BadInput(format!(
+                    return Err(Error::bad(format!(
                         "{}: {e}: fix the pattern",
                         path.display()
                     )));
@@ -41,14 +41,14 @@ impl Excludes {
         }
         for pat in extra {
             b.add_line(None, pat).map_err(|e| {
-                Error::BadInput(format!(
+                Error::bad(format!(
                     "--exclude {pat:?}: {e}: give a gitignore-style pattern"
                 ))
             })?;
         }
         let matcher = b
             .build()
-            .map_err(|e| Error::BadInput(format!("exclude patterns: {e}")))?;
+            .map_err(|e| Error::bad(format!("exclude patterns: {e}")))?;
         Ok(Excludes { matcher, file })
     }
 

@@ -38,7 +38,7 @@ pub use tree::{Entry, Kind};
 pub enum Error {
     /// The user's input is wrong (a bad pattern, a bad path); exit 2.
     #[error("{0}")]
-    BadInput(String),
+    BadInput(#[from] crate::error::BadInput),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -56,12 +56,9 @@ pub enum Error {
     },
 }
 
-impl crate::error::ExitCode for Error {
-    fn exit_code(&self) -> i32 {
-        match self {
-            Error::BadInput(_) => 2,
-            _ => 1,
-        }
+impl Error {
+    pub fn bad(msg: impl Into<String>) -> Self {
+        Error::BadInput(crate::error::BadInput::new(msg))
     }
 }
 
@@ -78,7 +75,7 @@ pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
 /// `..`, no root, no `.`, not empty, no newline (the pod side reads the
 /// directory list line by line).
 pub fn check_rel(rel: &Path) -> Result<()> {
-    let bad = |why: &str| Error::BadInput(format!("refusing to sync {}: {why}", rel.display()));
+    let bad = |why: &str| Error::bad(format!("refusing to sync {}: {why}", rel.display()));
     if rel.as_os_str().is_empty() {
         return Err(bad("empty path"));
     }
@@ -157,18 +154,18 @@ impl<'a> Syncer<'a> {
         transport: &'a dyn Transport,
     ) -> Result<Self> {
         if !dest.starts_with('/') {
-            return Err(Error::BadInput(format!(
+            return Err(Error::bad(format!(
                 "--dest {dest:?} is not an absolute path: give the directory in the container, e.g. /opt/app-root/src"
             )));
         }
         let source = source.canonicalize().map_err(|e| {
-            Error::BadInput(format!(
+            Error::bad(format!(
                 "--source {}: {e}: give an existing directory",
                 source.display()
             ))
         })?;
         if !source.is_dir() {
-            return Err(Error::BadInput(format!(
+            return Err(Error::bad(format!(
                 "--source {} is not a directory",
                 source.display()
             )));
