@@ -10,17 +10,13 @@ use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
 
-use crate::support::{self, bin, describe, repo, run_with_timeout};
+use crate::support::{self, bin, repo, Checked, Outcome, RunExt};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 const KUBECTL: &str = "/usr/bin/kubectl";
 
-fn run(cmd: &mut Command) -> Output {
-    run_with_timeout(cmd, TIMEOUT)
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
+fn run(cmd: &mut Command) -> Outcome {
+    cmd.run_within(TIMEOUT)
 }
 
 /// A directory to put first on PATH holding `kubectl-warpdrive` (a symlink
@@ -60,16 +56,15 @@ impl PluginPath {
 }
 
 /// Candidates (value before any tab) and the directive of a `__complete` answer.
-fn parse_completion(out: &Output) -> (Vec<String>, String) {
-    assert!(out.status.success(), "{}", describe(out));
-    let text = stdout(out);
-    let mut lines: Vec<&str> = text.lines().collect();
+fn parse_completion(out: &Outcome) -> (Vec<String>, String) {
+    if out.code() != Some(0) {
+        out.fail("expected success (exit 0)");
+    }
+    let mut lines: Vec<&str> = out.stdout().lines().collect();
     let directive = lines.pop().unwrap_or_default().to_owned();
-    assert!(
-        directive.starts_with(':') && directive[1..].parse::<u32>().is_ok(),
-        "last line must be a :N directive\n{}",
-        describe(out)
-    );
+    if !(directive.starts_with(':') && directive[1..].parse::<u32>().is_ok()) {
+        out.fail("last line must be a :N directive");
+    }
     let values = lines
         .iter()
         .map(|l| l.split('\t').next().unwrap_or_default().to_owned())
@@ -96,11 +91,11 @@ fn files_in(dir: &Path) -> BTreeMap<String, (Vec<u8>, bool)> {
 #[test]
 fn generated_completions_and_man_pages_are_current() {
     let out_dir = tempfile::tempdir().expect("tempdir");
-    let out = run(support::warpdrive()
+    run(support::warpdrive()
         .arg("__generate")
         .arg("--out-dir")
-        .arg(out_dir.path()));
-    assert!(out.status.success(), "{}", describe(&out));
+        .arg(out_dir.path()))
+    .success();
     for sub in ["completions", "man"] {
         let want = files_in(&out_dir.path().join(sub));
         let have = files_in(&repo().join(sub));
@@ -127,11 +122,11 @@ fn generated_completions_and_man_pages_are_current() {
 
     // Deterministic: a second run writes the same bytes.
     let again = tempfile::tempdir().expect("tempdir");
-    let out = run(support::warpdrive()
+    run(support::warpdrive()
         .arg("__generate")
         .arg("--out-dir")
-        .arg(again.path()));
-    assert!(out.status.success(), "{}", describe(&out));
+        .arg(again.path()))
+    .success();
     for sub in ["completions", "man"] {
         assert_eq!(
             files_in(&again.path().join(sub)),
@@ -146,12 +141,7 @@ fn generate_outside_the_repository_is_refused() {
     let out = run(support::warpdrive()
         .arg("__generate")
         .current_dir(dir.path()));
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("repository root") && err.lines().count() == 1,
-        "{err}"
-    );
+    out.bad_input().stderr_has("repository root");
     assert_eq!(std::fs::read_dir(dir.path()).expect("read_dir").count(), 0);
 }
 
@@ -164,23 +154,22 @@ fn completion_subcommand_prints_the_shipped_scripts() {
         ("powershell", "_kubectl-warpdrive.ps1"),
     ] {
         let out = run(support::warpdrive().args(["completion", shell]));
-        assert!(out.status.success(), "{}", describe(&out));
+        let out = out.success();
         let shipped = std::fs::read(repo().join("completions").join(file)).expect("read");
         assert!(
-            out.stdout == shipped,
+            out.output().stdout == shipped,
             "completion {shell} differs from completions/{file}"
         );
         assert!(
-            !stdout(&out).contains("__complete") && !stdout(&out).contains("__generate"),
+            !out.stdout().contains("__complete") && !out.stdout().contains("__generate"),
             "hidden subcommands leak into the {shell} script"
         );
     }
     let out = run(support::warpdrive().args(["completion", "bash"]));
     // bash must accept the script.
     let script = tempfile::NamedTempFile::new().expect("tmp");
-    std::fs::write(script.path(), &out.stdout).expect("write");
-    let check = run(Command::new("bash").arg("-n").arg(script.path()));
-    assert!(check.status.success(), "{}", describe(&check));
+    std::fs::write(script.path(), out.stdout()).expect("write");
+    run(Command::new("bash").arg("-n").arg(script.path())).success();
 }
 
 // ---------------------------------------------------------------- man pages
@@ -193,26 +182,20 @@ fn man_pages_render_without_warnings() {
     assert!(pages.contains_key("kubectl-warpdrive-tune.1"));
     for name in pages.keys() {
         let path = man_dir.join(name);
-        let groff = run(Command::new("groff")
+        run(Command::new("groff")
             .args(["-man", "-Tutf8", "-ww", "-z"])
-            .arg(&path));
-        assert!(
-            groff.status.success() && groff.stderr.is_empty(),
-            "groff warns about {name}\n{}",
-            describe(&groff)
-        );
+            .arg(&path))
+        .success()
+        .stderr_empty();
         let man = run(Command::new("man")
             .arg("-l")
             .arg(&path)
             .env("MANWIDTH", "80")
             .env("MANPAGER", "cat")
-            .env("PAGER", "cat"));
-        assert!(
-            man.status.success() && man.stderr.is_empty(),
-            "man -l {name}\n{}",
-            describe(&man)
-        );
-        let text = stdout(&man);
+            .env("PAGER", "cat"))
+        .success()
+        .stderr_empty();
+        let text = man.stdout();
         for section in ["NAME", "SYNOPSIS", "DESCRIPTION", "SEE ALSO"] {
             assert!(text.contains(section), "{name} has no {section}:\n{text}");
         }
@@ -313,8 +296,8 @@ complete_line kubectl warpdrive exec --server-type mod
         .env("HOME", plugin.dir.path())
         .env_remove("KUBECONFIG");
     let out = run(&mut bash);
-    assert!(out.status.success(), "{}", describe(&out));
-    let text = stdout(&out);
+    let out = out.success();
+    let text = out.stdout();
     let answers: Vec<Vec<&str>> = text
         .split("---\n")
         .map(|a| a.lines().filter(|l| !l.is_empty()).collect())
@@ -526,9 +509,11 @@ fn dash_n_without_a_cluster_offers_nothing_quietly() {
         };
         let out = run(&mut cmd);
         let (values, directive) = parse_completion(&out);
-        assert!(values.is_empty(), "{}", describe(&out));
+        if !values.is_empty() {
+            out.fail("expected no candidates");
+        }
         assert_eq!(directive, ":4");
-        assert!(out.stderr.is_empty(), "{}", describe(&out));
+        out.stderr_empty();
     }
 }
 
@@ -538,23 +523,26 @@ fn dash_n_without_a_cluster_offers_nothing_quietly() {
 fn kubectl_plugin_list_finds_the_binary_on_path() {
     let plugin = PluginPath::new();
     let out = run(plugin.kubectl().args(["plugin", "list"]));
-    assert!(out.status.success(), "{}", describe(&out));
+    let out = out.success();
     let want = plugin.dir.path().join("kubectl-warpdrive");
-    assert!(
-        stdout(&out)
-            .lines()
-            .any(|l| l.trim() == want.to_str().expect("utf8")),
-        "{}",
-        describe(&out)
-    );
+    if !out
+        .stdout()
+        .lines()
+        .any(|l| l.trim() == want.to_str().expect("utf8"))
+    {
+        out.fail(&format!(
+            "kubectl plugin list does not list {}",
+            want.display()
+        ));
+    }
 }
 
 #[test]
 fn help_through_kubectl_reads_kubectl_warpdrive() {
     let plugin = PluginPath::new();
     let out = run(plugin.kubectl().args(["warpdrive", "--help"]));
-    assert!(out.status.success(), "{}", describe(&out));
-    let text = stdout(&out);
+    let out = out.success();
+    let text = out.stdout();
     assert!(
         text.contains("Usage: kubectl warpdrive <COMMAND>"),
         "{text}"
@@ -562,8 +550,8 @@ fn help_through_kubectl_reads_kubectl_warpdrive() {
     assert!(text.contains("Examples:"), "{text}");
 
     let out = run(plugin.kubectl().args(["warpdrive", "tune", "--help"]));
-    assert!(out.status.success(), "{}", describe(&out));
-    let text = stdout(&out);
+    let out = out.success();
+    let text = out.stdout();
     assert!(
         text.contains("Usage: kubectl warpdrive tune [OPTIONS]"),
         "{text}"
@@ -574,19 +562,13 @@ fn help_through_kubectl_reads_kubectl_warpdrive() {
     let out = run(plugin
         .kubectl()
         .args(["warpdrive", "scale", "--no-such-flag"]));
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("Usage: kubectl warpdrive scale"), "{err}");
+    out.status(2).stderr_has("Usage: kubectl warpdrive scale");
 
     // Installed as `warpdrive` in a container, usage says `warpdrive`.
     let dir = tempfile::tempdir().expect("tempdir");
     std::os::unix::fs::symlink(bin(), dir.path().join("warpdrive")).expect("symlink");
-    let out = run(Command::new(dir.path().join("warpdrive")).args(["exec", "--help"]));
-    assert!(
-        stdout(&out).contains("Usage: warpdrive exec"),
-        "{}",
-        describe(&out)
-    );
+    run(Command::new(dir.path().join("warpdrive")).args(["exec", "--help"]))
+        .stdout_has("Usage: warpdrive exec");
 }
 
 /// Words of an example line after the program name, or None for other programs.
@@ -621,8 +603,8 @@ fn every_help_ends_with_two_or_three_examples_that_parse() {
     }
     for path in commands {
         let out = run(support::warpdrive().args(&path).arg("--help"));
-        assert!(out.status.success(), "{}", describe(&out));
-        let text = stdout(&out);
+        let out = out.success();
+        let text = out.stdout();
         let lines: Vec<&str> = text.trim_end().lines().collect();
         let at = lines
             .iter()
@@ -820,7 +802,7 @@ fn help_colour_follows_the_terminal_and_no_color() {
         .args(["tune", "--help"])
         .env("TERM", "xterm")
         .env_remove("NO_COLOR"));
-    assert!(!out.stdout.contains(&0x1b), "{}", describe(&out));
+    out.stdout_lacks("\u{1b}");
 }
 
 // ---------------------------------------------------------------- Containerfile
@@ -963,11 +945,9 @@ fn machine_output_is_alone_on_stdout() {
     let out = run(support::warpdrive()
         .args(["exec", "--dry-run", "-o", "json", "--app-root"])
         .arg(app.path()));
-    assert!(out.status.success(), "{}", describe(&out));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not one JSON document: {e}\n{}", describe(&out)));
-    assert_eq!(doc["server_type"], "django", "{}", describe(&out));
-    assert!(!out.stdout.contains(&0x1b), "escape codes on stdout");
+    let out = out.success().stdout_lacks("\u{1b}");
+    let doc = out.json();
+    assert_eq!(doc["server_type"], "django", "{doc}");
 }
 
 /// Every `--help` example that finishes on its own is run for real, in a copy
@@ -1015,15 +995,11 @@ fn help_examples_run_for_real() {
             s
         };
         server.set_rollout_delay(Duration::from_millis(20));
-        let out = run(support::warpdrive()
+        run(support::warpdrive()
             .args(&args)
             .current_dir(app.path())
-            .env("KUBECONFIG", server.kubeconfig()));
-        assert!(
-            out.status.success(),
-            "example {example:?} failed\n{}",
-            describe(&out)
-        );
+            .env("KUBECONFIG", server.kubeconfig()))
+        .success();
         ran += 1;
     }
     assert!(ran >= 15, "only {ran} examples ran");
@@ -1120,29 +1096,24 @@ fn machine_output_stays_alone_while_progress_is_on_the_terminal() {
             .env("TERM", "xterm")
             .env_remove("NO_COLOR");
         let (out, terminal) = run_with_stderr_on_a_pty(cmd);
-        assert!(
-            out.status.success(),
-            "{args:?}\n{}\nterminal: {terminal}",
-            describe(&out)
-        );
-        let parsed =
-            match format {
-                "json" => serde_json::from_slice::<serde_json::Value>(&out.stdout)
-                    .map_err(|e| e.to_string()),
-                _ => serde_yaml::from_slice::<serde_json::Value>(&out.stdout)
-                    .map_err(|e| e.to_string()),
-            };
+        let out = out.check();
+        if out.code() != Some(0) {
+            out.fail(&format!("{args:?} failed; terminal: {terminal}"));
+        }
+        let parsed = match format {
+            "json" => {
+                serde_json::from_str::<serde_json::Value>(out.stdout()).map_err(|e| e.to_string())
+            }
+            _ => serde_yaml::from_str::<serde_json::Value>(out.stdout()).map_err(|e| e.to_string()),
+        };
         let doc = parsed.unwrap_or_else(|e| {
             panic!(
                 "{args:?}: stdout is not one {format} document ({e}):\n{}",
-                stdout(&out)
+                out.stdout()
             )
         });
         assert!(doc.is_object(), "{args:?}: {doc}");
-        assert!(
-            !out.stdout.contains(&0x1b),
-            "{args:?}: escape codes on stdout"
-        );
+        out.stdout_lacks("\u{1b}");
         assert!(!terminal.is_empty(), "{args:?}: nothing on the terminal");
     }
 }
@@ -1156,7 +1127,7 @@ fn shipped_scripts_and_containerfile_pass_their_linters() {
     let out = run(Command::new(shellcheck)
         .arg(repo().join("plugins/package.sh"))
         .arg(repo().join("completions/kubectl_complete-warpdrive")));
-    assert!(out.status.success(), "shellcheck\n{}", describe(&out));
+    out.success();
 
     let hadolint = support::venv().join("bin/hadolint");
     assert!(
@@ -1167,7 +1138,7 @@ fn shipped_scripts_and_containerfile_pass_their_linters() {
     let out = run(Command::new(hadolint)
         .arg("--no-color")
         .arg(repo().join("examples/Containerfile")));
-    assert!(out.status.success(), "hadolint\n{}", describe(&out));
+    out.success();
 }
 
 /// `kubectl warpdrive tune <TAB>` offers the workloads of the namespace.
@@ -1213,8 +1184,8 @@ fn openshift_example_is_a_deploymentconfig_tune_can_edit() {
     let out = run(support::warpdrive()
         .args(["tune", "--local", "--threads", "10", "-o", "json", "-f"])
         .arg(&file));
-    assert!(out.status.success(), "{}", describe(&out));
-    let edited: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let out = out.success();
+    let edited: serde_json::Value = serde_json::from_str(out.stdout()).expect("json");
     // One object or a List of what tune edited.
     let dc = match edited["kind"].as_str() {
         Some("List") => edited["items"]

@@ -2,6 +2,9 @@
 //! free ports, process guards and HTTP helpers.
 #![allow(dead_code)]
 
+pub mod check;
+pub use check::{Checked, Outcome, RunExt};
+
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
