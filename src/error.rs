@@ -89,7 +89,10 @@ mod tests {
         let err = anyhow::Error::from(ModuleError::from(BadInput::new("fix the file")))
             .context("reading .warpdrive/server_type");
         assert_eq!(exit_code(&err), 2);
-        assert_eq!(one_line(&err), "reading .warpdrive/server_type: fix the file");
+        assert_eq!(
+            one_line(&err),
+            "reading .warpdrive/server_type: fix the file"
+        );
     }
 
     #[test]

@@ -89,9 +89,8 @@ pub fn read(arg: &str) -> Result<Vec<Manifest>, Error> {
     files
         .into_iter()
         .map(|p| {
-            let text = std::fs::read_to_string(&p).map_err(|e| {
-                Error::bad(format!("cannot read {}: {e}; check -f", p.display()))
-            })?;
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| Error::bad(format!("cannot read {}: {e}; check -f", p.display())))?;
             Manifest::parse(Some(p), &text)
         })
         .collect()
@@ -168,9 +167,7 @@ where
                     .and_then(|s| s.get_mut("containers"))
                     .and_then(|c| c.get_mut(idx))
                     .and_then(Yaml::as_mapping_mut)
-                    .ok_or_else(|| {
-                        Error::bad(format!("{} has no container #{idx}", found.what))
-                    })?;
+                    .ok_or_else(|| Error::bad(format!("{} has no container #{idx}", found.what)))?;
                 if list.is_empty() {
                     container.remove("env");
                 } else {

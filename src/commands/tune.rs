@@ -95,9 +95,9 @@ fn requested_changes(args: &TuneArgs) -> Result<Vec<EnvChange>, Error> {
         set("--threads", "MOD_WSGI_THREADS", t)?;
     }
     for kv in &args.set {
-        let (name, value) = kv.split_once('=').ok_or_else(|| {
-            Error::bad(format!("--set {kv:?}: expected MOD_WSGI_NAME=VALUE"))
-        })?;
+        let (name, value) = kv
+            .split_once('=')
+            .ok_or_else(|| Error::bad(format!("--set {kv:?}: expected MOD_WSGI_NAME=VALUE")))?;
         set("--set", name.trim(), value)?;
     }
     for name in &args.unset {
