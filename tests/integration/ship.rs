@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
+use serde::Deserialize;
 
 use crate::support::{self, bin, repo, Checked, Outcome, RunExt};
 
@@ -1221,4 +1222,66 @@ fn openshift_example_is_a_deploymentconfig_tune_can_edit() {
         .expect("volume");
     assert!(volume.get("emptyDir").is_some(), "{volume}");
     assert_eq!(c["ports"][0]["containerPort"], 8080);
+}
+
+/// examples/kubernetes/hello-django.yaml: `tune --local` edits its Deployment,
+/// the pod runs as the Containerfile's USER, the runtime dir is an emptyDir,
+/// and the Service selects the pods.
+#[test]
+fn kubernetes_example_is_a_deployment_tune_can_edit() {
+    let file = repo().join("examples/kubernetes/hello-django.yaml");
+    let out = run(support::warpdrive()
+        .args(["tune", "--local", "--processes", "2", "-o", "json", "-f"])
+        .arg(&file))
+    .success();
+    let edited = out.json();
+    let items = match edited["kind"].as_str() {
+        Some("List") => edited["items"].as_array().cloned().expect("items"),
+        _ => vec![edited],
+    };
+    let deploy = items
+        .iter()
+        .find(|o| o["kind"] == "Deployment")
+        .unwrap_or_else(|| out.fail("no Deployment in the output"));
+    let pod = &deploy["spec"]["template"]["spec"];
+    let c = &pod["containers"][0];
+    let var = |name: &str| {
+        c["env"]
+            .as_array()
+            .and_then(|env| env.iter().find(|e| e["name"] == name))
+            .and_then(|e| e["value"].as_str())
+            .map(str::to_owned)
+    };
+    assert_eq!(var("MOD_WSGI_PROCESSES").as_deref(), Some("2"));
+    let containerfile =
+        std::fs::read_to_string(repo().join("examples/Containerfile")).expect("Containerfile");
+    let user = containerfile
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("USER "))
+        .expect("USER in the Containerfile")
+        .trim();
+    assert_eq!(pod["securityContext"]["runAsUser"].to_string(), user);
+    let runtime = var("WARPDRIVE_RUNTIME_DIR").expect("WARPDRIVE_RUNTIME_DIR");
+    let mount = c["volumeMounts"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["mountPath"] == runtime.as_str()))
+        .unwrap_or_else(|| panic!("{runtime} is not mounted"));
+    let volume = pod["volumes"]
+        .as_array()
+        .and_then(|v| v.iter().find(|v| v["name"] == mount["name"]))
+        .expect("volume");
+    assert!(volume.get("emptyDir").is_some(), "{volume}");
+    assert_eq!(c["ports"][0]["containerPort"], 8080);
+
+    // The Service (left as it was by tune) selects the pod template's labels.
+    let text = std::fs::read_to_string(&file).expect("read");
+    let service: serde_json::Value = serde_yaml::Deserializer::from_str(&text)
+        .map(|d| serde_json::Value::deserialize(d).expect("yaml"))
+        .find(|o| o["kind"] == "Service")
+        .expect("a Service");
+    let labels = &deploy["spec"]["template"]["metadata"]["labels"];
+    for (k, v) in service["spec"]["selector"].as_object().expect("selector") {
+        assert_eq!(&labels[k], v, "the Service selects {k}={v}");
+    }
 }
