@@ -34,8 +34,8 @@ pub fn run(args: ExecArgs) -> anyhow::Result<i32> {
     if let Some(t) = plan.server_type {
         eprintln!("warpdrive: starting {} ({})", t.name(), plan.reason);
     }
-    let runtime_dir = launcher::runtime_dir(&env);
-    launcher::ensure_dir(&runtime_dir)?;
+    let runtime_dir = launcher::dirs::runtime_dir(&env);
+    launcher::dirs::ensure_dir(&runtime_dir)?;
     if !is_command {
         launcher::hooks::run_hooks(&plan.cwd, &runtime_dir)?;
         if plan.env.contains_key("WARPDRIVE_WSGI_TARGET") {

@@ -62,7 +62,7 @@ pub fn annotated_command() -> clap::Command {
         if sub.get_arguments().any(|a| a.get_id() == "server_type") {
             sub = sub.mut_arg("server_type", |a| {
                 a.value_parser(PossibleValuesParser::new(
-                    crate::launcher::SERVER_TYPE_NAMES,
+                    crate::launcher::server_type::SERVER_TYPE_NAMES,
                 ))
             });
         }

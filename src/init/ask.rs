@@ -3,18 +3,22 @@
 //! an unanswered question is collected, and [`answers`] fails with one line
 //! naming every flag that is missing. Nothing here prompts without a terminal.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use dialoguer::{Confirm, Input, MultiSelect, Select};
 
-use super::{
-    entry_point, is_mod_wsgi_family, proxy_header, static_root, static_url, takes_entry_point,
-    takes_server_options, Answers, Detected, Error, MOD_WSGI_UNSUPPORTED, OFFERED_HEADERS,
+use super::answers::{
+    entry_point, is_mod_wsgi_family, proxy_header, relative, static_root, static_url,
+    takes_entry_point, takes_server_options, Answers, OFFERED_HEADERS,
 };
+use super::error::Error;
+use super::survey::Survey;
 use crate::cli::InitArgs;
 use crate::knobs;
 use crate::launcher::detect::EntryPoint;
-use crate::launcher::ServerType;
+use crate::launcher::hooks::HOOK_DIR;
+use crate::launcher::proxy::MOD_WSGI_UNTRUSTABLE;
+use crate::launcher::server_type::ServerType;
 
 /// One line per server type for the select list.
 pub fn describe(t: Option<ServerType>) -> &'static str {
@@ -37,7 +41,7 @@ pub fn describe(t: Option<ServerType>) -> &'static str {
 
 struct Questions<'a> {
     args: &'a InitArgs,
-    d: &'a Detected,
+    survey: &'a Survey,
     interactive: bool,
     /// Flags that would have answered an unanswered question.
     missing: Vec<String>,
@@ -50,11 +54,11 @@ impl Questions<'_> {
     }
 
     fn detected_type(&self) -> Option<ServerType> {
-        self.d.auto.as_ref().ok().map(|c| c.server_type)
+        self.survey.auto.as_ref().ok().map(|c| c.server_type)
     }
 
     fn no_detection(&self) -> String {
-        match &self.d.auto {
+        match &self.survey.auto {
             Ok(_) => String::new(),
             Err(e) => e.clone(),
         }
@@ -109,7 +113,7 @@ impl Questions<'_> {
                 let name = c.map(ServerType::name).unwrap_or("auto");
                 let mut line = format!("{name:<9} {}", describe(*c));
                 if c.is_some() && *c == detected {
-                    if let Ok(a) = &self.d.auto {
+                    if let Ok(a) = &self.survey.auto {
                         line.push_str(&format!(
                             " (detected: {})",
                             a.reason.trim_start_matches("auto: ")
@@ -135,7 +139,7 @@ impl Questions<'_> {
         if let Some(text) = &self.args.entry_point {
             return entry_point(text, "--entry-point").map(Some);
         }
-        let default = self.d.app.as_ref().and_then(|a| a.entry_point.clone());
+        let default = self.survey.app.as_ref().and_then(|a| a.entry_point.clone());
         if self.args.yes || !self.interactive {
             if default.is_none() || !self.args.yes {
                 self.missing.push(match &default {
@@ -165,10 +169,10 @@ impl Questions<'_> {
     /// The detected static files, validated; an invalid one is an error only
     /// when it would be used.
     fn detected_static(&self) -> Option<(String, Result<PathBuf, Error>)> {
-        let app = self.d.app.as_ref()?;
+        let app = self.survey.app.as_ref()?;
         let (url, root) = app.static_files()?;
         let root = static_root(
-            &self.d.app_root,
+            &self.survey.app_root,
             &root.display().to_string(),
             "detected STATIC_ROOT",
         );
@@ -188,7 +192,7 @@ impl Questions<'_> {
                 (None, None) => "/static/".to_string(),
             };
             let root = match &a.static_root {
-                Some(r) => static_root(&self.d.app_root, r, "--static-root")?,
+                Some(r) => static_root(&self.survey.app_root, r, "--static-root")?,
                 None => match detected {
                     Some((_, root)) => root?,
                     None => {
@@ -242,7 +246,7 @@ impl Questions<'_> {
             return Ok(None);
         }
         let url = static_url(&url, "static URL")?;
-        let app_root = self.d.app_root.clone();
+        let app_root = self.survey.app_root.clone();
         let default_root = match &detected {
             Some((_, Ok(root))) => relative(&app_root, root),
             _ => "static".to_string(),
@@ -258,7 +262,7 @@ impl Questions<'_> {
             .interact_text()?;
         Ok(Some((
             url,
-            static_root(&self.d.app_root, &root, "static directory")?,
+            static_root(&self.survey.app_root, &root, "static directory")?,
         )))
     }
 
@@ -290,7 +294,7 @@ impl Questions<'_> {
         let offered: Vec<&str> = OFFERED_HEADERS
             .iter()
             .copied()
-            .filter(|h| !(is_mod_wsgi_family(t) && MOD_WSGI_UNSUPPORTED.contains(h)))
+            .filter(|h| !(is_mod_wsgi_family(t) && MOD_WSGI_UNTRUSTABLE.contains(h)))
             .collect();
         let labels: Vec<String> = offered
             .iter()
@@ -355,12 +359,7 @@ impl Questions<'_> {
         if self.args.deploy_hook {
             return Ok(true);
         }
-        let exists = self
-            .d
-            .app_root
-            .join(crate::launcher::hooks::HOOK_DIR)
-            .join("deploy")
-            .exists();
+        let exists = self.survey.app_root.join(HOOK_DIR).join("deploy").exists();
         if exists || !self.prompt() {
             return Ok(false);
         }
@@ -384,13 +383,6 @@ fn warn_forwarded(headers: Vec<String>) -> Vec<String> {
         );
     }
     headers
-}
-
-/// `root` relative to `app_root`, for display and for files.
-pub fn relative(app_root: &Path, root: &Path) -> String {
-    root.strip_prefix(app_root)
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| root.display().to_string())
 }
 
 /// Flags given for a server type they do not apply to are errors.
@@ -431,10 +423,10 @@ fn check_flags_apply(a: &InitArgs, t: ServerType) -> Result<(), Error> {
 }
 
 /// Asks every question that applies and validates the answers.
-pub fn answers(args: &InitArgs, d: &Detected, interactive: bool) -> Result<Answers, Error> {
+pub fn answers(args: &InitArgs, survey: &Survey, interactive: bool) -> Result<Answers, Error> {
     let mut q = Questions {
         args,
-        d,
+        survey,
         interactive,
         missing: Vec::new(),
     };
@@ -474,7 +466,7 @@ pub fn answers(args: &InitArgs, d: &Detected, interactive: bool) -> Result<Answe
         processes,
         threads,
         deploy_hook,
-        django_settings: d.app.as_ref().and_then(|a| a.django_settings.clone()),
+        django_settings: survey.app.as_ref().and_then(|a| a.django_settings.clone()),
     })
 }
 

@@ -2,9 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{is_mod_wsgi_family, takes_entry_point, Answers, Error};
+use super::answers::{is_mod_wsgi_family, relative, takes_entry_point, Answers};
+use super::error::Error;
 use crate::launcher::detect::{self, AppInfo};
-use crate::launcher::{resolve, ServerType};
+use crate::launcher::resolve;
+use crate::launcher::server_type::ServerType;
 
 /// A file to write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +49,7 @@ pub fn server_options(a: &Answers, app_root: &Path) -> Result<Vec<String>, Error
     let mut out = Vec::new();
     if t == ServerType::Paste {
         if let Some((url, root)) = &a.static_files {
-            let dir = format!("{}/", super::ask::relative(app_root, root));
+            let dir = format!("{}/", relative(app_root, root));
             out.push(line(&["--url-alias", url, &dir])?);
         }
     }
@@ -162,4 +164,49 @@ pub fn files(a: &Answers, app_root: &Path, wd: &Path) -> Result<Vec<File>, Error
         out.push(file("action_hooks/deploy", deploy_hook(a), 0o755));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::launcher::detect::EntryPoint;
+
+    fn answers(t: ServerType) -> Answers {
+        Answers {
+            written_type: Some(t),
+            server_type: t,
+            entry_point: EntryPoint::parse("app:wsgi"),
+            static_files: None,
+            proxy_headers: vec!["X-Forwarded-For".into()],
+            processes: Some(2),
+            threads: Some(4),
+            deploy_hook: false,
+            django_settings: None,
+        }
+    }
+
+    #[test]
+    fn each_server_gets_options_it_understands() {
+        let root = Path::new("/app");
+        let opts = |t| server_options(&answers(t), root).unwrap().join(" | ");
+        let mod_wsgi = "--trust-proxy-header X-Forwarded-For | --processes 2 | --threads 4";
+        assert_eq!(opts(ServerType::Django), mod_wsgi);
+        assert_eq!(opts(ServerType::ModWsgi), mod_wsgi);
+        assert_eq!(opts(ServerType::Paste), mod_wsgi);
+        assert_eq!(opts(ServerType::Gunicorn), "--workers 2 | --threads 4");
+        assert_eq!(opts(ServerType::Uwsgi), "--processes 2 | --threads 4");
+        // Proxy headers for the middleware servers go to the record.
+        let rec = record(&answers(ServerType::Waitress), root)
+            .unwrap()
+            .unwrap();
+        assert!(
+            rec.contains("\ntrust_proxy_headers = X-Forwarded-For\n"),
+            "{rec}"
+        );
+        let rec = record(&answers(ServerType::ModWsgi), root)
+            .unwrap()
+            .unwrap();
+        assert!(!rec.contains("trust_proxy_headers"), "{rec}");
+        assert!(record(&answers(ServerType::Paste), root).unwrap().is_none());
+    }
 }

@@ -17,7 +17,10 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{Error, ServerType};
+use super::error::Error;
+use super::path::require_executable;
+use super::proxy;
+use super::server_type::ServerType;
 
 /// A WSGI entry point: `module:callable`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -149,27 +152,6 @@ pub fn auto(app_root: &Path) -> Result<AutoChoice, Error> {
     )))
 }
 
-/// Errors unless `path` is an executable file.
-pub fn require_executable(path: &Path) -> Result<(), Error> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(path).map_err(|_| {
-        Error::bad(format!(
-            "{}: not found; add it or choose another server type",
-            path.display()
-        ))
-    })?;
-    if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
-        return Err(Error::bad(format!(
-            "{} is not executable; run `chmod +x {}`",
-            path.display(),
-            path.file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default()
-        )));
-    }
-    Ok(())
-}
-
 static SETTINGS_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([A-Za-z_][\w.]*)['"]"#).expect("regex")
 });
@@ -228,9 +210,7 @@ pub fn read_record(app_root: &Path) -> Result<Option<AppInfo>, Error> {
             "django_settings" => info.django_settings = Some(value.to_string()),
             "trust_proxy_headers" => {
                 for h in value.split(',').map(str::trim).filter(|h| !h.is_empty()) {
-                    let known = super::resolve::PROXY_HEADERS
-                        .iter()
-                        .find(|k| k.eq_ignore_ascii_case(h))
+                    let known = proxy::canonical_header(h)
                         .ok_or_else(|| bad(&format!("unknown proxy header {h:?}")))?;
                     info.trust_proxy_headers.push(known.to_string());
                 }

@@ -16,7 +16,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::Error;
+use super::dirs;
+use super::error::Error;
 
 /// Where the hooks live, relative to the app root.
 pub const HOOK_DIR: &str = ".warpdrive/action_hooks";
@@ -28,7 +29,7 @@ pub fn run_hooks(app_root: &Path, runtime_dir: &Path) -> Result<(), Error> {
     if !marker.exists() {
         if let Some(hook) = runnable(&dir.join("deploy-cfg")) {
             run_hook(&hook, app_root)?;
-            super::ensure_dir(marker.parent().unwrap_or(runtime_dir))?;
+            dirs::ensure_dir(marker.parent().unwrap_or(runtime_dir))?;
             std::fs::write(&marker, format!("{}\n", hook.display()))
                 .map_err(|e| Error::io(format!("cannot write {}", marker.display()), e))?;
         }

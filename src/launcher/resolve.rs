@@ -4,8 +4,16 @@ use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::servers::{self, Ctx, Proxy};
-use super::{args, cgroup, detect, Error, Plan, ServerType};
+use super::args;
+use super::cgroup;
+use super::detect;
+use super::dirs;
+use super::error::Error;
+use super::path;
+use super::plan::Plan;
+use super::proxy::Proxy;
+use super::server_type::ServerType;
+use super::servers::{self, Ctx};
 use crate::knobs::{Knobs, Value};
 
 /// What the caller (the `exec` flags) decides.
@@ -14,28 +22,6 @@ pub struct Options {
     pub app_root: Option<PathBuf>,
     pub server_type: Option<String>,
 }
-
-/// Proxy headers the launcher accepts in `WARPDRIVE_TRUST_PROXY_HEADERS`
-/// (the names mod_wsgi knows, plus `Forwarded` for the middleware).
-pub const PROXY_HEADERS: &[&str] = &[
-    "X-Forwarded-For",
-    "X-Client-IP",
-    "X-Real-IP",
-    "X-Forwarded-Host",
-    "X-Host",
-    "X-Forwarded-Server",
-    "X-Forwarded-Port",
-    "X-Forwarded-Proto",
-    "X-Forwarded-Scheme",
-    "X-Scheme",
-    "X-Forwarded-HTTPS",
-    "X-Forwarded-SSL",
-    "X-HTTPS",
-    "X-Url-Scheme",
-    "X-Forwarded-Script-Name",
-    "X-Script-Name",
-    "Forwarded",
-];
 
 /// The app directory: `--app-root`, else `$WARPDRIVE_SRC_ROOT`, else the
 /// current directory.
@@ -137,43 +123,7 @@ pub fn server_args(
     args::split_and_expand(&text, env).map_err(|e| Error::bad(format!("{}: {e}", path.display())))
 }
 
-/// `WARPDRIVE_TRUST_PROXY_HEADERS` and `WARPDRIVE_TRUST_PROXY`, validated.
-pub fn proxy(env: &BTreeMap<String, String>) -> Result<Proxy, Error> {
-    let list = |name: &str| -> Vec<String> {
-        env.get(name)
-            .map(|v| {
-                v.split(',')
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let mut headers = Vec::new();
-    for h in list("WARPDRIVE_TRUST_PROXY_HEADERS") {
-        let canonical = PROXY_HEADERS
-            .iter()
-            .find(|k| k.eq_ignore_ascii_case(&h))
-            .ok_or_else(|| {
-                Error::bad(format!(
-                    "WARPDRIVE_TRUST_PROXY_HEADERS: unknown header {h:?}; use a comma list of {}",
-                    PROXY_HEADERS.join(", ")
-                ))
-            })?;
-        headers.push(canonical.to_string());
-    }
-    let peers = list("WARPDRIVE_TRUST_PROXY");
-    for p in &peers {
-        if p.parse::<std::net::IpAddr>().is_err() && p.parse::<ipnet::IpNet>().is_err() {
-            return Err(Error::bad(format!(
-                "WARPDRIVE_TRUST_PROXY: {p:?} is not an IP address or CIDR (e.g. 10.0.0.0/8)"
-            )));
-        }
-    }
-    Ok(Proxy { headers, peers })
-}
-
-/// [`proxy`], where `WARPDRIVE_TRUST_PROXY_HEADERS`, when unset, defaults to
+/// [`Proxy::from_env`], where `WARPDRIVE_TRUST_PROXY_HEADERS`, when unset, defaults to
 /// the `trust_proxy_headers` recorded in `.warpdrive/application` by `init`.
 pub fn proxy_with_record(env: &BTreeMap<String, String>, app_root: &Path) -> Result<Proxy, Error> {
     if !env.contains_key("WARPDRIVE_TRUST_PROXY_HEADERS") {
@@ -184,11 +134,11 @@ pub fn proxy_with_record(env: &BTreeMap<String, String>, app_root: &Path) -> Res
                     "WARPDRIVE_TRUST_PROXY_HEADERS".into(),
                     record.trust_proxy_headers.join(","),
                 );
-                return proxy(&env);
+                return Proxy::from_env(&env);
             }
         }
     }
-    proxy(env)
+    Proxy::from_env(env)
 }
 
 /// `WARPDRIVE_HTTP_PORT`, default 8080.
@@ -205,30 +155,6 @@ pub fn port(env: &BTreeMap<String, String>) -> Result<u16, Error> {
             ))
         }),
     }
-}
-
-/// The first of `python`, `python3` on PATH.
-pub fn python(env: &BTreeMap<String, String>) -> String {
-    ["python", "python3"]
-        .into_iter()
-        .find(|name| find_on_path(name, env).is_some())
-        .unwrap_or("python3")
-        .to_string()
-}
-
-/// The first executable `name` in the directories of `$PATH` from `env`.
-pub fn find_on_path(name: &str, env: &BTreeMap<String, String>) -> Option<PathBuf> {
-    let path = env.get("PATH")?;
-    std::env::split_paths(path)
-        .map(|d| d.join(name))
-        .find(|p| is_executable(p))
-}
-
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    p.metadata()
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
 }
 
 /// Variables the launcher sets for every child, app server or `-- CMD`:
@@ -308,8 +234,8 @@ pub fn resolve(opts: &Options, env: &BTreeMap<String, String>) -> Result<Plan, E
     };
     let user_args = server_args(&wd, server_type, env)?;
     let proxy = proxy_with_record(env, &app_root)?;
-    let runtime_dir = super::runtime_dir(env);
-    let python = python(env);
+    let runtime_dir = dirs::runtime_dir(env);
+    let python = path::python(env);
     let ctx = Ctx {
         app_root: &app_root,
         server_type,

@@ -1,4 +1,4 @@
-//! Running a [`Plan`](super::Plan): `exec()` it, or supervise it as PID 1.
+//! Running a [`Plan`]: `exec()` it, or supervise it as PID 1.
 //!
 //! Three modes, chosen by [`run`]:
 //!
@@ -44,7 +44,8 @@ use nix::sys::signal::{kill, killpg, sigprocmask, SigSet, SigmaskHow, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
-use super::{Error, Plan, WatchSpec};
+use super::error::Error;
+use super::plan::{Plan, WatchSpec};
 
 /// Signals forwarded to the child.
 pub const FORWARDED: [Signal; 7] = [
@@ -643,7 +644,7 @@ mod tests {
 
     fn plan(argv: &[&str]) -> Plan {
         Plan {
-            server_type: Some(super::super::ServerType::Shell),
+            server_type: Some(crate::launcher::server_type::ServerType::Shell),
             reason: "test".into(),
             argv: argv.iter().map(|s| s.to_string()).collect(),
             env: Default::default(),

@@ -52,7 +52,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Error;
+use super::dirs;
+use super::error::Error;
 
 /// The module's file name (and `warpdrive_wsgi` its import name).
 pub const MODULE_FILE: &str = "warpdrive_wsgi.py";
@@ -68,8 +69,8 @@ pub const SOURCE: &str = include_str!("support/warpdrive_wsgi.py");
 /// `PYTHONPATH`. The directory and file are world-readable, so that a
 /// server running as another user (Apache's worker) can read them.
 pub fn install(runtime_dir: &Path) -> Result<PathBuf, Error> {
-    let dir = super::support_dir(runtime_dir);
-    super::ensure_dir(&dir)?;
+    let dir = dirs::support_dir(runtime_dir);
+    dirs::ensure_dir(&dir)?;
     let target = dir.join(MODULE_FILE);
     if std::fs::read(&target).is_ok_and(|old| old == SOURCE.as_bytes()) {
         return Ok(dir);

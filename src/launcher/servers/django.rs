@@ -1,8 +1,9 @@
 //! `django`: mod_wsgi-express hosting the module named by WSGI_APPLICATION,
 //! with the static files at STATIC_URL when STATIC_ROOT is set.
 
-use super::{mod_wsgi, Ctx, Launch};
-use crate::launcher::Error;
+use super::ctx::{Ctx, Launch};
+use super::mod_wsgi;
+use crate::launcher::error::Error;
 
 pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
     let entry = ctx.detected_entry_point()?;

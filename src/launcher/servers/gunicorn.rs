@@ -2,8 +2,8 @@
 //! leaves proxy headers to the launcher (`--forwarded-allow-ips ''`), so they
 //! are trusted only as `WARPDRIVE_TRUST_PROXY_HEADERS` says.
 
-use super::{Ctx, Launch};
-use crate::launcher::Error;
+use super::ctx::{Ctx, Launch};
+use crate::launcher::error::Error;
 
 pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
     let mut l = Launch::new("gunicorn");

@@ -3,12 +3,10 @@
 
 use nix::unistd::{Group, User};
 
-use super::{Ctx, Launch};
+use super::ctx::{Ctx, Launch};
 use crate::knobs::Value;
-use crate::launcher::Error;
-
-/// Proxy headers mod_wsgi itself cannot trust; the launcher warns and skips them.
-const UNSUPPORTED_HEADERS: &[&str] = &["Forwarded"];
+use crate::launcher::error::Error;
+use crate::launcher::proxy::MOD_WSGI_UNTRUSTABLE;
 
 /// `mod_wsgi-express start-server` with what every container needs: logs to
 /// the terminal, the port on all interfaces, a writable server root, an
@@ -48,7 +46,8 @@ pub fn base(ctx: &Ctx) -> Result<Launch, Error> {
         }
     }
     for header in &ctx.proxy.headers {
-        if UNSUPPORTED_HEADERS.contains(&header.as_str()) {
+        // mod_wsgi cannot trust these; the launcher warns and skips them.
+        if MOD_WSGI_UNTRUSTABLE.contains(&header.as_str()) {
             eprintln!("warpdrive: warning: mod_wsgi cannot trust the {header} header; ignored");
             continue;
         }

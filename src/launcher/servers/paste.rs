@@ -1,7 +1,8 @@
 //! `paste`: mod_wsgi-express hosting the app described by `paste.ini`.
 
-use super::{mod_wsgi, Ctx, Launch};
-use crate::launcher::Error;
+use super::ctx::{Ctx, Launch};
+use super::mod_wsgi;
+use crate::launcher::error::Error;
 
 pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
     let ini = ctx.app_root.join("paste.ini");

@@ -1,7 +1,7 @@
 //! `python`: runs `python app.py`, with server_args as its arguments.
 
-use super::{Ctx, Launch};
-use crate::launcher::Error;
+use super::ctx::{Ctx, Launch};
+use crate::launcher::error::Error;
 
 pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
     let script = ctx.app_root.join("app.py");

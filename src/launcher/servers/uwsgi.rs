@@ -2,8 +2,8 @@
 //! makes SIGTERM stop it (uWSGI 2.0 otherwise reloads); `--need-app` makes a
 //! broken app an error instead of a server answering 500.
 
-use super::{Ctx, Launch};
-use crate::launcher::Error;
+use super::ctx::{Ctx, Launch};
+use crate::launcher::error::Error;
 
 pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
     let mut l = Launch::new("uwsgi");

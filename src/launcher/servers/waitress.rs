@@ -3,8 +3,8 @@
 //! runs one process (scale with replicas, or raise MOD_WSGI_THREADS).
 //! It has no reloader, so the launcher restarts it on source changes.
 
-use super::{Ctx, Launch};
-use crate::launcher::Error;
+use super::ctx::{Ctx, Launch};
+use crate::launcher::error::Error;
 
 pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
     let mut l = Launch::new("waitress-serve");

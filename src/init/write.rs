@@ -6,8 +6,8 @@ use std::path::Path;
 
 use similar::TextDiff;
 
+use super::error::Error;
 use super::files::File;
-use super::Error;
 use crate::launcher;
 
 /// What is on disk for a file.
@@ -55,7 +55,7 @@ pub fn diff(f: &File, old: &str) -> String {
 /// Writes the files that are new or changed. Changed files need `--force`,
 /// or a "yes" after their diff on a terminal; without a terminal they are an
 /// error (exit 2) and nothing is written.
-pub fn write_all(
+pub fn write_files(
     files: &[File],
     app_root: &Path,
     force: bool,

@@ -1,0 +1,349 @@
+//! [`Ctx`], what every server file gets, and [`Launch`], what it returns,
+//! with the helpers the server files share.
+
+use std::cell::OnceCell;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::knobs::Knobs;
+use crate::launcher::detect::{self, AppInfo, EntryPoint};
+use crate::launcher::dirs;
+use crate::launcher::error::Error;
+use crate::launcher::path;
+use crate::launcher::plan::WatchSpec;
+use crate::launcher::proxy::Proxy;
+use crate::launcher::server_type::ServerType;
+use crate::launcher::support;
+
+/// Where server_args name the app (see [`Ctx::user_entry`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserEntry {
+    /// Not named: use detection.
+    None,
+    /// `user_args[i]` is a `module:callable` spec.
+    At(usize),
+    /// Named in a form the launcher leaves alone.
+    Opaque,
+}
+
+/// Everything a server file needs.
+#[derive(Debug)]
+pub struct Ctx<'a> {
+    pub app_root: &'a Path,
+    pub server_type: ServerType,
+    pub env: &'a BTreeMap<String, String>,
+    pub knobs: &'a Knobs,
+    pub port: u16,
+    /// Expanded `.warpdrive/server_args`.
+    pub user_args: &'a [String],
+    /// The detected or recorded app, looked up on first use (see [`Ctx::app`]).
+    pub app: OnceCell<Option<AppInfo>>,
+    pub proxy: &'a Proxy,
+    pub runtime_dir: &'a Path,
+    /// `python` or `python3`, whichever is first on PATH.
+    pub python: &'a str,
+}
+
+/// A server's command line and what the launcher adds around it.
+#[derive(Debug, Default)]
+pub struct Launch {
+    pub argv: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    /// Extra words for the reason line.
+    pub notes: Vec<String>,
+    /// The launcher must restart the server on source changes itself.
+    pub watch: Option<WatchSpec>,
+}
+
+impl Launch {
+    pub fn new(program: &str) -> Self {
+        Launch {
+            argv: vec![program.to_string()],
+            ..Launch::default()
+        }
+    }
+
+    pub fn arg(&mut self, a: impl Into<String>) -> &mut Self {
+        self.argv.push(a.into());
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(&mut self, it: I) -> &mut Self {
+        self.argv.extend(it.into_iter().map(Into::into));
+        self
+    }
+}
+
+impl Ctx<'_> {
+    /// The app's entry point and static files: recorded by `init` in
+    /// `.warpdrive/application`, else read from Django settings when
+    /// manage.py names them, else the `wsgi` module convention.
+    pub fn app(&self) -> Result<Option<&AppInfo>, Error> {
+        if let Some(app) = self.app.get() {
+            return Ok(app.as_ref());
+        }
+        let info = match detect::read_record(self.app_root)? {
+            Some(record) => Some(record),
+            None => match detect::django_settings_module(self.app_root)? {
+                Some(settings) => Some(detect::django_info(self.app_root, &settings, self.python)?),
+                None => detect::wsgi_module_info(self.app_root),
+            },
+        };
+        Ok(self.app.get_or_init(|| info).as_ref())
+    }
+
+    pub fn bind(&self) -> String {
+        format!("0.0.0.0:{}", self.port)
+    }
+
+    pub fn reload(&self) -> bool {
+        self.knobs.flag("MOD_WSGI_RELOAD_ON_CHANGES")
+    }
+
+    /// The launcher-level watcher for servers without a reloader.
+    pub fn watch_spec(&self) -> Option<WatchSpec> {
+        if !self.reload() {
+            return None;
+        }
+        let mut suffixes = vec![".py".to_string()];
+        if let Some(extra) = self.env.get("WARPDRIVE_RELOAD_EXTENSIONS") {
+            for s in extra.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                suffixes.push(if s.starts_with('.') {
+                    s.to_string()
+                } else {
+                    format!(".{s}")
+                });
+            }
+        }
+        Some(WatchSpec {
+            root: self.app_root.to_path_buf(),
+            suffixes,
+        })
+    }
+
+    /// Adds `OPTION VALUE` for each whole-number knob that is set, from a
+    /// table of (knob, this server's option).
+    pub fn int_options(&self, launch: &mut Launch, table: &[(&str, &str)]) {
+        for (knob, option) in table {
+            if let Some(n) = self.knobs.int(knob) {
+                launch.args([option.to_string(), n.to_string()]);
+            }
+        }
+    }
+
+    /// Says on stderr that a knob has no equivalent on this server.
+    pub fn ignored(&self, knob: &str) {
+        if self.knobs.get(knob).is_some() {
+            eprintln!(
+                "warpdrive: warning: {knob} has no {} equivalent; ignored",
+                self.server_type.name()
+            );
+        }
+    }
+
+    /// The entry point from detection, or a one-line error saying where to put one.
+    pub fn detected_entry_point(&self) -> Result<&EntryPoint, Error> {
+        self.app()?
+            .and_then(|a| a.entry_point.as_ref())
+            .ok_or_else(|| {
+                Error::bad(format!(
+                    "{}: no WSGI entry point found for {}: add one to .warpdrive/server_args \
+                 (e.g. myapp.wsgi:application), add a wsgi.py, or run `kubectl warpdrive init`",
+                    self.app_root.display(),
+                    self.server_type.name()
+                ))
+            })
+    }
+
+    /// Static files to serve: (URL prefix, absolute directory).
+    pub fn static_files(&self) -> Result<Option<(&str, &Path)>, Error> {
+        Ok(self.app()?.and_then(AppInfo::static_files))
+    }
+
+    /// Whether the user's server_args contain `flag` (as `flag` or `flag=…`).
+    pub fn user_has(&self, flag: &str) -> bool {
+        self.user_args
+            .iter()
+            .any(|a| a == flag || a.strip_prefix(flag).is_some_and(|r| r.starts_with('=')))
+    }
+
+    /// Where server_args name the WSGI app. `value_flags` take the app spec
+    /// as their value (uWSGI's `--module X`); `opaque_flags` name it some
+    /// other way (a file, an ini); with `positional`, a bare
+    /// `module:callable` word counts (gunicorn, waitress).
+    pub fn user_entry(
+        &self,
+        value_flags: &[&str],
+        opaque_flags: &[&str],
+        positional: bool,
+    ) -> UserEntry {
+        let args = self.user_args;
+        for (i, a) in args.iter().enumerate() {
+            if value_flags.contains(&a.as_str()) && i + 1 < args.len() {
+                return UserEntry::At(i + 1);
+            }
+            let flag = a.split('=').next().unwrap_or(a);
+            if opaque_flags.contains(&flag) || value_flags.contains(&flag) {
+                return UserEntry::Opaque;
+            }
+            let prev_is_option =
+                i > 0 && args[i - 1].starts_with('-') && !args[i - 1].contains('=');
+            if positional
+                && !a.starts_with('-')
+                && a.contains(':')
+                && !prev_is_option
+                && EntryPoint::parse(a).is_some()
+            {
+                return UserEntry::At(i);
+            }
+        }
+        UserEntry::None
+    }
+
+    /// Adds server_args and the app spec for gunicorn, waitress and uWSGI:
+    /// the user's spec if server_args has one (wrapped if needed), else the
+    /// detected one placed by `place` (e.g. `--module X` or a positional).
+    pub fn add_app(
+        &self,
+        launch: &mut Launch,
+        found: UserEntry,
+        place: impl FnOnce(&mut Launch, String),
+    ) -> Result<(), Error> {
+        let mut user = self.user_args.to_vec();
+        match found {
+            UserEntry::At(i) => {
+                user[i] = self.wrap(&user[i], launch)?;
+                launch.notes.push("entry point from server_args".into());
+                launch.args(user);
+            }
+            UserEntry::Opaque => {
+                if !self.proxy.headers.is_empty() {
+                    eprintln!(
+                        "warpdrive: warning: server_args name the app in a way the launcher cannot wrap; \
+                         WARPDRIVE_TRUST_PROXY_HEADERS is not applied"
+                    );
+                }
+                launch.notes.push("app from server_args".into());
+                launch.args(user);
+            }
+            UserEntry::None => {
+                let entry = self.detected_entry_point()?;
+                if let Some(app) = self.app()? {
+                    launch
+                        .notes
+                        .push(format!("entry point {} {}", entry.spec(), app.source));
+                }
+                let spec = self.wrap(&entry.spec(), launch)?;
+                launch.args(user);
+                place(launch, spec);
+            }
+        }
+        Ok(())
+    }
+
+    /// For gunicorn, waitress and uWSGI: serve `entry` through the
+    /// `warpdrive_wsgi` support module when proxy headers or WhiteNoise
+    /// static files (gunicorn, waitress) need it, and always for uWSGI,
+    /// which itself takes the scheme from `X-Forwarded-Proto` and
+    /// `X-Forwarded-SSL` sent by any client; the module undoes that. Returns
+    /// the spec to give the server.
+    pub fn wrap(&self, entry: &str, launch: &mut Launch) -> Result<String, Error> {
+        let whitenoise = matches!(
+            self.server_type,
+            ServerType::Gunicorn | ServerType::Waitress
+        );
+        let static_files = if whitenoise {
+            self.static_files()?
+        } else {
+            None
+        };
+        let always = self.server_type == ServerType::Uwsgi;
+        if self.proxy.headers.is_empty() && static_files.is_none() && !always {
+            return Ok(entry.to_string());
+        }
+        if let Some((url, root)) = static_files {
+            self.require_whitenoise(url, root)?;
+            launch
+                .env
+                .insert("WARPDRIVE_STATIC_URL".into(), url.to_string());
+            launch
+                .env
+                .insert("WARPDRIVE_STATIC_ROOT".into(), root.display().to_string());
+            launch
+                .notes
+                .push(format!("static {url} -> {} via WhiteNoise", root.display()));
+        }
+        if !self.proxy.headers.is_empty() {
+            launch.notes.push(format!(
+                "trusted proxy headers {} via the warpdrive_wsgi middleware",
+                self.proxy.headers.join(",")
+            ));
+            // Also when they come from .warpdrive/application, not the environment.
+            launch.env.insert(
+                "WARPDRIVE_TRUST_PROXY_HEADERS".into(),
+                self.proxy.headers.join(","),
+            );
+        }
+        let support = dirs::support_dir(self.runtime_dir);
+        let pythonpath = match self.env.get("PYTHONPATH").filter(|p| !p.is_empty()) {
+            Some(p) => format!("{}:{p}", support.display()),
+            None => support.display().to_string(),
+        };
+        launch.env.insert("PYTHONPATH".into(), pythonpath);
+        launch
+            .env
+            .insert("WARPDRIVE_WSGI_TARGET".into(), entry.to_string());
+        Ok(support::ENTRY_POINT.to_string())
+    }
+
+    fn require_whitenoise(&self, url: &str, root: &Path) -> Result<(), Error> {
+        let ok = self.package_on_disk("whitenoise")
+            || std::process::Command::new(self.python)
+                .args(["-c", "import whitenoise"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::bad(format!(
+                "static files are configured ({url} -> {}) but whitenoise is not installed for {}: \
+                 `pip install whitenoise`, or use mod_wsgi/uwsgi which serve static files themselves",
+                root.display(),
+                self.server_type.name()
+            )))
+        }
+    }
+}
+
+impl Ctx<'_> {
+    /// Fast check, without starting Python, that `package` sits in the
+    /// site-packages of the first `python` on PATH (`<prefix>/lib/python3*/`)
+    /// or in a PYTHONPATH entry. `false` means "not seen here"; the caller
+    /// then asks Python itself.
+    fn package_on_disk(&self, package: &str) -> bool {
+        let mut dirs: Vec<std::path::PathBuf> = self
+            .env
+            .get("PYTHONPATH")
+            .map(|p| std::env::split_paths(p).collect())
+            .unwrap_or_default();
+        if let Some(prefix) = path::find_on_path(self.python, self.env)
+            .and_then(|p| p.parent()?.parent().map(Path::to_path_buf))
+        {
+            for lib in [prefix.join("lib"), prefix.join("lib64")] {
+                let Ok(entries) = std::fs::read_dir(&lib) else {
+                    continue;
+                };
+                for e in entries.flatten() {
+                    if e.file_name().to_string_lossy().starts_with("python3") {
+                        dirs.push(e.path().join("site-packages"));
+                    }
+                }
+            }
+        }
+        dirs.iter()
+            .any(|d| d.join(package).join("__init__.py").is_file())
+    }
+}
