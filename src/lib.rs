@@ -5,6 +5,8 @@
 //! * [`commands`]: one file per subcommand; thin glue over the modules below.
 //! * [`launcher`]: resolving and starting the app server; never touches the cluster.
 //! * [`cluster`]: the Kubernetes client side; never loaded on the `exec` path.
+//! * [`sync`]: the file sync into a container, over a `Transport`.
+//! * [`reload`]: `reload on/off` and its sync loop, over [`cluster`] and [`sync`].
 
 pub mod cli;
 pub mod cluster;
@@ -14,6 +16,7 @@ pub mod init;
 pub mod knobs;
 pub mod launcher;
 pub mod output;
+pub mod reload;
 pub mod sync;
 
 use std::ffi::OsString;

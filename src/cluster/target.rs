@@ -179,6 +179,14 @@ pub fn parse(raw: &str) -> Result<Target, Error> {
     })
 }
 
+/// `spec.replicas` of a workload object (1 when absent, the API default).
+pub fn replicas(object: &Value) -> i64 {
+    object
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1)
+}
+
 /// An object fetched from the cluster (or read from a manifest), as JSON.
 #[derive(Debug, Clone)]
 pub struct Workload {
@@ -228,10 +236,7 @@ impl Workload {
 
     /// `spec.replicas` (1 when absent, the API default).
     pub fn replicas(&self) -> i64 {
-        self.object
-            .pointer("/spec/replicas")
-            .and_then(Value::as_i64)
-            .unwrap_or(1)
+        replicas(&self.object)
     }
 
     /// The pod selector as a `labelSelector` query string

@@ -2,28 +2,14 @@
 //! wait until that many pods are ready, then list them.
 
 use crate::cli::{DryRun, OutputFormat, ScaleArgs};
-use crate::cluster::{rollout, scale, target, workload, Error};
-use crate::knobs;
+use crate::cluster::{rollout, scale, target, Error};
+use crate::reload;
 
 pub fn run(args: ScaleArgs) -> anyhow::Result<i32> {
     let target = target::parse(&args.target)?;
     let timeout = rollout::parse_timeout(&args.timeout)?;
     let rt = crate::cluster::config::runtime()?;
     Ok(rt.block_on(run_cluster(&args, target, timeout))?)
-}
-
-/// Whether any container turns on `MOD_WSGI_RELOAD_ON_CHANGES`.
-fn reload_on(object: &serde_json::Value) -> bool {
-    let knob = knobs::find("MOD_WSGI_RELOAD_ON_CHANGES");
-    (0..workload::containers(object).len()).any(|i| {
-        workload::env(object, i).iter().any(|e| {
-            e.get("name").and_then(|v| v.as_str()) == Some("MOD_WSGI_RELOAD_ON_CHANGES")
-                && e.get("value")
-                    .and_then(|v| v.as_str())
-                    .and_then(|v| knob.and_then(|k| k.parse(v).ok()))
-                    == Some(knobs::Value::Flag(true))
-        })
-    })
 }
 
 async fn run_cluster(
@@ -35,7 +21,7 @@ async fn run_cluster(
     let w = target::resolve(&cluster, &target).await?;
     let what = w.display();
     let n = i64::from(args.replicas);
-    if n > 1 && reload_on(&w.object) {
+    if n > 1 && reload::edit::reload_on_anywhere(&w.object) {
         eprintln!(
             "warning: {what} has MOD_WSGI_RELOAD_ON_CHANGES on: live code changes are synced into one pod, so with {n} replicas the others run old code (turn it off with `kubectl warpdrive reload {what} off`)"
         );

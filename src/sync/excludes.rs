@@ -21,8 +21,8 @@ pub struct Excludes {
 }
 
 impl Excludes {
-    /// Builds the matcher for `root` (already canonical) and the `--exclude`
-    /// patterns.
+    /// Builds the matcher for `root` (already canonical) and the extra
+    /// patterns (`reload --exclude`).
     pub fn new(root: &Path, extra: &[String]) -> Result<Self> {
         let mut b = GitignoreBuilder::new(root);
         let mut file = None;
@@ -42,7 +42,7 @@ impl Excludes {
         for pat in extra {
             b.add_line(None, pat).map_err(|e| {
                 Error::bad(format!(
-                    "--exclude {pat:?}: {e}: give a gitignore-style pattern"
+                    "exclude pattern {pat:?}: {e}: give a gitignore-style pattern"
                 ))
             })?;
         }

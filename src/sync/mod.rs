@@ -60,6 +60,45 @@ impl Error {
     pub fn bad(msg: impl Into<String>) -> Self {
         Error::BadInput(crate::error::BadInput::new(msg))
     }
+
+    /// Puts the name of the value a [`Error::BadInput`] is about in front of
+    /// it (`--dest`, `source`): the sync engine's messages start with the
+    /// value and leave naming it to the caller. Other errors stay as they are.
+    pub fn about(self, name: &str) -> Self {
+        match self {
+            Error::BadInput(b) => Error::bad(format!("{name} {}", b.0)),
+            e => e,
+        }
+    }
+}
+
+/// Checks a destination in the container: it must be an absolute path.
+/// The message starts with the value (see [`Error::about`]).
+pub fn check_dest(dest: &str) -> Result<()> {
+    if dest.starts_with('/') {
+        return Ok(());
+    }
+    Err(Error::bad(format!(
+        "{dest:?} is not an absolute path: give the directory in the container, e.g. /opt/app-root/src"
+    )))
+}
+
+/// The canonical path of a local source tree, which must be an existing
+/// directory. The message starts with the path (see [`Error::about`]).
+pub fn source_dir(source: &Path) -> Result<PathBuf> {
+    let canonical = source.canonicalize().map_err(|e| {
+        Error::bad(format!(
+            "{}: {e}: give an existing directory",
+            source.display()
+        ))
+    })?;
+    if !canonical.is_dir() {
+        return Err(Error::bad(format!(
+            "{} is not a directory",
+            canonical.display()
+        )));
+    }
+    Ok(canonical)
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -146,6 +185,8 @@ impl Plan {
 }
 
 impl<'a> Syncer<'a> {
+    /// A session from `source` (an existing local directory, made canonical)
+    /// to `dest` (an absolute path in the container).
     pub fn new(
         source: &Path,
         dest: &str,
@@ -153,23 +194,8 @@ impl<'a> Syncer<'a> {
         delete: bool,
         transport: &'a dyn Transport,
     ) -> Result<Self> {
-        if !dest.starts_with('/') {
-            return Err(Error::bad(format!(
-                "--dest {dest:?} is not an absolute path: give the directory in the container, e.g. /opt/app-root/src"
-            )));
-        }
-        let source = source.canonicalize().map_err(|e| {
-            Error::bad(format!(
-                "--source {}: {e}: give an existing directory",
-                source.display()
-            ))
-        })?;
-        if !source.is_dir() {
-            return Err(Error::bad(format!(
-                "--source {} is not a directory",
-                source.display()
-            )));
-        }
+        check_dest(dest).map_err(|e| e.about("destination"))?;
+        let source = source_dir(source).map_err(|e| e.about("source"))?;
         Ok(Syncer {
             source,
             dest: dest.to_string(),
