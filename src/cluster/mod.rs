@@ -6,7 +6,8 @@
 //! * [`config`]: kubeconfig loading and the global kubectl flags → [`Cluster`].
 //! * [`target`]: TARGET parsing and lookup (Deployment, DeploymentConfig, StatefulSet).
 //! * [`workload`]: container selection, env editing, the guarded JSON-Patch write.
-//! * [`scale`]: the `/scale` subresource, pods, HPAs.
+//! * [`tune`]: the `tune` command: checked env changes, the change table, `--list`, `--recommend`.
+//! * [`scale`]: the `scale` command; the `/scale` subresource, pods, HPAs.
 //! * [`rollout`]: waiting with kubectl's done rules and a progress bar.
 //! * [`local`]: `tune --local -f`: editing manifests without a cluster.
 //! * [`recommend`]: `tune --recommend`: processes × threads from resources.
@@ -19,6 +20,7 @@ pub mod recommend;
 pub mod rollout;
 pub mod scale;
 pub mod target;
+pub mod tune;
 pub mod workload;
 
 pub use config::{connect, Cluster};

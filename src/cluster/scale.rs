@@ -1,5 +1,5 @@
-//! The `/scale` subresource, the pods behind a workload, and the HPAs that
-//! target it.
+//! `scale` ([`run`]), and what it and `reload` use: the `/scale`
+//! subresource, the pods behind a workload, and the HPAs that target it.
 
 use std::time::Duration;
 
@@ -10,8 +10,9 @@ use serde_json::Value;
 
 use super::config::Cluster;
 use super::errors::{describe, status_code, Error, Op};
-use super::target::Workload;
-use crate::cli::DryRun;
+use super::target::{self, Target, Workload};
+use super::{rollout, workload};
+use crate::cli::{DryRun, KubeArgs, OutputFormat};
 
 /// A replica change as done by [`set_replicas`].
 #[derive(Debug, Clone)]
@@ -161,6 +162,91 @@ pub async fn list_pods(cluster: &Cluster, selector: &str) -> Result<Vec<Pod>, Er
     let mut pods = list.items;
     pods.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
     Ok(pods)
+}
+
+/// What `scale` does.
+pub struct Options {
+    pub target: Target,
+    /// The desired number of replicas.
+    pub replicas: i64,
+    /// `--current-replicas`: only scale if it has this many.
+    pub current: Option<i64>,
+    pub dry_run: DryRun,
+    /// `-o`: print the resulting Scale.
+    pub output: Option<OutputFormat>,
+    /// Do not wait for the pods.
+    pub no_wait: bool,
+    pub timeout: Duration,
+    pub kube: KubeArgs,
+}
+
+/// Runs `scale`: change the replicas through the `/scale` subresource
+/// (warning about reloading and HPAs), wait until that many pods are
+/// ready, list them. Returns the exit code.
+pub fn run(opts: &Options) -> Result<i32, Error> {
+    let rt = super::config::runtime()?;
+    rt.block_on(run_cluster(opts))
+}
+
+async fn run_cluster(opts: &Options) -> Result<i32, Error> {
+    let cluster = super::connect(&opts.kube).await?;
+    let w = target::resolve(&cluster, &opts.target).await?;
+    let what = w.display();
+    let n = opts.replicas;
+    if n > 1 && workload::reload_on_anywhere(&w.object) {
+        eprintln!(
+            "warning: {what} has MOD_WSGI_RELOAD_ON_CHANGES on: live code changes are synced into one pod, so with {n} replicas the others run old code (turn it off with `kubectl warpdrive reload {what} off`)"
+        );
+    }
+    for hpa in hpas_targeting(&cluster, &w).await? {
+        eprintln!(
+            "warning: HorizontalPodAutoscaler {hpa} targets {what} and will set the replica count itself; change its minReplicas/maxReplicas instead"
+        );
+    }
+    let scaled = set_replicas(&cluster, &w, n, opts.current, opts.dry_run).await?;
+    let verb = match opts.dry_run {
+        DryRun::None => "scaled",
+        DryRun::Client => "would be scaled (dry run, client: nothing sent)",
+        DryRun::Server => "would be scaled (dry run, server: nothing stored)",
+    };
+    let line = format!("{what} {verb} from {} to {n} replicas", scaled.before);
+    if let Some(format) = opts.output {
+        eprintln!("{line}");
+        let text = match format {
+            OutputFormat::Json => serde_json::to_string_pretty(&scaled.scale)
+                .map(|s| s + "\n")
+                .map_err(|e| e.to_string()),
+            OutputFormat::Yaml => serde_yaml::to_string(&scaled.scale).map_err(|e| e.to_string()),
+        }
+        .map_err(|e| Error::Failed(format!("cannot print the Scale: {e}")))?;
+        print!("{text}");
+    } else {
+        println!("{line}");
+    }
+    if opts.dry_run != DryRun::None || opts.no_wait {
+        return Ok(0);
+    }
+    let done = rollout::wait(
+        &cluster,
+        w.kind,
+        &w.name,
+        rollout::Goal::Ready(n),
+        opts.timeout,
+    )
+    .await?;
+    let selector = scaled.selector.unwrap_or_else(|| done.label_selector());
+    let pods = list_pods(&cluster, &selector).await?;
+    let mut report = format!("{what}: {n} of {n} pods ready\n");
+    if !pods.is_empty() {
+        report.push_str(&pods_table(&pods));
+    }
+    // With -o the Scale document already went to stdout: keep it alone there.
+    if opts.output.is_some() {
+        eprint!("{report}");
+    } else {
+        print!("{report}");
+    }
+    Ok(0)
 }
 
 /// `NAME READY STATUS AGE`, as `oc get pods --selector` prints it.

@@ -14,6 +14,7 @@ use super::config::Cluster;
 use super::errors::{describe, status_code, Error};
 use super::target::{get, Workload};
 use crate::cli::DryRun;
+use crate::knobs;
 
 /// The annotation kubectl uses to pick a container when `-c` is not given.
 pub const DEFAULT_CONTAINER_ANNOTATION: &str = "kubectl.kubernetes.io/default-container";
@@ -99,6 +100,41 @@ pub fn env(object: &Value, idx: usize) -> Vec<Value> {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default()
+}
+
+/// The literal value of `name` in container `idx` (`None` if unset or set
+/// through `valueFrom`).
+pub fn env_value(object: &Value, idx: usize, name: &str) -> Option<String> {
+    let env = env(object, idx);
+    let e = env
+        .iter()
+        .find(|e| e.get("name").and_then(Value::as_str) == Some(name))?;
+    if e.get("valueFrom").is_some() {
+        return None;
+    }
+    Some(
+        e.get("value")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+    )
+}
+
+/// The variable that makes mod_wsgi-express restart on source changes
+/// (what `reload on` sets).
+pub const RELOAD_VAR: &str = "MOD_WSGI_RELOAD_ON_CHANGES";
+
+/// Does container `idx` set [`RELOAD_VAR`] to a true value (as the launcher
+/// reads it)?
+pub fn reload_on(object: &Value, idx: usize) -> bool {
+    let knob = knobs::find(RELOAD_VAR);
+    env_value(object, idx, RELOAD_VAR).and_then(|v| knob.and_then(|k| k.parse(&v).ok()))
+        == Some(knobs::Value::Flag(true))
+}
+
+/// Does any container of the object have reloading on?
+pub fn reload_on_anywhere(object: &Value) -> bool {
+    (0..containers(object).len()).any(|idx| reload_on(object, idx))
 }
 
 /// One requested change to a container's environment.

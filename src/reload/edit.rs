@@ -1,15 +1,14 @@
 //! The object edits of `reload on` and `reload off`, on the workload's JSON:
-//! the reload variable, the replica count and the annotation that remembers it.
-//! Pure functions, so each edit is one write (and one rollout).
+//! the reload variable ([`RELOAD_VAR`]), the replica count and the
+//! annotation that remembers it. Pure functions: each edit is one write
+//! (and one rollout).
 
 use serde_json::{json, Value};
 
-use crate::cluster::{self, target, workload};
+use crate::cluster::workload::{self, RELOAD_VAR};
+use crate::cluster::{self, target};
 use crate::error::BadInput;
-use crate::knobs;
 
-/// The variable that makes mod_wsgi-express restart on source changes.
-pub const RELOAD_VAR: &str = "MOD_WSGI_RELOAD_ON_CHANGES";
 /// Where `on` remembers the replica count that `off` restores.
 pub const REPLICAS_ANNOTATION: &str = "warpdrive/reload-replicas";
 /// The container env variable that names the app directory.
@@ -17,42 +16,11 @@ pub const SRC_ROOT_VAR: &str = "WARPDRIVE_SRC_ROOT";
 /// `--dest` when the container does not set [`SRC_ROOT_VAR`] (the s2i layout).
 pub const DEFAULT_DEST: &str = "/opt/app-root/src";
 
-/// The literal value of `name` in container `idx` (`None` if unset or set
-/// through `valueFrom`).
-pub fn env_value(object: &Value, idx: usize, name: &str) -> Option<String> {
-    let env = workload::env(object, idx);
-    let e = env
-        .iter()
-        .find(|e| e.get("name").and_then(Value::as_str) == Some(name))?;
-    if e.get("valueFrom").is_some() {
-        return None;
-    }
-    Some(
-        e.get("value")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string(),
-    )
-}
-
 /// Does container `idx` set `name` at all (literally or through `valueFrom`)?
 pub fn has_env(object: &Value, idx: usize, name: &str) -> bool {
     workload::env(object, idx)
         .iter()
         .any(|e| e.get("name").and_then(Value::as_str) == Some(name))
-}
-
-/// Does container `idx` set [`RELOAD_VAR`] to a true value (as the launcher
-/// reads it)?
-pub fn reload_on(object: &Value, idx: usize) -> bool {
-    let knob = knobs::find(RELOAD_VAR);
-    env_value(object, idx, RELOAD_VAR).and_then(|v| knob.and_then(|k| k.parse(&v).ok()))
-        == Some(knobs::Value::Flag(true))
-}
-
-/// Does any container of the object have reloading on?
-pub fn reload_on_anywhere(object: &Value) -> bool {
-    (0..workload::containers(object).len()).any(|idx| reload_on(object, idx))
 }
 
 fn annotation(object: &Value) -> Option<&str> {
@@ -154,6 +122,7 @@ pub fn edit_off(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::workload::{env_value, reload_on, reload_on_anywhere};
 
     fn deploy(replicas: i64, env: Value, ann: Value) -> Value {
         json!({

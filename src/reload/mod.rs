@@ -23,7 +23,8 @@ use serde_json::Value;
 use crate::cli::{DryRun, KubeArgs};
 use crate::cluster::{self, rollout, scale, target, workload, Cluster, Workload};
 use crate::sync::{self, kube::KubeTransport, Excludes, Syncer};
-use edit::{DEFAULT_DEST, RELOAD_VAR, REPLICAS_ANNOTATION, SRC_ROOT_VAR};
+use edit::{DEFAULT_DEST, REPLICAS_ANNOTATION, SRC_ROOT_VAR};
+use workload::RELOAD_VAR;
 
 /// Errors of `reload`.
 #[derive(Debug, thiserror::Error)]
@@ -142,7 +143,7 @@ fn default_dest(t: &KubeTransport, object: &Value, idx: usize) -> (String, &'sta
         _ => None,
     };
     let from_env = asked
-        .or_else(|| edit::env_value(object, idx, SRC_ROOT_VAR))
+        .or_else(|| workload::env_value(object, idx, SRC_ROOT_VAR))
         .filter(|v| v.starts_with('/'));
     match from_env {
         Some(d) => (d, "WARPDRIVE_SRC_ROOT of the container"),
@@ -162,11 +163,11 @@ fn on(
     timeout: Duration,
 ) -> Result<Workload, Error> {
     let what = w.display();
-    if edit::reload_on(&w.object, idx) && w.replicas() == 1 {
+    if workload::reload_on(&w.object, idx) && w.replicas() == 1 {
         println!("reload is already on for {what} (1 replica, {RELOAD_VAR}=1): nothing to change");
     } else {
         let before_replicas = w.replicas();
-        let before_var = edit::env_value(&w.object, idx, RELOAD_VAR);
+        let before_var = workload::env_value(&w.object, idx, RELOAD_VAR);
         let kept = edit::remembered(&w.object, &what)?;
         for hpa in rt.block_on(scale::hpas_targeting(cluster, &w))? {
             eprintln!(
@@ -206,7 +207,7 @@ fn off(
         println!("reload is already off for {what}: nothing to change");
         return Ok(0);
     }
-    let before_var = edit::env_value(&w.object, idx, RELOAD_VAR);
+    let before_var = workload::env_value(&w.object, idx, RELOAD_VAR);
     let before_replicas = w.replicas();
     rt.block_on(workload::update(cluster, w.clone(), DryRun::None, |obj| {
         edit::edit_off(obj, idx, &what, restore)
