@@ -3,6 +3,7 @@
 //!
 //! * [`cli`]: the clap definition (also the source of completions and man pages).
 //! * [`commands`]: one file per subcommand; thin glue over the modules below.
+//! * [`complete`]: the engine behind kubectl's plugin completion (`__complete`).
 //! * [`launcher`]: resolving and starting the app server; never touches the cluster.
 //! * [`cluster`]: the Kubernetes client side; never loaded on the `exec` path.
 //! * [`sync`]: the file sync into a container, over a `Transport`.
@@ -11,6 +12,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod complete;
 pub mod error;
 pub mod init;
 pub mod knobs;
