@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
 
 use super::errors::Error;
-use super::target::Kind;
+use super::target::WorkloadKind;
 use super::workload::{edit_env, env, select_container, EnvChange, EnvDiff};
 use crate::cli::OutputFormat;
 
@@ -116,13 +116,13 @@ fn objects_mut<'a>(doc: &'a mut Yaml, out: &mut Vec<&'a mut Yaml>) {
 /// A handled object of a manifest, read as JSON.
 #[derive(Debug, Clone)]
 pub struct Found {
-    pub kind: Kind,
+    pub kind: WorkloadKind,
     /// `deployment/blog (in deploy.yaml)`.
     pub what: String,
     pub json: Json,
 }
 
-fn describe(kind: Kind, obj: &Yaml, label: &str) -> String {
+fn describe(kind: WorkloadKind, obj: &Yaml, label: &str) -> String {
     let name = obj
         .get("metadata")
         .and_then(|m| m.get("name"))
@@ -151,7 +151,7 @@ where
                 .and_then(Yaml::as_str)
                 .unwrap_or("")
                 .to_string();
-            let Some(kind) = Kind::from_manifest(&kind_word) else {
+            let Some(kind) = WorkloadKind::from_manifest(&kind_word) else {
                 skipped.push(format!("{kind_word} in {label}"));
                 continue;
             };

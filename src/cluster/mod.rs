@@ -25,4 +25,4 @@ pub mod workload;
 
 pub use config::{connect, Cluster};
 pub use errors::Error;
-pub use target::{Kind, Target, Workload};
+pub use target::{Target, Workload, WorkloadKind};

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::config::Cluster;
 use super::errors::Error;
-use super::target::{get, Kind, Workload};
+use super::target::{get, Workload, WorkloadKind};
 
 /// What "done" means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,10 +47,7 @@ fn int(obj: &Value, ptr: &str) -> i64 {
 /// The replica counts of an object's status.
 pub fn counts(obj: &Value) -> Counts {
     Counts {
-        desired: obj
-            .pointer("/spec/replicas")
-            .and_then(Value::as_i64)
-            .unwrap_or(1),
+        desired: super::target::replicas(obj),
         updated: int(obj, "/status/updatedReplicas"),
         ready: int(obj, "/status/readyReplicas"),
         available: int(obj, "/status/availableReplicas"),
@@ -84,7 +81,7 @@ pub fn last_condition(obj: &Value) -> String {
 /// failure, then `updatedReplicas ≥ replicas`, no old replicas left
 /// (`replicas ≤ updatedReplicas`), `availableReplicas ≥ updatedReplicas`.
 /// For [`Goal::Ready`], done means `readyReplicas == replicas == N`.
-pub fn state(kind: Kind, obj: &Value, goal: Goal) -> State {
+pub fn state(kind: WorkloadKind, obj: &Value, goal: Goal) -> State {
     let name = obj
         .pointer("/metadata/name")
         .and_then(Value::as_str)
@@ -203,7 +200,7 @@ impl Progress {
 /// Returns the final object.
 pub async fn wait(
     cluster: &Cluster,
-    kind: Kind,
+    kind: WorkloadKind,
     name: &str,
     goal: Goal,
     timeout: Duration,
@@ -292,7 +289,7 @@ mod tests {
 
     #[test]
     fn follows_kubectl_done_rules() {
-        let d = Kind::Deployment;
+        let d = WorkloadKind::Deployment;
         assert!(
             matches!(state(d, &obj(2, 1, 2, 2, 2, 2), Goal::Rollout), State::Waiting(m) if m.contains("observed"))
         );

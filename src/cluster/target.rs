@@ -11,68 +11,68 @@ use super::errors::{describe, status_code, Error, Op};
 
 /// The workload kinds the cluster commands handle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum WorkloadKind {
     Deployment,
     DeploymentConfig,
     StatefulSet,
 }
 
-impl Kind {
+impl WorkloadKind {
     /// The `kind:` field.
     pub fn kind(self) -> &'static str {
         match self {
-            Kind::Deployment => "Deployment",
-            Kind::DeploymentConfig => "DeploymentConfig",
-            Kind::StatefulSet => "StatefulSet",
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::DeploymentConfig => "DeploymentConfig",
+            WorkloadKind::StatefulSet => "StatefulSet",
         }
     }
 
     /// Lower-case name used in `KIND/NAME` (`deployment/blog`).
     pub fn lower(self) -> &'static str {
         match self {
-            Kind::Deployment => "deployment",
-            Kind::DeploymentConfig => "deploymentconfig",
-            Kind::StatefulSet => "statefulset",
+            WorkloadKind::Deployment => "deployment",
+            WorkloadKind::DeploymentConfig => "deploymentconfig",
+            WorkloadKind::StatefulSet => "statefulset",
         }
     }
 
     pub fn group(self) -> &'static str {
         match self {
-            Kind::Deployment | Kind::StatefulSet => "apps",
-            Kind::DeploymentConfig => "apps.openshift.io",
+            WorkloadKind::Deployment | WorkloadKind::StatefulSet => "apps",
+            WorkloadKind::DeploymentConfig => "apps.openshift.io",
         }
     }
 
     pub fn plural(self) -> &'static str {
         match self {
-            Kind::Deployment => "deployments",
-            Kind::DeploymentConfig => "deploymentconfigs",
-            Kind::StatefulSet => "statefulsets",
+            WorkloadKind::Deployment => "deployments",
+            WorkloadKind::DeploymentConfig => "deploymentconfigs",
+            WorkloadKind::StatefulSet => "statefulsets",
         }
     }
 
     /// `deployments.apps`, as RBAC messages name it.
     pub fn resource(self) -> &'static str {
         match self {
-            Kind::Deployment => "deployments.apps",
-            Kind::DeploymentConfig => "deploymentconfigs.apps.openshift.io",
-            Kind::StatefulSet => "statefulsets.apps",
+            WorkloadKind::Deployment => "deployments.apps",
+            WorkloadKind::DeploymentConfig => "deploymentconfigs.apps.openshift.io",
+            WorkloadKind::StatefulSet => "statefulsets.apps",
         }
     }
 
     /// `deployments.apps/scale`: the subresource, for RBAC messages.
     pub fn scale_resource(self) -> &'static str {
         match self {
-            Kind::Deployment => "deployments.apps/scale",
-            Kind::DeploymentConfig => "deploymentconfigs.apps.openshift.io/scale",
-            Kind::StatefulSet => "statefulsets.apps/scale",
+            WorkloadKind::Deployment => "deployments.apps/scale",
+            WorkloadKind::DeploymentConfig => "deploymentconfigs.apps.openshift.io/scale",
+            WorkloadKind::StatefulSet => "statefulsets.apps/scale",
         }
     }
 
     pub fn api_version(self) -> &'static str {
         match self {
-            Kind::Deployment | Kind::StatefulSet => "apps/v1",
-            Kind::DeploymentConfig => "apps.openshift.io/v1",
+            WorkloadKind::Deployment | WorkloadKind::StatefulSet => "apps/v1",
+            WorkloadKind::DeploymentConfig => "apps.openshift.io/v1",
         }
     }
 
@@ -88,11 +88,11 @@ impl Kind {
     }
 
     /// The kind named by a manifest's `kind:` field, if handled.
-    pub fn from_manifest(kind: &str) -> Option<Kind> {
+    pub fn from_manifest(kind: &str) -> Option<WorkloadKind> {
         match kind {
-            "Deployment" => Some(Kind::Deployment),
-            "DeploymentConfig" => Some(Kind::DeploymentConfig),
-            "StatefulSet" => Some(Kind::StatefulSet),
+            "Deployment" => Some(WorkloadKind::Deployment),
+            "DeploymentConfig" => Some(WorkloadKind::DeploymentConfig),
+            "StatefulSet" => Some(WorkloadKind::StatefulSet),
             _ => None,
         }
     }
@@ -123,7 +123,7 @@ impl Kind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     /// `None` for a bare name: both Deployment and DeploymentConfig are tried.
-    pub kind: Option<Kind>,
+    pub kind: Option<WorkloadKind>,
     pub name: String,
 }
 
@@ -144,14 +144,14 @@ pub fn parse(raw: &str) -> Result<Target, Error> {
         Some((k, n)) => {
             let kind = match k.to_ascii_lowercase().as_str() {
                 "deployment" | "deployments" | "deploy" | "deployment.apps"
-                | "deployments.apps" => Kind::Deployment,
+                | "deployments.apps" => WorkloadKind::Deployment,
                 "deploymentconfig"
                 | "deploymentconfigs"
                 | "dc"
                 | "deploymentconfig.apps.openshift.io"
-                | "deploymentconfigs.apps.openshift.io" => Kind::DeploymentConfig,
+                | "deploymentconfigs.apps.openshift.io" => WorkloadKind::DeploymentConfig,
                 "statefulset" | "statefulsets" | "sts" | "statefulset.apps"
-                | "statefulsets.apps" => Kind::StatefulSet,
+                | "statefulsets.apps" => WorkloadKind::StatefulSet,
                 _ => {
                     return Err(Error::bad(format!(
                         "TARGET {raw:?}: unknown kind {k:?}; use deployment/NAME, deploy/NAME, deploymentconfig/NAME, dc/NAME, statefulset/NAME or NAME"
@@ -190,7 +190,7 @@ pub fn replicas(object: &Value) -> i64 {
 /// An object fetched from the cluster (or read from a manifest), as JSON.
 #[derive(Debug, Clone)]
 pub struct Workload {
-    pub kind: Kind,
+    pub kind: WorkloadKind,
     pub name: String,
     pub namespace: String,
     /// The whole object, including metadata and status.
@@ -199,7 +199,7 @@ pub struct Workload {
 
 impl Workload {
     /// Wraps a `DynamicObject` returned by the server.
-    pub fn from_dynamic(kind: Kind, namespace: &str, obj: DynamicObject) -> Workload {
+    pub fn from_dynamic(kind: WorkloadKind, namespace: &str, obj: DynamicObject) -> Workload {
         let name = obj.metadata.name.clone().unwrap_or_default();
         let mut object = serde_json::to_value(&obj).unwrap_or(Value::Null);
         if let Some(map) = object.as_object_mut() {
@@ -244,7 +244,7 @@ impl Workload {
     pub fn label_selector(&self) -> String {
         let sel = self.object.pointer("/spec/selector");
         let labels = match self.kind {
-            Kind::DeploymentConfig => sel,
+            WorkloadKind::DeploymentConfig => sel,
             _ => sel.and_then(|s| s.get("matchLabels")),
         };
         let mut parts: Vec<String> = labels
@@ -255,7 +255,7 @@ impl Workload {
                     .collect()
             })
             .unwrap_or_default();
-        if self.kind != Kind::DeploymentConfig {
+        if self.kind != WorkloadKind::DeploymentConfig {
             for e in sel
                 .and_then(|s| s.get("matchExpressions"))
                 .and_then(Value::as_array)
@@ -283,10 +283,10 @@ impl Workload {
 
 /// GETs one object of a known kind. For a DeploymentConfig on a cluster
 /// without `apps.openshift.io`, says so instead of "not found".
-pub async fn get(cluster: &Cluster, kind: Kind, name: &str) -> Result<Workload, Error> {
+pub async fn get(cluster: &Cluster, kind: WorkloadKind, name: &str) -> Result<Workload, Error> {
     match kind.api(cluster).get(name).await {
         Ok(obj) => Ok(Workload::from_dynamic(kind, &cluster.namespace, obj)),
-        Err(e) if status_code(&e) == Some(404) && kind == Kind::DeploymentConfig => {
+        Err(e) if status_code(&e) == Some(404) && kind == WorkloadKind::DeploymentConfig => {
             if has_group_version(cluster, "apps.openshift.io", "v1").await? {
                 Err(describe(e, kind.op("get", name, cluster)))
             } else {
@@ -340,8 +340,8 @@ pub async fn resolve(cluster: &Cluster, target: &Target) -> Result<Workload, Err
     }
     let name = target.name.as_str();
     let (deploy_api, dc_api) = (
-        Kind::Deployment.api(cluster),
-        Kind::DeploymentConfig.api(cluster),
+        WorkloadKind::Deployment.api(cluster),
+        WorkloadKind::DeploymentConfig.api(cluster),
     );
     let (deploy, dc) = futures::join!(deploy_api.get_opt(name), dc_api.get_opt(name));
     // A cluster without OpenShift answers 404 for the whole group: that is "no DC".
@@ -350,19 +350,29 @@ pub async fn resolve(cluster: &Cluster, target: &Target) -> Result<Workload, Err
     let deploy = match deploy {
         Ok(d) => d,
         Err(e) if status_code(&e) == Some(403) => {
-            denied = Some((Kind::Deployment, e));
+            denied = Some((WorkloadKind::Deployment, e));
             None
         }
-        Err(e) => return Err(describe(e, Kind::Deployment.op("get", name, cluster))),
+        Err(e) => {
+            return Err(describe(
+                e,
+                WorkloadKind::Deployment.op("get", name, cluster),
+            ))
+        }
     };
     let dc = match dc {
         Ok(d) => d,
         Err(e) if status_code(&e) == Some(404) => None,
         Err(e) if status_code(&e) == Some(403) => {
-            denied.get_or_insert((Kind::DeploymentConfig, e));
+            denied.get_or_insert((WorkloadKind::DeploymentConfig, e));
             None
         }
-        Err(e) => return Err(describe(e, Kind::DeploymentConfig.op("get", name, cluster))),
+        Err(e) => {
+            return Err(describe(
+                e,
+                WorkloadKind::DeploymentConfig.op("get", name, cluster),
+            ))
+        }
     };
     if let (None, None, Some((kind, e))) = (&deploy, &dc, denied) {
         return Err(describe(e, kind.op("get", name, cluster)));
@@ -372,9 +382,9 @@ pub async fn resolve(cluster: &Cluster, target: &Target) -> Result<Workload, Err
             "both deployment/{name} and deploymentconfig/{name} exist in namespace {}: say which one, e.g. deploy/{name} or dc/{name}",
             cluster.namespace
         ))),
-        (Some(d), None) => Ok(Workload::from_dynamic(Kind::Deployment, &cluster.namespace, d)),
+        (Some(d), None) => Ok(Workload::from_dynamic(WorkloadKind::Deployment, &cluster.namespace, d)),
         (None, Some(d)) => Ok(Workload::from_dynamic(
-            Kind::DeploymentConfig,
+            WorkloadKind::DeploymentConfig,
             &cluster.namespace,
             d,
         )),
@@ -391,17 +401,26 @@ mod tests {
 
     #[test]
     fn parses_kinds_and_bare_names() {
-        assert_eq!(parse("deploy/blog").unwrap().kind, Some(Kind::Deployment));
+        assert_eq!(
+            parse("deploy/blog").unwrap().kind,
+            Some(WorkloadKind::Deployment)
+        );
         assert_eq!(
             parse("deployment/blog").unwrap().kind,
-            Some(Kind::Deployment)
+            Some(WorkloadKind::Deployment)
         );
-        assert_eq!(parse("dc/blog").unwrap().kind, Some(Kind::DeploymentConfig));
+        assert_eq!(
+            parse("dc/blog").unwrap().kind,
+            Some(WorkloadKind::DeploymentConfig)
+        );
         assert_eq!(
             parse("deploymentconfig/blog").unwrap().kind,
-            Some(Kind::DeploymentConfig)
+            Some(WorkloadKind::DeploymentConfig)
         );
-        assert_eq!(parse("sts/db").unwrap().kind, Some(Kind::StatefulSet));
+        assert_eq!(
+            parse("sts/db").unwrap().kind,
+            Some(WorkloadKind::StatefulSet)
+        );
         let bare = parse("blog").unwrap();
         assert_eq!((bare.kind, bare.name.as_str()), (None, "blog"));
         assert!(parse("svc/blog").is_err());

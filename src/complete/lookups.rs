@@ -89,8 +89,8 @@ pub fn cluster_namespaces(kube: &KubeArgs) -> Vec<String> {
 /// and DeploymentConfigs as `dc/NAME`; after `KIND/`: that kind, with the
 /// kind word kept as typed. Nothing when the cluster cannot be reached.
 pub fn cluster_targets(kube: &KubeArgs, current: &str) -> Vec<String> {
-    use crate::cluster::target::{self, Kind};
-    let wanted: Vec<(String, Kind)> = match current.split_once('/') {
+    use crate::cluster::target::{self, WorkloadKind};
+    let wanted: Vec<(String, WorkloadKind)> = match current.split_once('/') {
         Some((word, _)) => match target::parse(&format!("{word}/x")) {
             Ok(target::Target {
                 kind: Some(kind), ..
@@ -98,8 +98,8 @@ pub fn cluster_targets(kube: &KubeArgs, current: &str) -> Vec<String> {
             _ => return Vec::new(),
         },
         None => vec![
-            ("deploy".to_owned(), Kind::Deployment),
-            ("dc".to_owned(), Kind::DeploymentConfig),
+            ("deploy".to_owned(), WorkloadKind::Deployment),
+            ("dc".to_owned(), WorkloadKind::DeploymentConfig),
         ],
     };
     let Ok(rt) = crate::cluster::config::runtime() else {

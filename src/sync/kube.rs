@@ -58,9 +58,9 @@ impl<'rt> KubeTransport<'rt> {
     }
 }
 
-/// The exit code carried by the exec `Status` (channel 3): 0 on Success,
+/// The remote command's exit status, from the exec `Status` (channel 3): 0 on Success,
 /// the `ExitCode` cause of a NonZeroExitCode failure, else an error.
-pub fn exit_code(status: Option<Status>) -> Result<i32, String> {
+pub fn remote_status(status: Option<Status>) -> Result<i32, String> {
     let Some(st) = status else {
         return Err("the connection closed without an exit status".into());
     };
@@ -161,7 +161,7 @@ impl Transport for KubeTransport<'_> {
                     v
                 };
                 let (open_stdin, out_res, stderr) = tokio::join!(pump, read_out, read_err);
-                let code = exit_code(status.await)?;
+                let code = remote_status(status.await)?;
                 drop(open_stdin);
                 out_res?;
                 let _ = proc.join().await;

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 pub use excludes::Excludes;
 pub use transport::{ExecStatus, LocalTransport, Transport};
-pub use tree::{Entry, Kind};
+pub use tree::{Entry, EntryKind};
 
 /// Errors of the sync engine.
 #[derive(Debug, thiserror::Error)]
@@ -171,14 +171,14 @@ pub struct Syncer<'a> {
 
 /// What to send in one sync.
 #[derive(Debug, Default)]
-pub struct Plan {
+pub struct Changes {
     /// Entries to write, by relative path.
     pub write: BTreeMap<PathBuf, Entry>,
     /// Relative paths to remove (recursively) in the container.
     pub delete: BTreeSet<PathBuf>,
 }
 
-impl Plan {
+impl Changes {
     pub fn is_empty(&self) -> bool {
         self.write.is_empty() && self.delete.is_empty()
     }
@@ -221,13 +221,13 @@ impl<'a> Syncer<'a> {
             });
         }
         let mut map = remote::parse_manifest(&out)?;
-        map.retain(|rel, e| !self.excludes.is_excluded(rel, e.kind == Kind::Dir));
+        map.retain(|rel, e| !self.excludes.is_excluded(rel, e.kind == EntryKind::Dir));
         Ok(map)
     }
 
     /// The first sync: compare the local tree with the pod's manifest and
-    /// plan only what differs (and, with `--delete`, what is gone locally).
-    pub fn initial_plan(&self, warn: &mut dyn FnMut(String)) -> Result<Plan> {
+    /// collect only what differs (and, with `--delete`, what is gone locally).
+    pub fn initial_changes(&self, warn: &mut dyn FnMut(String)) -> Result<Changes> {
         let local = tree::walk(&self.source, &self.excludes, warn)?;
         match self.remote_manifest() {
             Ok(remote) => Ok(diff(&local, &remote, self.delete)),
@@ -247,18 +247,18 @@ impl<'a> Syncer<'a> {
         }
     }
 
-    /// A plan for these changed paths (relative to the source): what exists
+    /// The changes for these changed paths (relative to the source): what exists
     /// is sent (directories with their contents), what is gone is deleted
     /// when `--delete` is on. Excluded paths are ignored.
     /// `expand(dir)` says whether a directory is sent with its contents
     /// (a new one) or alone (one whose mode changed).
-    pub fn plan_paths(
+    pub fn changes_for(
         &self,
         paths: &BTreeSet<PathBuf>,
         expand: &dyn Fn(&Path) -> bool,
         warn: &mut dyn FnMut(String),
-    ) -> Result<Plan> {
-        let mut plan = Plan::default();
+    ) -> Result<Changes> {
+        let mut changes = Changes::default();
         for rel in paths {
             if rel.as_os_str().as_encoded_bytes().contains(&b'\n') {
                 warn(format!(
@@ -275,43 +275,44 @@ impl<'a> Syncer<'a> {
                         continue;
                     }
                     if let Some(e) = tree::entry(&self.source, rel, &md, warn)? {
-                        if e.kind == Kind::Dir && expand(rel) {
+                        if e.kind == EntryKind::Dir && expand(rel) {
                             for (sub, se) in
                                 tree::walk_under(&self.source, rel, &self.excludes, warn)?
                             {
-                                plan.write.insert(sub, se);
+                                changes.write.insert(sub, se);
                             }
                         }
-                        plan.write.insert(rel.clone(), e);
+                        changes.write.insert(rel.clone(), e);
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     if self.delete && !self.excludes.is_excluded(rel, false) {
-                        plan.delete.insert(rel.clone());
+                        changes.delete.insert(rel.clone());
                     }
                 }
                 Err(e) => return Err(io_err(&full)(e)),
             }
         }
         // Deleting a directory covers everything under it.
-        let dirs: Vec<PathBuf> = plan.delete.iter().cloned().collect();
-        plan.delete
+        let dirs: Vec<PathBuf> = changes.delete.iter().cloned().collect();
+        changes
+            .delete
             .retain(|p| !dirs.iter().any(|d| d != p && p.starts_with(d)));
-        Ok(plan)
+        Ok(changes)
     }
 
-    /// Sends `plan` in one exec: stream the tar, extract into staging, move
+    /// Sends `changes` in one exec: stream the tar, extract into staging, move
     /// into place, delete.
-    pub fn apply(&self, plan: &Plan) -> Result<Stats> {
+    pub fn apply(&self, changes: &Changes) -> Result<Stats> {
         let start = Instant::now();
-        if plan.is_empty() {
+        if changes.is_empty() {
             return Ok(Stats::default());
         }
         let (reader, writer) = std::io::pipe().map_err(io_err(&self.source))?;
         let argv = remote::apply_argv(&self.dest);
         let mut out = Vec::new();
         let (status, produced) = std::thread::scope(|s| {
-            let producer = s.spawn(move || tarstream::write(writer, &self.source, plan));
+            let producer = s.spawn(move || tarstream::write(writer, &self.source, changes));
             let status = {
                 let mut reader = reader;
                 self.transport.exec(&argv, Some(&mut reader), &mut out)
@@ -331,8 +332,12 @@ impl<'a> Syncer<'a> {
         }
         let bytes = produced?;
         Ok(Stats {
-            files: plan.write.values().filter(|e| e.kind != Kind::Dir).count(),
-            deleted: plan.delete.len(),
+            files: changes
+                .write
+                .values()
+                .filter(|e| e.kind != EntryKind::Dir)
+                .count(),
+            deleted: changes.delete.len(),
             bytes,
             ms: start.elapsed().as_millis(),
         })
@@ -344,19 +349,21 @@ pub fn diff(
     local: &BTreeMap<PathBuf, Entry>,
     remote: &BTreeMap<PathBuf, remote::RemoteEntry>,
     delete: bool,
-) -> Plan {
-    let mut plan = Plan::default();
+) -> Changes {
+    let mut changes = Changes::default();
     for (rel, e) in local {
         let same = match remote.get(rel) {
             None => false,
             Some(r) => match &e.kind {
-                Kind::File => r.kind == Kind::File && r.size == e.size && r.mtime == e.mtime,
-                Kind::Dir => r.kind == Kind::Dir,
-                Kind::Symlink(t) => r.kind == Kind::Symlink(t.clone()),
+                EntryKind::File => {
+                    r.kind == EntryKind::File && r.size == e.size && r.mtime == e.mtime
+                }
+                EntryKind::Dir => r.kind == EntryKind::Dir,
+                EntryKind::Symlink(t) => r.kind == EntryKind::Symlink(t.clone()),
             },
         };
         if !same {
-            plan.write.insert(rel.clone(), e.clone());
+            changes.write.insert(rel.clone(), e.clone());
         }
     }
     if delete {
@@ -368,21 +375,21 @@ pub fn diff(
             let covered = rel
                 .ancestors()
                 .skip(1)
-                .any(|a| !a.as_os_str().is_empty() && plan.delete.contains(a));
+                .any(|a| !a.as_os_str().is_empty() && changes.delete.contains(a));
             if !covered {
-                plan.delete.insert(rel.clone());
+                changes.delete.insert(rel.clone());
             }
         }
     }
-    plan
+    changes
 }
 
 /// A sync from start to end, printing nothing: the first comparison and the
 /// transfer. Returns the stats.
 pub fn sync_once(syncer: &Syncer, warn: &mut dyn FnMut(String)) -> Result<Stats> {
     let start = Instant::now();
-    let plan = syncer.initial_plan(warn)?;
-    let mut stats = syncer.apply(&plan)?;
+    let changes = syncer.initial_changes(warn)?;
+    let mut stats = syncer.apply(&changes)?;
     stats.ms = start.elapsed().as_millis();
     Ok(stats)
 }

@@ -7,7 +7,7 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-use super::{check_rel, Error, Kind, Result};
+use super::{check_rel, EntryKind, Error, Result};
 
 /// Prints `TYPE SIZE MTIME PATH\0LINKTARGET\0` for everything under `$1`
 /// (nothing when it does not exist yet), leaving staging directories out.
@@ -100,7 +100,7 @@ fn argv(script: &str, dest: &str) -> Vec<String> {
 /// One entry of the pod's manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteEntry {
-    pub kind: Kind,
+    pub kind: EntryKind,
     pub size: u64,
     pub mtime: i64,
 }
@@ -137,10 +137,13 @@ pub fn parse_manifest(out: &[u8]) -> Result<BTreeMap<PathBuf, RemoteEntry>> {
             continue;
         }
         let (kind, size) = match ty {
-            b"f" => (Kind::File, size),
-            b"d" => (Kind::Dir, 0),
-            b"l" => (Kind::Symlink(PathBuf::from(OsStr::from_bytes(link))), 0),
-            _ => (Kind::File, u64::MAX),
+            b"f" => (EntryKind::File, size),
+            b"d" => (EntryKind::Dir, 0),
+            b"l" => (
+                EntryKind::Symlink(PathBuf::from(OsStr::from_bytes(link))),
+                0,
+            ),
+            _ => (EntryKind::File, u64::MAX),
         };
         map.insert(rel, RemoteEntry { kind, size, mtime });
     }
@@ -175,10 +178,10 @@ fn parse_stat_lines(out: &[u8]) -> BTreeMap<PathBuf, RemoteEntry> {
             continue;
         }
         let (kind, size) = match mode & 0o170000 {
-            0o040000 => (Kind::Dir, 0),
-            0o100000 => (Kind::File, size),
-            0o120000 => (Kind::Symlink(PathBuf::new()), 0),
-            _ => (Kind::File, u64::MAX),
+            0o040000 => (EntryKind::Dir, 0),
+            0o100000 => (EntryKind::File, size),
+            0o120000 => (EntryKind::Symlink(PathBuf::new()), 0),
+            _ => (EntryKind::File, u64::MAX),
         };
         map.insert(rel, RemoteEntry { kind, size, mtime });
     }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use tar::{EntryType, Header};
 
-use super::{io_err, Kind, Plan, Result};
+use super::{io_err, Changes, EntryKind, Result};
 
 /// GNU tar reads stdin in records of 20 blocks and waits for a whole one;
 /// padding the stream to a whole record lets it finish without end-of-file,
@@ -70,9 +70,9 @@ fn header(kind: EntryType, size: u64, mode: u32, mtime: i64) -> Header {
 /// The directories the pod side walks to move files into place: the root,
 /// every directory written, and every ancestor of a written or deleted path;
 /// parents first.
-pub fn dir_list(plan: &Plan) -> Vec<u8> {
+pub fn dir_list(changes: &Changes) -> Vec<u8> {
     let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
-    let paths = plan.write.keys().chain(plan.delete.iter());
+    let paths = changes.write.keys().chain(changes.delete.iter());
     for p in paths {
         for a in p.ancestors().skip(1) {
             if !a.as_os_str().is_empty() {
@@ -80,8 +80,8 @@ pub fn dir_list(plan: &Plan) -> Vec<u8> {
             }
         }
     }
-    for (p, e) in &plan.write {
-        if e.kind == Kind::Dir {
+    for (p, e) in &changes.write {
+        if e.kind == EntryKind::Dir {
             dirs.insert(p.clone());
         }
     }
@@ -93,18 +93,18 @@ pub fn dir_list(plan: &Plan) -> Vec<u8> {
     out
 }
 
-/// Writes the sync stream for `plan` (files read from `root`) to `w`;
+/// Writes the sync stream for `changes` (files read from `root`) to `w`;
 /// returns the number of bytes written.
-pub fn write<W: Write>(w: W, root: &Path, plan: &Plan) -> Result<u64> {
+pub fn write<W: Write>(w: W, root: &Path, changes: &Changes) -> Result<u64> {
     let mut ar = tar::Builder::new(Counting { inner: w, n: 0 });
     let pipe = Path::new("stdin");
-    let dirs = dir_list(plan);
+    let dirs = dir_list(changes);
     let mut h = header(EntryType::Regular, dirs.len() as u64, 0o600, 0);
     ar.append_data(&mut h, "dirs", &dirs[..])
         .map_err(io_err(pipe))?;
-    if !plan.delete.is_empty() {
+    if !changes.delete.is_empty() {
         let mut list = Vec::new();
-        for p in &plan.delete {
+        for p in &changes.delete {
             list.extend_from_slice(p.as_os_str().as_bytes());
             list.push(0);
         }
@@ -112,24 +112,24 @@ pub fn write<W: Write>(w: W, root: &Path, plan: &Plan) -> Result<u64> {
         ar.append_data(&mut h, "delete", &list[..])
             .map_err(io_err(pipe))?;
     }
-    for (rel, e) in &plan.write {
+    for (rel, e) in &changes.write {
         let name = Path::new("files").join(rel);
         match &e.kind {
-            Kind::Dir => {
+            EntryKind::Dir => {
                 let mut h = header(EntryType::Directory, 0, e.mode, e.mtime);
                 ar.append_data(&mut h, &name, io::empty())
                     .map_err(io_err(pipe))?;
             }
-            Kind::Symlink(target) => {
+            EntryKind::Symlink(target) => {
                 let mut h = header(EntryType::Symlink, 0, 0o777, e.mtime);
                 ar.append_link(&mut h, &name, target)
                     .map_err(io_err(pipe))?;
             }
-            Kind::File => {
+            EntryKind::File => {
                 let full = root.join(rel);
                 let f = match std::fs::File::open(&full) {
                     Ok(f) => f,
-                    // Gone since the plan was made: the watcher reports it.
+                    // Gone since the changes were collected: the watcher reports it.
                     Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
                     Err(err) => return Err(io_err(&full)(err)),
                 };

@@ -131,12 +131,12 @@ fn edits_send_only_the_changed_file() {
         "def index(): return 'changed and longer'\n",
     );
     let syncer = env.syncer(false, &[]);
-    let plan = syncer.initial_plan(&mut |_| {}).unwrap();
+    let changes = syncer.initial_changes(&mut |_| {}).unwrap();
     assert_eq!(
-        plan.write.keys().collect::<Vec<_>>(),
+        changes.write.keys().collect::<Vec<_>>(),
         vec![Path::new("pkg/views.py")]
     );
-    syncer.apply(&plan).unwrap();
+    syncer.apply(&changes).unwrap();
     env.assert_equal();
 }
 
@@ -260,7 +260,7 @@ fn traversal_names_are_rejected_on_both_sides() {
     let env = Env::new();
     let syncer = env.syncer(true, &[]);
     let paths: BTreeSet<PathBuf> = [PathBuf::from("../escape")].into();
-    assert!(syncer.plan_paths(&paths, &|_| true, &mut |_| {}).is_err());
+    assert!(syncer.changes_for(&paths, &|_| true, &mut |_| {}).is_err());
 
     // A hand-made hostile stream straight into the pod side: `..` members
     // and absolute names must not land outside --dest.
@@ -329,9 +329,9 @@ fn an_interrupted_stream_leaves_nothing_behind() {
     let big = vec![b'z'; 3 << 20];
     fs::write(s.join("big.bin"), &big).unwrap();
     let syncer = env.syncer(false, &[]);
-    let plan = syncer.initial_plan(&mut |_| {}).unwrap();
+    let changes = syncer.initial_changes(&mut |_| {}).unwrap();
     let mut stream = Vec::new();
-    tarstream::write(&mut stream, &syncer.source, &plan).unwrap();
+    tarstream::write(&mut stream, &syncer.source, &changes).unwrap();
     // cut the stream in the middle of big.bin
     stream.truncate(stream.len() / 2);
     let st = env
@@ -356,8 +356,8 @@ fn manifest_parsing() {
     let m = remote::parse_manifest(out).unwrap();
     assert_eq!(m[Path::new("a b/c")].size, 12);
     assert_eq!(m[Path::new("a b/c")].mtime, 1_700_000_000);
-    assert_eq!(m[Path::new("dir")].kind, Kind::Dir);
-    assert_eq!(m[Path::new("ln")].kind, Kind::Symlink("target".into()));
+    assert_eq!(m[Path::new("dir")].kind, EntryKind::Dir);
+    assert_eq!(m[Path::new("ln")].kind, EntryKind::Symlink("target".into()));
 }
 
 #[test]
@@ -521,7 +521,7 @@ fn a_busybox_container_gets_the_same_sync() {
     // (symlinks are, their targets being unknown), deletes work
     let remote = syncer.remote_manifest().unwrap();
     assert_eq!(remote[Path::new("pkg/views.py")].size, 18);
-    assert_eq!(remote[Path::new("pkg")].kind, Kind::Dir);
+    assert_eq!(remote[Path::new("pkg")].kind, EntryKind::Dir);
     std::thread::sleep(std::time::Duration::from_millis(1100));
     put(
         env.src.path(),
@@ -529,14 +529,14 @@ fn a_busybox_container_gets_the_same_sync() {
         "def index(): return 'busybox'\n",
     );
     fs::remove_file(env.src.path().join("app.py")).unwrap();
-    let plan = syncer.initial_plan(&mut |w| warnings.push(w)).unwrap();
-    let written: Vec<_> = plan.write.keys().map(|p| p.to_str().unwrap()).collect();
+    let changes = syncer.initial_changes(&mut |w| warnings.push(w)).unwrap();
+    let written: Vec<_> = changes.write.keys().map(|p| p.to_str().unwrap()).collect();
     assert_eq!(written, vec!["link-inside", "pkg/views.py"]);
     assert_eq!(
-        plan.delete.iter().collect::<Vec<_>>(),
+        changes.delete.iter().collect::<Vec<_>>(),
         vec![Path::new("app.py")]
     );
-    syncer.apply(&plan).unwrap();
+    syncer.apply(&changes).unwrap();
     env.assert_equal();
     assert!(warnings.is_empty(), "{warnings:?}");
 }

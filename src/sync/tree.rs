@@ -10,7 +10,7 @@ use super::{check_rel, io_err, Excludes, Result};
 
 /// What a path is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kind {
+pub enum EntryKind {
     File,
     Dir,
     /// A symlink and its target, as written.
@@ -20,7 +20,7 @@ pub enum Kind {
 /// One local entry to sync.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    pub kind: Kind,
+    pub kind: EntryKind,
     pub size: u64,
     /// Modification time, whole seconds (what tar keeps).
     pub mtime: i64,
@@ -66,9 +66,9 @@ pub fn entry(
     check_rel(rel)?;
     let ft = md.file_type();
     let kind = if ft.is_file() {
-        Kind::File
+        EntryKind::File
     } else if ft.is_dir() {
-        Kind::Dir
+        EntryKind::Dir
     } else if ft.is_symlink() {
         let full = root.join(rel);
         let target = std::fs::read_link(&full).map_err(io_err(&full))?;
@@ -80,7 +80,7 @@ pub fn entry(
             ));
             return Ok(None);
         }
-        Kind::Symlink(target)
+        EntryKind::Symlink(target)
     } else {
         warn(format!(
             "skipping {}: not a file, directory or symlink",
@@ -89,7 +89,7 @@ pub fn entry(
         return Ok(None);
     };
     Ok(Some(Entry {
-        size: if kind == Kind::File { md.len() } else { 0 },
+        size: if kind == EntryKind::File { md.len() } else { 0 },
         mtime: md.mtime(),
         mode: md.permissions().mode() & 0o7777,
         kind,
@@ -134,7 +134,7 @@ pub fn walk_under(
                 continue;
             }
             if let Some(e) = entry(root, &sub, &md, warn)? {
-                if e.kind == Kind::Dir {
+                if e.kind == EntryKind::Dir {
                     stack.push(sub.clone());
                 }
                 out.insert(sub, e);

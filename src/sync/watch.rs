@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use notify::{EventKind, RecursiveMode, Watcher as _};
 
-use super::{tree, Error, Kind, Result, Stats, Syncer, DEBOUNCE};
+use super::{tree, EntryKind, Error, Result, Stats, Syncer, DEBOUNCE};
 
 /// A burst of changes is sent at the latest this long after its first event.
 pub const MAX_WAIT: Duration = Duration::from_millis(500);
@@ -92,7 +92,7 @@ impl Watcher {
         self.add(rel)?;
         let entries = tree::walk_under(&syncer.source, rel, &syncer.excludes, warn)?;
         for (p, e) in entries {
-            if e.kind == Kind::Dir {
+            if e.kind == EntryKind::Dir {
                 self.add(&p)?;
             }
         }
@@ -207,7 +207,7 @@ impl Watcher {
             self.add_tree(syncer, d, warn)?;
         }
         let expand = |rel: &Path| new_dirs.iter().any(|d| d == rel);
-        let plan = syncer.plan_paths(changed, &expand, warn)?;
-        syncer.apply(&plan)
+        let changes = syncer.changes_for(changed, &expand, warn)?;
+        syncer.apply(&changes)
     }
 }
