@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::launcher::ServerType;
+
 /// Serve Python web apps on Kubernetes and OpenShift.
 ///
 /// As a kubectl/oc plugin it writes `.warpdrive/` (init), tunes and scales
@@ -65,21 +67,13 @@ pub enum Command {
     Generate(GenerateArgs),
 }
 
-/// The server types, in the order `auto` tries them where it applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ServerTypeArg {
-    Auto,
-    Shell,
-    Python,
-    Paste,
-    Django,
-    Gunicorn,
-    #[value(name = "mod_wsgi")]
-    #[serde(rename = "mod_wsgi")]
-    ModWsgi,
-    Waitress,
-    Uwsgi,
+/// The help of a `--server-type` flag: `lead`, the accepted words (from
+/// [`ServerType::words`]) in parentheses, then `default`. The flag itself
+/// takes text, parsed by [`ServerType::parse`] so that the error can name
+/// where a bad word came from.
+fn server_type_help(lead: &str, default: &str) -> String {
+    let words: Vec<&str> = ServerType::words().collect();
+    format!("{lead} ({}) {default}", words.join(", "))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -96,9 +90,10 @@ pub struct ExecArgs {
     /// The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]
     #[arg(long, value_name = "DIR")]
     pub app_root: Option<PathBuf>,
-    /// Server type (auto, shell, python, paste, django, gunicorn, mod_wsgi, waitress, uwsgi)
-    /// [default: $WARPDRIVE_SERVER_TYPE, else .warpdrive/server_type, else auto]
-    #[arg(long, value_name = "TYPE")]
+    #[arg(long, value_name = "TYPE", help = server_type_help(
+        "Server type",
+        "[default: $WARPDRIVE_SERVER_TYPE, else .warpdrive/server_type, else auto]",
+    ))]
     pub server_type: Option<String>,
     /// Print the command that would run and start nothing.
     #[arg(long)]
@@ -119,9 +114,10 @@ pub struct InitArgs {
     /// The application directory.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub app_root: PathBuf,
-    /// Server type to write to .warpdrive/server_type (auto, shell, python, paste,
-    /// django, gunicorn, mod_wsgi, waitress, uwsgi) [default: the detected one]
-    #[arg(long, value_name = "TYPE")]
+    #[arg(long, value_name = "TYPE", help = server_type_help(
+        "Server type to write to .warpdrive/server_type",
+        "[default: the detected one]",
+    ))]
     pub server_type: Option<String>,
     /// WSGI entry point to record: `module:callable` or a dotted module
     /// [default: Django's WSGI_APPLICATION, else wsgi:application]

@@ -14,6 +14,7 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 
 use crate::cli::{Cli, GenerateArgs};
+use crate::launcher::ServerType;
 
 /// The name of the binary the completion scripts and man pages describe.
 pub const BIN: &str = "kubectl-warpdrive";
@@ -61,9 +62,7 @@ pub fn annotated_command() -> clap::Command {
         let mut sub = sub.clone();
         if sub.get_arguments().any(|a| a.get_id() == "server_type") {
             sub = sub.mut_arg("server_type", |a| {
-                a.value_parser(PossibleValuesParser::new(
-                    crate::launcher::server_type::SERVER_TYPE_NAMES,
-                ))
+                a.value_parser(PossibleValuesParser::new(ServerType::words()))
             });
         }
         root = root.subcommand(sub);

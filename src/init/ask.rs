@@ -18,7 +18,7 @@ use crate::knobs;
 use crate::launcher::detect::EntryPoint;
 use crate::launcher::hooks::HOOK_DIR;
 use crate::launcher::proxy::MOD_WSGI_UNTRUSTABLE;
-use crate::launcher::server_type::ServerType;
+use crate::launcher::server_type::{self, ServerType};
 
 /// One line per server type for the select list.
 pub fn describe(t: Option<ServerType>) -> &'static str {
@@ -102,7 +102,8 @@ impl Questions<'_> {
         }
         choices.extend(
             ServerType::ALL
-                .into_iter()
+                .iter()
+                .copied()
                 .filter(|t| Some(*t) != detected)
                 .map(Some),
         );
@@ -110,7 +111,7 @@ impl Questions<'_> {
         let items: Vec<String> = choices
             .iter()
             .map(|c| {
-                let name = c.map(ServerType::name).unwrap_or("auto");
+                let name = c.map(ServerType::name).unwrap_or(server_type::AUTO);
                 let mut line = format!("{name:<9} {}", describe(*c));
                 if c.is_some() && *c == detected {
                     if let Ok(a) = &self.survey.auto {

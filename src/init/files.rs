@@ -6,7 +6,7 @@ use super::answers::{is_mod_wsgi_family, relative, takes_entry_point, Answers};
 use super::error::Error;
 use crate::launcher::detect::{self, AppInfo};
 use crate::launcher::resolve;
-use crate::launcher::server_type::ServerType;
+use crate::launcher::server_type::{self, ServerType};
 
 /// A file to write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,7 +145,9 @@ pub fn files(a: &Answers, app_root: &Path, wd: &Path) -> Result<Vec<File>, Error
         "server_type",
         format!(
             "{}\n",
-            a.written_type.map(ServerType::name).unwrap_or("auto")
+            a.written_type
+                .map(ServerType::name)
+                .unwrap_or(server_type::AUTO)
         ),
         0o644,
     )];

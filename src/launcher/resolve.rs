@@ -12,7 +12,7 @@ use super::error::Error;
 use super::path;
 use super::plan::Plan;
 use super::proxy::Proxy;
-use super::server_type::ServerType;
+use super::server_type::{self, ServerType};
 use super::servers::{self, Ctx};
 use crate::knobs::{Knobs, Value};
 
@@ -85,7 +85,7 @@ pub fn configured_type(
     let file = wd.join("server_type");
     match std::fs::read_to_string(&file) {
         Ok(text) => {
-            let word = text.split_whitespace().next().unwrap_or("auto");
+            let word = text.split_whitespace().next().unwrap_or(server_type::AUTO);
             let origin = file.display().to_string();
             Ok((
                 ServerType::parse(word, &origin)?,

@@ -1,71 +1,73 @@
-//! The server types.
+//! The server types: the one list, from which the names, the order `init`
+//! offers them in, the `--server-type` help and value lists, and the JSON
+//! form of a plan are all derived.
 
 use super::error::Error;
 
-/// The server types. `auto` resolves to one of the others before a plan exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-pub enum ServerType {
-    #[serde(rename = "shell")]
-    Shell,
-    #[serde(rename = "python")]
-    Python,
-    #[serde(rename = "paste")]
-    Paste,
-    #[serde(rename = "django")]
-    Django,
-    #[serde(rename = "gunicorn")]
-    Gunicorn,
-    #[serde(rename = "mod_wsgi")]
-    ModWsgi,
-    #[serde(rename = "waitress")]
-    Waitress,
-    #[serde(rename = "uwsgi")]
-    Uwsgi,
+/// Defines [`ServerType`] from one table of `Variant => "name"`, in
+/// documentation order, with [`ServerType::ALL`] and [`ServerType::name`].
+macro_rules! server_types {
+    ($($(#[$doc:meta])* $variant:ident => $name:literal,)+) => {
+        /// The server types. `auto` resolves to one of the others before a plan exists.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ServerType {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl ServerType {
+            /// Every type, in documentation order.
+            pub const ALL: &'static [ServerType] = &[$(ServerType::$variant,)+];
+
+            /// The word for the type in `.warpdrive/server_type`, flags and output.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(ServerType::$variant => $name,)+
+                }
+            }
+        }
+    };
 }
 
-/// The words accepted for a server type, in documentation order.
-pub const SERVER_TYPE_NAMES: &[&str] = &[
-    "auto", "shell", "python", "paste", "django", "gunicorn", "mod_wsgi", "waitress", "uwsgi",
-];
+server_types! {
+    /// The executable `app.sh`.
+    Shell => "shell",
+    /// `python app.py`.
+    Python => "python",
+    /// mod_wsgi-express hosting `paste.ini`.
+    Paste => "paste",
+    /// mod_wsgi-express hosting a Django project.
+    Django => "django",
+    Gunicorn => "gunicorn",
+    /// mod_wsgi-express (Apache).
+    ModWsgi => "mod_wsgi",
+    Waitress => "waitress",
+    Uwsgi => "uwsgi",
+}
+
+/// The word for "detect the type at every start".
+pub const AUTO: &str = "auto";
 
 impl ServerType {
-    pub const ALL: [ServerType; 8] = [
-        ServerType::Shell,
-        ServerType::Python,
-        ServerType::Paste,
-        ServerType::Django,
-        ServerType::Gunicorn,
-        ServerType::ModWsgi,
-        ServerType::Waitress,
-        ServerType::Uwsgi,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ServerType::Shell => "shell",
-            ServerType::Python => "python",
-            ServerType::Paste => "paste",
-            ServerType::Django => "django",
-            ServerType::Gunicorn => "gunicorn",
-            ServerType::ModWsgi => "mod_wsgi",
-            ServerType::Waitress => "waitress",
-            ServerType::Uwsgi => "uwsgi",
-        }
+    /// The words accepted for a server type, in documentation order: `auto`,
+    /// then every type's name.
+    pub fn words() -> impl Iterator<Item = &'static str> {
+        std::iter::once(AUTO).chain(ServerType::ALL.iter().map(|t| t.name()))
     }
 
     /// Parses a server type word; `Ok(None)` is `auto`.
     pub fn parse(word: &str, origin: &str) -> Result<Option<ServerType>, Error> {
-        if word == "auto" {
+        if word == AUTO {
             return Ok(None);
         }
         ServerType::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|t| t.name() == word)
             .map(Some)
             .ok_or_else(|| {
                 Error::bad(format!(
                     "{origin}: unknown server type {word:?}; valid types are {}",
-                    SERVER_TYPE_NAMES.join(", ")
+                    ServerType::words().collect::<Vec<_>>().join(", ")
                 ))
             })
     }
@@ -76,5 +78,34 @@ impl ServerType {
             self,
             ServerType::Gunicorn | ServerType::ModWsgi | ServerType::Waitress | ServerType::Uwsgi
         )
+    }
+}
+
+impl serde::Serialize for ServerType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_back_and_serialize_as_themselves() {
+        for &t in ServerType::ALL {
+            assert_eq!(ServerType::parse(t.name(), "x").unwrap(), Some(t));
+            assert_eq!(
+                serde_json::to_string(&t).unwrap(),
+                format!("\"{}\"", t.name())
+            );
+        }
+        assert_eq!(ServerType::parse("auto", "x").unwrap(), None);
+        let err = ServerType::parse("mod-wsgi", "--server-type").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--server-type: unknown server type \"mod-wsgi\"; valid types are auto, shell, \
+             python, paste, django, gunicorn, mod_wsgi, waitress, uwsgi"
+        );
     }
 }
