@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 /// What values a knob accepts.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Kind {
+pub enum ValueKind {
     /// A whole number within `min..=max`.
     Int { min: u64, max: u64 },
     /// A decimal number within `min..=max` (mod_wsgi's worker fractions).
@@ -26,23 +26,23 @@ pub enum Kind {
 pub struct Knob {
     /// Full variable name, e.g. `MOD_WSGI_PROCESSES`.
     pub name: &'static str,
-    pub kind: Kind,
+    pub kind: ValueKind,
     /// The mod_wsgi-express option it maps to.
     pub mod_wsgi: &'static str,
     /// What it means, for help text and warnings.
     pub help: &'static str,
 }
 
-const SECONDS: Kind = Kind::Int {
+const SECONDS: ValueKind = ValueKind::Int {
     min: 0,
     max: 86_400,
 };
-const RATE: Kind = Kind::Int {
+const RATE: ValueKind = ValueKind::Int {
     min: 0,
     max: 1_000_000_000,
 };
-const FRACTION: Kind = Kind::Float { min: 0.0, max: 1.0 };
-const BACKLOG: Kind = Kind::Int {
+const FRACTION: ValueKind = ValueKind::Float { min: 0.0, max: 1.0 };
+const BACKLOG: ValueKind = ValueKind::Int {
     min: 1,
     max: 65_535,
 };
@@ -55,14 +55,14 @@ pub const DEFAULT_THREADS: u64 = 5;
 /// Every knob the original warpdrive passed to mod_wsgi-express.
 #[rustfmt::skip]
 pub const KNOBS: &[Knob] = &[
-    Knob { name: "MOD_WSGI_PROCESSES", kind: Kind::Int { min: 1, max: 256 }, mod_wsgi: "--processes", help: "worker processes (default 1)" },
-    Knob { name: "MOD_WSGI_THREADS", kind: Kind::Int { min: 1, max: 512 }, mod_wsgi: "--threads", help: "threads per process (default 5)" },
-    Knob { name: "MOD_WSGI_MAX_CLIENTS", kind: Kind::Int { min: 1, max: 100_000 }, mod_wsgi: "--max-clients", help: "concurrent connections Apache accepts" },
+    Knob { name: "MOD_WSGI_PROCESSES", kind: ValueKind::Int { min: 1, max: 256 }, mod_wsgi: "--processes", help: "worker processes (default 1)" },
+    Knob { name: "MOD_WSGI_THREADS", kind: ValueKind::Int { min: 1, max: 512 }, mod_wsgi: "--threads", help: "threads per process (default 5)" },
+    Knob { name: "MOD_WSGI_MAX_CLIENTS", kind: ValueKind::Int { min: 1, max: 100_000 }, mod_wsgi: "--max-clients", help: "concurrent connections Apache accepts" },
     Knob { name: "MOD_WSGI_INITIAL_WORKERS", kind: FRACTION, mod_wsgi: "--initial-workers", help: "fraction of max clients started up front" },
     Knob { name: "MOD_WSGI_MINIMUM_SPARE_WORKERS", kind: FRACTION, mod_wsgi: "--minimum-spare-workers", help: "fraction of max clients kept idle (minimum)" },
     Knob { name: "MOD_WSGI_MAXIMUM_SPARE_WORKERS", kind: FRACTION, mod_wsgi: "--maximum-spare-workers", help: "fraction of max clients kept idle (maximum)" },
-    Knob { name: "MOD_WSGI_LIMIT_REQUEST_BODY", kind: Kind::Int { min: 0, max: 2_147_483_647 }, mod_wsgi: "--limit-request-body", help: "largest request body in bytes" },
-    Knob { name: "MOD_WSGI_MAXIMUM_REQUESTS", kind: Kind::Int { min: 0, max: 1_000_000_000 }, mod_wsgi: "--maximum-requests", help: "restart a worker after this many requests" },
+    Knob { name: "MOD_WSGI_LIMIT_REQUEST_BODY", kind: ValueKind::Int { min: 0, max: 2_147_483_647 }, mod_wsgi: "--limit-request-body", help: "largest request body in bytes" },
+    Knob { name: "MOD_WSGI_MAXIMUM_REQUESTS", kind: ValueKind::Int { min: 0, max: 1_000_000_000 }, mod_wsgi: "--maximum-requests", help: "restart a worker after this many requests" },
     Knob { name: "MOD_WSGI_INACTIVITY_TIMEOUT", kind: SECONDS, mod_wsgi: "--inactivity-timeout", help: "seconds" },
     Knob { name: "MOD_WSGI_REQUEST_TIMEOUT", kind: SECONDS, mod_wsgi: "--request-timeout", help: "seconds" },
     Knob { name: "MOD_WSGI_CONNECT_TIMEOUT", kind: SECONDS, mod_wsgi: "--connect-timeout", help: "seconds" },
@@ -76,16 +76,16 @@ pub const KNOBS: &[Knob] = &[
     Knob { name: "MOD_WSGI_BODY_MIN_RATE", kind: RATE, mod_wsgi: "--body-min-rate", help: "bytes per second" },
     Knob { name: "MOD_WSGI_SERVER_BACKLOG", kind: BACKLOG, mod_wsgi: "--server-backlog", help: "listen backlog" },
     Knob { name: "MOD_WSGI_DAEMON_BACKLOG", kind: BACKLOG, mod_wsgi: "--daemon-backlog", help: "daemon listen backlog" },
-    Knob { name: "MOD_WSGI_SERVER_MPM", kind: Kind::Choice(&["event", "worker", "prefork"]), mod_wsgi: "--server-mpm", help: "Apache MPM" },
-    Knob { name: "MOD_WSGI_LOG_LEVEL", kind: Kind::Choice(&["emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"]), mod_wsgi: "--log-level", help: "log level" },
-    Knob { name: "MOD_WSGI_ACCESS_LOG", kind: Kind::Flag, mod_wsgi: "--access-log", help: "log each request" },
-    Knob { name: "MOD_WSGI_RELOAD_ON_CHANGES", kind: Kind::Flag, mod_wsgi: "--reload-on-changes", help: "restart when source files change" },
-    Knob { name: "MOD_WSGI_ENABLE_DEBUGGER", kind: Kind::Flag, mod_wsgi: "--enable-debugger", help: "pdb post-mortem (implies --debug-mode)" },
-    Knob { name: "MOD_WSGI_WORKING_DIRECTORY", kind: Kind::Text, mod_wsgi: "--working-directory", help: "directory the app runs in" },
-    Knob { name: "MOD_WSGI_APPLICATION_TYPE", kind: Kind::Choice(&["script", "module", "paste", "static"]), mod_wsgi: "--application-type", help: "how --entry-point is read" },
-    Knob { name: "MOD_WSGI_ENTRY_POINT", kind: Kind::Text, mod_wsgi: "--entry-point", help: "the WSGI script, module or paste file" },
-    Knob { name: "MOD_WSGI_CALLABLE_OBJECT", kind: Kind::Text, mod_wsgi: "--callable-object", help: "name of the WSGI callable" },
-    Knob { name: "MOD_WSGI_SERVER_STATUS", kind: Kind::Flag, mod_wsgi: "--server-status", help: "serve /server-status" },
+    Knob { name: "MOD_WSGI_SERVER_MPM", kind: ValueKind::Choice(&["event", "worker", "prefork"]), mod_wsgi: "--server-mpm", help: "Apache MPM" },
+    Knob { name: "MOD_WSGI_LOG_LEVEL", kind: ValueKind::Choice(&["emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"]), mod_wsgi: "--log-level", help: "log level" },
+    Knob { name: "MOD_WSGI_ACCESS_LOG", kind: ValueKind::Flag, mod_wsgi: "--access-log", help: "log each request" },
+    Knob { name: "MOD_WSGI_RELOAD_ON_CHANGES", kind: ValueKind::Flag, mod_wsgi: "--reload-on-changes", help: "restart when source files change" },
+    Knob { name: "MOD_WSGI_ENABLE_DEBUGGER", kind: ValueKind::Flag, mod_wsgi: "--enable-debugger", help: "pdb post-mortem (implies --debug-mode)" },
+    Knob { name: "MOD_WSGI_WORKING_DIRECTORY", kind: ValueKind::Text, mod_wsgi: "--working-directory", help: "directory the app runs in" },
+    Knob { name: "MOD_WSGI_APPLICATION_TYPE", kind: ValueKind::Choice(&["script", "module", "paste", "static"]), mod_wsgi: "--application-type", help: "how --entry-point is read" },
+    Knob { name: "MOD_WSGI_ENTRY_POINT", kind: ValueKind::Text, mod_wsgi: "--entry-point", help: "the WSGI script, module or paste file" },
+    Knob { name: "MOD_WSGI_CALLABLE_OBJECT", kind: ValueKind::Text, mod_wsgi: "--callable-object", help: "name of the WSGI callable" },
+    Knob { name: "MOD_WSGI_SERVER_STATUS", kind: ValueKind::Flag, mod_wsgi: "--server-status", help: "serve /server-status" },
 ];
 
 /// Looks a knob up by its full variable name.
@@ -133,27 +133,27 @@ impl Knob {
         };
         let s = raw.trim();
         match self.kind {
-            Kind::Int { min, max } => match s.parse::<u64>() {
+            ValueKind::Int { min, max } => match s.parse::<u64>() {
                 Ok(n) if (min..=max).contains(&n) => Ok(Value::Int(n)),
                 _ => Err(bad(format!("a whole number from {min} to {max}"))),
             },
-            Kind::Float { min, max } => match s.parse::<f64>() {
+            ValueKind::Float { min, max } => match s.parse::<f64>() {
                 Ok(f) if f.is_finite() && (min..=max).contains(&f) => Ok(Value::Float(f)),
                 _ => Err(bad(format!("a number from {min} to {max}"))),
             },
-            Kind::Flag => match s.to_ascii_lowercase().as_str() {
+            ValueKind::Flag => match s.to_ascii_lowercase().as_str() {
                 "1" | "true" | "yes" | "on" => Ok(Value::Flag(true)),
                 "" | "0" | "false" | "no" | "off" => Ok(Value::Flag(false)),
                 _ => Err(bad("1/true/yes/on or 0/false/no/off".to_string())),
             },
-            Kind::Choice(words) => {
+            ValueKind::Choice(words) => {
                 if words.contains(&s) {
                     Ok(Value::Text(s.to_string()))
                 } else {
                     Err(bad(format!("one of {}", words.join(", "))))
                 }
             }
-            Kind::Text => {
+            ValueKind::Text => {
                 if s.is_empty() {
                     Err(bad("a non-empty value".to_string()))
                 } else {
@@ -186,7 +186,7 @@ impl Knobs {
             }
             match find(name) {
                 Some(knob) => {
-                    if raw.trim().is_empty() && knob.kind != Kind::Flag {
+                    if raw.trim().is_empty() && knob.kind != ValueKind::Flag {
                         continue;
                     }
                     knobs.values.insert(knob.name, knob.parse(raw)?);

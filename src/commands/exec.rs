@@ -8,24 +8,17 @@ use anyhow::Context;
 use crate::cli::{DryRunOutput, ExecArgs};
 use crate::launcher::{self, resolve, Options, Plan};
 
-/// The process environment as UTF-8 pairs (others cannot be configuration).
-fn environment() -> BTreeMap<String, String> {
-    std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect()
-}
-
-pub fn run(args: ExecArgs) -> anyhow::Result<i32> {
-    let env = environment();
+/// `env` is the process environment (see `commands::environment`).
+pub fn run(args: ExecArgs, env: &BTreeMap<String, String>) -> anyhow::Result<i32> {
     let opts = Options {
         app_root: args.app_root.clone(),
         server_type: args.server_type.clone(),
     };
     let is_command = !args.command.is_empty();
     let plan = if is_command {
-        resolve::command_plan(&opts, &env, args.command.clone())?
+        resolve::command_plan(&opts, env, args.command.clone())?
     } else {
-        launcher::resolve(&opts, &env)?
+        launcher::resolve(&opts, env)?
     };
     if args.dry_run {
         print_plan(&plan, args.output)?;
@@ -34,7 +27,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<i32> {
     if let Some(t) = plan.server_type {
         eprintln!("warpdrive: starting {} ({})", t.name(), plan.reason);
     }
-    let runtime_dir = launcher::dirs::runtime_dir(&env);
+    let runtime_dir = launcher::dirs::runtime_dir(env);
     launcher::dirs::ensure_dir(&runtime_dir)?;
     if !is_command {
         launcher::hooks::run_hooks(&plan.cwd, &runtime_dir)?;

@@ -5,11 +5,9 @@ use std::io::IsTerminal;
 
 use crate::cli::InitArgs;
 
-pub fn run(args: InitArgs) -> anyhow::Result<i32> {
-    let env: BTreeMap<String, String> = std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect();
+/// `env` is the process environment (see `commands::environment`).
+pub fn run(args: InitArgs, env: &BTreeMap<String, String>) -> anyhow::Result<i32> {
     // Prompts are drawn on stderr and read from the terminal: ask only when both are one.
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    Ok(crate::init::run(&args, &env, interactive)?)
+    Ok(crate::init::run(&args, env, interactive)?)
 }

@@ -1,5 +1,6 @@
 //! One file per subcommand. [`dispatch`] parses argv and calls the right one.
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::Path;
 
@@ -51,6 +52,14 @@ impl Invocation {
     }
 }
 
+/// The process environment as UTF-8 pairs, the configuration `exec` and
+/// `init` read (a variable that is not UTF-8 cannot be configuration).
+fn environment() -> BTreeMap<String, String> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}
+
 /// Parses `args` (including argv[0]) and runs the subcommand.
 pub fn dispatch(mut args: Vec<OsString>) -> anyhow::Result<i32> {
     let invocation = Invocation::from_argv0(args.first());
@@ -81,8 +90,8 @@ pub fn dispatch(mut args: Vec<OsString>) -> anyhow::Result<i32> {
     };
     let cli = Cli::from_arg_matches(&matches)?;
     match cli.command {
-        Command::Exec(a) => exec::run(a),
-        Command::Init(a) => init::run(a),
+        Command::Exec(a) => exec::run(a, &environment()),
+        Command::Init(a) => init::run(a, &environment()),
         Command::Tune(a) => tune::run(a),
         Command::Scale(a) => scale::run(a),
         Command::Reload(a) => reload::run(a),

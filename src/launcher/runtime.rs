@@ -184,9 +184,10 @@ fn signal_set(with_child: bool) -> SigSet {
     set
 }
 
-/// The exit code for a wait status, shell style. `None` if the process is
-/// still there (stopped/continued).
-fn exit_code(status: WaitStatus) -> Option<(Pid, i32)> {
+/// The pid and exit code of a child that ended, shell style (128+N when
+/// signal N killed it). `None` if the process is still there
+/// (stopped/continued).
+fn child_exit(status: WaitStatus) -> Option<(Pid, i32)> {
     match status {
         WaitStatus::Exited(pid, code) => Some((pid, code)),
         WaitStatus::Signaled(pid, sig, _) => Some((pid, 128 + sig as i32)),
@@ -204,7 +205,7 @@ fn reap_all(main: Option<Pid>) -> Option<i32> {
             Err(Errno::EINTR) => continue,
             Err(_) => return main_code,
             Ok(status) => {
-                if let Some((pid, code)) = exit_code(status) {
+                if let Some((pid, code)) = child_exit(status) {
                     if Some(pid) == main {
                         main_code = Some(code);
                     }
@@ -632,14 +633,14 @@ mod tests {
     }
 
     #[test]
-    fn exit_codes() {
+    fn child_exits() {
         let p = Pid::from_raw(7);
-        assert_eq!(exit_code(WaitStatus::Exited(p, 3)), Some((p, 3)));
+        assert_eq!(child_exit(WaitStatus::Exited(p, 3)), Some((p, 3)));
         assert_eq!(
-            exit_code(WaitStatus::Signaled(p, Signal::SIGKILL, false)),
+            child_exit(WaitStatus::Signaled(p, Signal::SIGKILL, false)),
             Some((p, 137))
         );
-        assert_eq!(exit_code(WaitStatus::StillAlive), None);
+        assert_eq!(child_exit(WaitStatus::StillAlive), None);
     }
 
     fn plan(argv: &[&str]) -> Plan {
