@@ -18,6 +18,7 @@ pub mod path;
 pub mod plan;
 pub mod proxy;
 pub mod resolve;
+pub mod restart;
 pub mod runtime;
 pub mod server_type;
 pub mod servers;

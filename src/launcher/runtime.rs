@@ -13,8 +13,8 @@
 //!   child's exit status, 128+N when signal N killed it. The loop is one
 //!   `sigwait` in one thread and allocates nothing.
 //! * **watch**: the plan has a [`WatchSpec`]: supervise as above, and also
-//!   restart the child when a watched source file changes (see [`DEBOUNCE`]
-//!   and [`STOP_GRACE`]). In this mode the child runs in its own process
+//!   restart the child when a watched source file changes (the rules, and
+//!   their tests, are in [`restart`](super::restart)). In this mode the child runs in its own process
 //!   group; forwarded signals and restarts go to the whole group, so an
 //!   `app.sh` that does not `exec` its server cannot leave the old server
 //!   holding the port. One line on stderr names the file behind each
@@ -32,12 +32,13 @@
 //! the peak only to ≈4.2 MB, since loading the binary alone reads its
 //! relocations and faults in code around every call, so it was not kept.)
 
+use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use nix::errno::Errno;
 use nix::sys::signal::{kill, killpg, sigprocmask, SigSet, SigmaskHow, Signal};
@@ -46,6 +47,7 @@ use nix::unistd::Pid;
 
 use super::error::Error;
 use super::plan::{Plan, WatchSpec};
+use super::restart::{self, Action, Input, Restarts};
 
 /// Signals forwarded to the child.
 pub const FORWARDED: [Signal; 7] = [
@@ -57,17 +59,6 @@ pub const FORWARDED: [Signal; 7] = [
     Signal::SIGUSR2,
     Signal::SIGWINCH,
 ];
-
-/// Watch mode: after a change, wait until the tree has been quiet this long
-/// before restarting (editors and `oc rsync` write several files in a burst).
-pub const DEBOUNCE: Duration = Duration::from_millis(300);
-
-/// Watch mode: how long a child gets to exit after SIGTERM on a restart
-/// before its process group is killed with SIGKILL.
-pub const STOP_GRACE: Duration = Duration::from_secs(5);
-
-/// Watch mode: how often to check for the old child while a restart waits.
-const POLL: Duration = Duration::from_millis(50);
 
 /// Runs the plan: `exec()`s it, or supervises it (PID 1, `supervise`, or a
 /// watch spec). Returns the exit code the launcher should exit with; in exec
@@ -383,59 +374,14 @@ fn page_size() -> usize {
         .unwrap_or(4096)
 }
 
-/// Events of the watch loop.
-enum Event {
-    Signal(Signal),
-    Changed(PathBuf),
-}
-
-/// True if `path` (below `root`) is a source file whose change should
-/// restart the server: it ends in one of `suffixes` and is not in a cache,
-/// VCS or hidden directory, nor a compiled/hidden file.
-pub fn is_watched(root: &Path, suffixes: &[String], path: &Path) -> bool {
-    let Ok(rel) = path.strip_prefix(root) else {
-        return false;
-    };
-    let Some(name) = rel.file_name().and_then(|n| n.to_str()) else {
-        return false;
-    };
-    if name.ends_with(".pyc") || name.starts_with('.') || name.ends_with('~') {
-        return false;
-    }
-    let skipped_dir = rel
-        .parent()
-        .into_iter()
-        .flat_map(|p| p.components())
-        .any(|c| {
-            let c = c.as_os_str().to_string_lossy();
-            c.starts_with('.') || c == "__pycache__" || c == "node_modules"
-        });
-    !skipped_dir && suffixes.iter().any(|s| name.ends_with(s.as_str()))
-}
-
-fn is_change(kind: &notify::EventKind) -> bool {
-    use notify::event::{AccessKind, AccessMode, ModifyKind};
-    use notify::EventKind;
-    match kind {
-        EventKind::Create(_) | EventKind::Remove(_) => true,
-        EventKind::Modify(ModifyKind::Metadata(_)) => false,
-        EventKind::Modify(_) => true,
-        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
-        _ => false,
-    }
-}
-
-/// Watch mode: supervise, and restart the child on source changes.
-///
-/// A child that exits on its own (a syntax error, say) is not restarted
-/// until the next change; SIGTERM/SIGINT/SIGQUIT/SIGHUP received while no
-/// child runs end the launcher with 128+signal.
+/// Watch mode: supervise, and restart the child on source changes. The
+/// decisions are [`Restarts`]'s; this carries them out.
 fn watch_loop(plan: &Plan, program: &Path, watch: &WatchSpec, pid1: bool) -> Result<i32, Error> {
     use notify::Watcher;
 
     let (set, old_mask) = block_signals()?;
     become_subreaper(pid1);
-    let (tx, rx) = mpsc::channel::<Event>();
+    let (tx, rx) = mpsc::channel::<Input>();
 
     let sig_tx = tx.clone();
     std::thread::Builder::new()
@@ -443,7 +389,7 @@ fn watch_loop(plan: &Plan, program: &Path, watch: &WatchSpec, pid1: bool) -> Res
         .spawn(move || loop {
             match set.wait() {
                 Ok(sig) => {
-                    if sig_tx.send(Event::Signal(sig)).is_err() {
+                    if sig_tx.send(Input::Signal(sig)).is_err() {
                         return;
                     }
                 }
@@ -460,12 +406,12 @@ fn watch_loop(plan: &Plan, program: &Path, watch: &WatchSpec, pid1: bool) -> Res
     let (w_root, suffixes) = (root.clone(), watch.suffixes.clone());
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         let Ok(ev) = res else { return };
-        if !is_change(&ev.kind) {
+        if !restart::is_change(&ev.kind) {
             return;
         }
         for p in ev.paths {
-            if is_watched(&w_root, &suffixes, &p) {
-                let _ = tx.send(Event::Changed(p));
+            if restart::is_watched(&w_root, &suffixes, &p) {
+                let _ = tx.send(Input::Changed(p));
             }
         }
     })
@@ -487,109 +433,49 @@ fn watch_loop(plan: &Plan, program: &Path, watch: &WatchSpec, pid1: bool) -> Res
     };
 
     let mut child = Some(start(plan)?);
-    // The latest changed file and when the burst it belongs to last moved.
-    let mut pending: Option<(PathBuf, Instant)> = None;
-    // While a restart waits for the old child: when SIGTERM went out, and
-    // whether SIGKILL followed.
-    let mut stopping: Option<(Instant, bool)> = None;
-    // Set once a terminating signal was forwarded: the next exit is final.
-    let mut exiting = false;
-
+    let mut state = Restarts::started();
     loop {
         let now = Instant::now();
-        let deadline = match (&stopping, &pending) {
-            // Poll while stopping, so a lost SIGCHLD cannot stall a restart.
-            (Some(_), _) => Some(now + POLL),
-            (None, Some((_, at))) => Some(*at + DEBOUNCE),
-            (None, None) => None,
-        };
-        let event = match deadline {
+        let input = match state.deadline(now) {
             Some(d) => match rx.recv_timeout(d.saturating_duration_since(now)) {
-                Ok(ev) => Some(ev),
-                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Ok(input) => input,
+                Err(mpsc::RecvTimeoutError::Timeout) => Input::Tick,
                 Err(mpsc::RecvTimeoutError::Disconnected) => return Err(closed()),
             },
-            None => Some(rx.recv().map_err(|_| closed())?),
+            None => rx.recv().map_err(|_| closed())?,
         };
-        let reap = match event {
-            Some(Event::Signal(Signal::SIGCHLD)) => true,
-            Some(Event::Signal(sig)) => {
-                let ends = matches!(
-                    sig,
-                    Signal::SIGTERM | Signal::SIGINT | Signal::SIGQUIT | Signal::SIGHUP
-                );
-                match child {
-                    Some(pid) => {
+        let mut actions = VecDeque::from(state.on(input, Instant::now()));
+        while let Some(action) = actions.pop_front() {
+            match action {
+                Action::Signal(sig) => {
+                    if let Some(pid) = child {
                         let _ = killpg(pid, sig);
-                        exiting |= ends;
                     }
-                    None if ends => return Ok(128 + sig as i32),
-                    None => {}
                 }
-                false
-            }
-            Some(Event::Changed(path)) => {
-                if !exiting {
-                    pending = Some((path, Instant::now()));
-                }
-                false
-            }
-            None => {
-                if let Some((since, killed)) = stopping {
-                    if !killed && since.elapsed() >= STOP_GRACE {
-                        if let Some(pid) = child {
-                            let _ = killpg(pid, Signal::SIGKILL);
+                Action::Reap => {
+                    if let Some(code) = reap_all(child) {
+                        if let Some(old) = child.take() {
+                            // Stragglers of the old server (an app.sh that did not exec it).
+                            let _ = killpg(old, Signal::SIGKILL);
                         }
-                        stopping = Some((since, true));
+                        actions.extend(state.on(Input::ChildExited(code), Instant::now()));
                     }
-                    true
-                } else {
-                    if pending.is_some() {
-                        match child {
-                            Some(pid) => {
-                                let _ = killpg(pid, Signal::SIGTERM);
-                                stopping = Some((Instant::now(), false));
-                            }
-                            None => {
-                                let file = pending.take().map(|(f, _)| f).unwrap_or_default();
-                                eprintln!(
-                                    "warpdrive: {} changed; starting {}",
-                                    display_rel(&root, &file),
-                                    plan.argv[0]
-                                );
-                                child = Some(start(plan)?);
-                            }
-                        }
-                    }
-                    false
                 }
+                Action::Start { file, restart } => {
+                    eprintln!(
+                        "warpdrive: {} changed; {} {}",
+                        display_rel(&root, &file),
+                        if restart { "restarting" } else { "starting" },
+                        plan.argv[0]
+                    );
+                    child = Some(start(plan)?);
+                }
+                Action::Waiting(code) => eprintln!(
+                    "warpdrive: {} exited with status {code}; waiting for a source change to restart it",
+                    plan.argv[0]
+                ),
+                Action::Exit(code) => return Ok(code),
             }
-        };
-        if !reap {
-            continue;
-        }
-        let Some(code) = reap_all(child) else {
-            continue;
-        };
-        let Some(old) = child.take() else { continue };
-        // Stragglers of the old server (an app.sh that did not exec it).
-        let _ = killpg(old, Signal::SIGKILL);
-        if exiting {
-            return Ok(code);
-        }
-        if stopping.take().is_some() {
-            let file = pending.take().map(|(f, _)| f).unwrap_or_default();
-            eprintln!(
-                "warpdrive: {} changed; restarting {}",
-                display_rel(&root, &file),
-                plan.argv[0]
-            );
-            child = Some(start(plan)?);
-        } else {
-            eprintln!(
-                "warpdrive: {} exited with status {code}; waiting for a source change to restart it",
-                plan.argv[0]
-            );
         }
     }
 }
@@ -608,29 +494,6 @@ fn display_rel(root: &Path, file: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sfx() -> Vec<String> {
-        vec![".py".into(), ".html".into()]
-    }
-
-    #[test]
-    fn watched_files() {
-        let root = Path::new("/app");
-        assert!(is_watched(root, &sfx(), Path::new("/app/app.py")));
-        assert!(is_watched(root, &sfx(), Path::new("/app/blog/views.py")));
-        assert!(is_watched(root, &sfx(), Path::new("/app/t/index.html")));
-        assert!(!is_watched(root, &sfx(), Path::new("/app/app.pyc")));
-        assert!(!is_watched(
-            root,
-            &sfx(),
-            Path::new("/app/__pycache__/a.py")
-        ));
-        assert!(!is_watched(root, &sfx(), Path::new("/app/.git/hooks/x.py")));
-        assert!(!is_watched(root, &sfx(), Path::new("/app/.venv/lib/x.py")));
-        assert!(!is_watched(root, &sfx(), Path::new("/app/.#app.py")));
-        assert!(!is_watched(root, &sfx(), Path::new("/app/README.md")));
-        assert!(!is_watched(root, &sfx(), Path::new("/elsewhere/a.py")));
-    }
 
     #[test]
     fn child_exits() {
