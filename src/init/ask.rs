@@ -39,20 +39,62 @@ pub fn describe(t: Option<ServerType>) -> &'static str {
     }
 }
 
-struct Questions<'a> {
-    args: &'a InitArgs,
-    survey: &'a Survey,
+/// How a question is answered, without its flag, when no prompt may be shown.
+enum Unprompted<T> {
+    /// This value.
+    Value(T),
+    /// Unanswered: the flag that would answer it (all of them end up in one
+    /// error), and the value to carry on with meanwhile.
+    Missing(String, T),
+}
+
+/// The order every question follows: its flag, else with `--yes` the
+/// detected default, else without a terminal a missing flag, else a prompt.
+struct Ladder {
+    yes: bool,
     interactive: bool,
     /// Flags that would have answered an unanswered question.
     missing: Vec<String>,
 }
 
-impl Questions<'_> {
-    /// Prompt only on a terminal, and only when `--yes` did not ask for defaults.
-    fn prompt(&self) -> bool {
-        self.interactive && !self.args.yes
+impl Ladder {
+    /// Answers one question: `flag` is the answer its flag gave (if given),
+    /// `with_yes` what `--yes` accepts, `without_terminal` what stands in
+    /// when nobody can be asked, `prompt` asks on the terminal.
+    fn ask<T>(
+        &mut self,
+        flag: Option<Result<T, Error>>,
+        with_yes: impl FnOnce() -> Result<Unprompted<T>, Error>,
+        without_terminal: impl FnOnce() -> Unprompted<T>,
+        prompt: impl FnOnce() -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        if let Some(answer) = flag {
+            return answer;
+        }
+        let unprompted = if self.yes {
+            with_yes()?
+        } else if !self.interactive {
+            without_terminal()
+        } else {
+            return prompt();
+        };
+        Ok(match unprompted {
+            Unprompted::Value(v) => v,
+            Unprompted::Missing(flag, v) => {
+                self.missing.push(flag);
+                v
+            }
+        })
     }
+}
 
+struct Questions<'a> {
+    args: &'a InitArgs,
+    survey: &'a Survey,
+    ladder: Ladder,
+}
+
+impl Questions<'_> {
     fn detected_type(&self) -> Option<ServerType> {
         self.survey.auto.as_ref().ok().map(|c| c.server_type)
     }
@@ -67,104 +109,114 @@ impl Questions<'_> {
     /// `(what to write, what runs)`; `what runs` is `None` only when the
     /// question is unanswered and nothing was detected.
     fn server_type(&mut self) -> Result<(Option<ServerType>, Option<ServerType>), Error> {
-        if let Some(word) = &self.args.server_type {
-            return match ServerType::parse(word.trim(), "--server-type")? {
-                Some(t) => Ok((Some(t), Some(t))),
-                None => match self.detected_type() {
-                    Some(t) => Ok((None, Some(t))),
-                    None => Err(Error::bad(format!(
-                        "--server-type auto: {}",
-                        self.no_detection()
-                    ))),
-                },
-            };
-        }
         let detected = self.detected_type();
-        if self.args.yes {
-            return match detected {
+        let no_detection = self.no_detection();
+        let flag = self.args.server_type.as_ref().map(|word| {
+            match ServerType::parse(word.trim(), "--server-type")? {
                 Some(t) => Ok((Some(t), Some(t))),
+                None => match detected {
+                    Some(t) => Ok((None, Some(t))),
+                    None => Err(Error::bad(format!("--server-type auto: {no_detection}"))),
+                },
+            }
+        });
+        let survey = self.survey;
+        self.ladder.ask(
+            flag,
+            || match detected {
+                Some(t) => Ok(Unprompted::Value((Some(t), Some(t)))),
                 None => Err(Error::bad(format!(
-                    "{}; or pass --server-type TYPE",
-                    self.no_detection()
+                    "{no_detection}; or pass --server-type TYPE"
                 ))),
-            };
-        }
-        if !self.interactive {
-            self.missing.push(match detected {
-                Some(t) => format!("--server-type TYPE (detected: {})", t.name()),
-                None => "--server-type TYPE".to_string(),
-            });
-            return Ok((detected, detected));
-        }
-        let mut choices: Vec<Option<ServerType>> = Vec::new();
-        if let Some(t) = detected {
-            choices.push(Some(t));
-        }
-        choices.extend(
-            ServerType::ALL
-                .iter()
-                .copied()
-                .filter(|t| Some(*t) != detected)
-                .map(Some),
-        );
-        choices.push(None);
-        let items: Vec<String> = choices
-            .iter()
-            .map(|c| {
-                let name = c.map(ServerType::name).unwrap_or(server_type::AUTO);
-                let mut line = format!("{name:<9} {}", describe(*c));
-                if c.is_some() && *c == detected {
-                    if let Ok(a) = &self.survey.auto {
-                        line.push_str(&format!(
-                            " (detected: {})",
-                            a.reason.trim_start_matches("auto: ")
-                        ));
-                    }
+            },
+            || {
+                let flag = match detected {
+                    Some(t) => format!("--server-type TYPE (detected: {})", t.name()),
+                    None => "--server-type TYPE".to_string(),
+                };
+                Unprompted::Missing(flag, (detected, detected))
+            },
+            || {
+                let mut choices: Vec<Option<ServerType>> = Vec::new();
+                if let Some(t) = detected {
+                    choices.push(Some(t));
                 }
-                line
-            })
-            .collect();
-        let i = Select::new()
-            .with_prompt("Server type")
-            .items(&items)
-            .default(0)
-            .interact()?;
-        match (choices[i], detected) {
-            (Some(t), _) => Ok((Some(t), Some(t))),
-            (None, Some(t)) => Ok((None, Some(t))),
-            (None, None) => Err(Error::bad(format!("auto: {}", self.no_detection()))),
-        }
+                choices.extend(
+                    ServerType::ALL
+                        .iter()
+                        .copied()
+                        .filter(|t| Some(*t) != detected)
+                        .map(Some),
+                );
+                choices.push(None);
+                let items: Vec<String> = choices
+                    .iter()
+                    .map(|c| {
+                        let name = c.map(ServerType::name).unwrap_or(server_type::AUTO);
+                        let mut line = format!("{name:<9} {}", describe(*c));
+                        if c.is_some() && *c == detected {
+                            if let Ok(a) = &survey.auto {
+                                line.push_str(&format!(
+                                    " (detected: {})",
+                                    a.reason.trim_start_matches("auto: ")
+                                ));
+                            }
+                        }
+                        line
+                    })
+                    .collect();
+                let i = Select::new()
+                    .with_prompt("Server type")
+                    .items(&items)
+                    .default(0)
+                    .interact()?;
+                match (choices[i], detected) {
+                    (Some(t), _) => Ok((Some(t), Some(t))),
+                    (None, Some(t)) => Ok((None, Some(t))),
+                    (None, None) => Err(Error::bad(format!("auto: {no_detection}"))),
+                }
+            },
+        )
     }
 
     fn entry_point(&mut self, t: ServerType) -> Result<Option<EntryPoint>, Error> {
-        if let Some(text) = &self.args.entry_point {
-            return entry_point(text, "--entry-point").map(Some);
-        }
+        let flag = self
+            .args
+            .entry_point
+            .as_ref()
+            .map(|text| entry_point(text, "--entry-point").map(Some));
         let default = self.survey.app.as_ref().and_then(|a| a.entry_point.clone());
-        if self.args.yes || !self.interactive {
-            if default.is_none() || !self.args.yes {
-                self.missing.push(match &default {
-                    Some(e) => format!("--entry-point MODULE:CALLABLE (detected: {})", e.spec()),
-                    None => format!(
-                        "--entry-point MODULE:CALLABLE (none detected for {})",
-                        t.name()
-                    ),
-                });
-            }
-            return Ok(default);
-        }
-        let mut input = Input::<String>::new()
-            .with_prompt("WSGI entry point (module:callable)")
-            .validate_with(|s: &String| -> Result<(), String> {
-                entry_point(s, "entry point")
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            });
-        if let Some(e) = &default {
-            input = input.default(e.spec());
-        }
-        let text = input.interact_text()?;
-        entry_point(&text, "entry point").map(Some)
+        let missing = |default: &Option<EntryPoint>| match default {
+            Some(e) => format!("--entry-point MODULE:CALLABLE (detected: {})", e.spec()),
+            None => format!(
+                "--entry-point MODULE:CALLABLE (none detected for {})",
+                t.name()
+            ),
+        };
+        self.ladder.ask(
+            flag,
+            || {
+                Ok(match &default {
+                    Some(_) => Unprompted::Value(default.clone()),
+                    None => Unprompted::Missing(missing(&default), None),
+                })
+            },
+            || Unprompted::Missing(missing(&default), default.clone()),
+            || {
+                let mut input = Input::<String>::new()
+                    .with_prompt("WSGI entry point (module:callable)")
+                    .validate_with(|s: &String| -> Result<(), String> {
+                        entry_point(s, "entry point")
+                            .map(|_| ())
+                            .map_err(|e| e.to_string())
+                    });
+                if let Some(e) = &default {
+                    input = input.default(e.spec());
+                }
+                let text = input.interact_text()?;
+                entry_point(&text, "entry point").map(Some)
+            },
+        )
     }
 
     /// The detected static files, validated; an invalid one is an error only
@@ -180,14 +232,21 @@ impl Questions<'_> {
         Some((url.to_string(), root))
     }
 
-    fn static_files(&mut self) -> Result<Option<(String, PathBuf)>, Error> {
+    /// `--no-static`, or `--static-url`/`--static-root` (each completed
+    /// from detection, or a default), if given.
+    fn static_flags(
+        &self,
+        detected: &Option<(String, Result<PathBuf, Error>)>,
+    ) -> Option<Result<Option<(String, PathBuf)>, Error>> {
         let a = self.args;
         if a.no_static {
-            return Ok(None);
+            return Some(Ok(None));
         }
-        let detected = self.detected_static();
-        if a.static_url.is_some() || a.static_root.is_some() {
-            let url = match (&a.static_url, &detected) {
+        if a.static_url.is_none() && a.static_root.is_none() {
+            return None;
+        }
+        let answer = || {
+            let url = match (&a.static_url, detected) {
                 (Some(u), _) => static_url(u, "--static-url")?,
                 (None, Some((u, _))) => u.clone(),
                 (None, None) => "/static/".to_string(),
@@ -195,7 +254,8 @@ impl Questions<'_> {
             let root = match &a.static_root {
                 Some(r) => static_root(&self.survey.app_root, r, "--static-root")?,
                 None => match detected {
-                    Some((_, root)) => root?,
+                    Some((_, Ok(root))) => root.clone(),
+                    Some((_, Err(e))) => return Err(Error::bad(e.to_string())),
                     None => {
                         return Err(Error::bad(
                             "--static-url needs --static-root DIR: no STATIC_ROOT was detected",
@@ -203,68 +263,77 @@ impl Questions<'_> {
                     }
                 },
             };
-            return Ok(Some((url, root)));
-        }
-        if a.yes {
-            return match detected {
-                Some((url, root)) => Ok(Some((
-                    url,
-                    root.map_err(|e| {
-                        Error::bad(format!("{e}; pass --static-root DIR or --no-static"))
-                    })?,
-                ))),
-                None => Ok(None),
-            };
-        }
-        if !self.interactive {
-            self.missing.push(match &detected {
-                Some((u, _)) => {
-                    format!("--static-url URL --static-root DIR or --no-static (detected: {u})")
-                }
-                None => "--static-url URL --static-root DIR or --no-static".to_string(),
-            });
+            Ok(Some((url, root)))
+        };
+        Some(answer())
+    }
+
+    fn static_files(&mut self) -> Result<Option<(String, PathBuf)>, Error> {
+        if self.args.no_static {
             return Ok(None);
         }
-        let url = Input::<String>::new()
-            .with_prompt("Static files URL (empty for none)")
-            .default(
-                detected
-                    .as_ref()
-                    .map(|(u, _)| u.clone())
-                    .unwrap_or_default(),
-            )
-            .allow_empty(true)
-            .validate_with(|s: &String| -> Result<(), String> {
-                if s.trim().is_empty() {
-                    return Ok(());
-                }
-                static_url(s, "static URL")
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            })
-            .interact_text()?;
-        if url.trim().is_empty() {
-            return Ok(None);
-        }
-        let url = static_url(&url, "static URL")?;
+        let detected = self.detected_static();
+        let flag = self.static_flags(&detected);
         let app_root = self.survey.app_root.clone();
+        let missing = match &detected {
+            Some((u, _)) => {
+                format!("--static-url URL --static-root DIR or --no-static (detected: {u})")
+            }
+            None => "--static-url URL --static-root DIR or --no-static".to_string(),
+        };
+        let default_url = detected
+            .as_ref()
+            .map(|(u, _)| u.clone())
+            .unwrap_or_default();
         let default_root = match &detected {
             Some((_, Ok(root))) => relative(&app_root, root),
             _ => "static".to_string(),
         };
-        let root = Input::<String>::new()
-            .with_prompt("Static files directory (relative to the app)")
-            .default(default_root)
-            .validate_with(move |s: &String| -> Result<(), String> {
-                static_root(&app_root, s, "static directory")
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            })
-            .interact_text()?;
-        Ok(Some((
-            url,
-            static_root(&self.survey.app_root, &root, "static directory")?,
-        )))
+        self.ladder.ask(
+            flag,
+            || match detected {
+                Some((url, root)) => Ok(Unprompted::Value(Some((
+                    url,
+                    root.map_err(|e| {
+                        Error::bad(format!("{e}; pass --static-root DIR or --no-static"))
+                    })?,
+                )))),
+                None => Ok(Unprompted::Value(None)),
+            },
+            || Unprompted::Missing(missing, None),
+            || {
+                let url = Input::<String>::new()
+                    .with_prompt("Static files URL (empty for none)")
+                    .default(default_url)
+                    .allow_empty(true)
+                    .validate_with(|s: &String| -> Result<(), String> {
+                        if s.trim().is_empty() {
+                            return Ok(());
+                        }
+                        static_url(s, "static URL")
+                            .map(|_| ())
+                            .map_err(|e| e.to_string())
+                    })
+                    .interact_text()?;
+                if url.trim().is_empty() {
+                    return Ok(None);
+                }
+                let url = static_url(&url, "static URL")?;
+                let root = Input::<String>::new()
+                    .with_prompt("Static files directory (relative to the app)")
+                    .default(default_root)
+                    .validate_with(|s: &String| -> Result<(), String> {
+                        static_root(&app_root, s, "static directory")
+                            .map(|_| ())
+                            .map_err(|e| e.to_string())
+                    })
+                    .interact_text()?;
+                Ok(Some((
+                    url,
+                    static_root(&app_root, &root, "static directory")?,
+                )))
+            },
+        )
     }
 
     fn proxy_headers(&mut self, t: ServerType) -> Result<Vec<String>, Error> {
@@ -274,41 +343,54 @@ impl Questions<'_> {
 
     fn proxy_headers_answer(&mut self, t: ServerType) -> Result<Vec<String>, Error> {
         let a = self.args;
-        if !a.trust_proxy_header.is_empty() {
-            let mut out: Vec<String> = Vec::new();
-            for h in &a.trust_proxy_header {
-                let h = proxy_header(h, t)?;
-                if !out.contains(&h) {
-                    out.push(h);
+        let flag = if !a.trust_proxy_header.is_empty() {
+            let given = || {
+                let mut out: Vec<String> = Vec::new();
+                for h in &a.trust_proxy_header {
+                    let h = proxy_header(h, t)?;
+                    if !out.contains(&h) {
+                        out.push(h);
+                    }
                 }
-            }
-            return Ok(out);
-        }
-        if a.no_proxy_headers || a.yes {
-            return Ok(Vec::new());
-        }
-        if !self.interactive {
-            self.missing
-                .push("--trust-proxy-header NAME (repeatable) or --no-proxy-headers".to_string());
-            return Ok(Vec::new());
-        }
-        let offered: Vec<&str> = OFFERED_HEADERS
-            .iter()
-            .copied()
-            .filter(|h| !(is_mod_wsgi_family(t) && MOD_WSGI_UNTRUSTABLE.contains(h)))
-            .collect();
-        let labels: Vec<String> = offered
-            .iter()
-            .map(|h| match *h {
-                "Forwarded" => format!("{h} (RFC 7239: recorded, but not applied yet; see README)"),
-                _ => h.to_string(),
-            })
-            .collect();
-        let chosen = MultiSelect::new()
-            .with_prompt("Proxy headers to trust (space toggles, enter accepts)")
-            .items(&labels)
-            .interact()?;
-        Ok(chosen.into_iter().map(|i| offered[i].to_string()).collect())
+                Ok(out)
+            };
+            Some(given())
+        } else if a.no_proxy_headers {
+            Some(Ok(Vec::new()))
+        } else {
+            None
+        };
+        self.ladder.ask(
+            flag,
+            || Ok(Unprompted::Value(Vec::new())),
+            || {
+                Unprompted::Missing(
+                    "--trust-proxy-header NAME (repeatable) or --no-proxy-headers".to_string(),
+                    Vec::new(),
+                )
+            },
+            || {
+                let offered: Vec<&str> = OFFERED_HEADERS
+                    .iter()
+                    .copied()
+                    .filter(|h| !(is_mod_wsgi_family(t) && MOD_WSGI_UNTRUSTABLE.contains(h)))
+                    .collect();
+                let labels: Vec<String> = offered
+                    .iter()
+                    .map(|h| match *h {
+                        "Forwarded" => {
+                            format!("{h} (RFC 7239: recorded, but not applied yet; see README)")
+                        }
+                        _ => h.to_string(),
+                    })
+                    .collect();
+                let chosen = MultiSelect::new()
+                    .with_prompt("Proxy headers to trust (space toggles, enter accepts)")
+                    .items(&labels)
+                    .interact()?;
+                Ok(chosen.into_iter().map(|i| offered[i].to_string()).collect())
+            },
+        )
     }
 
     /// An optional count: the flag, else a prompt (empty: leave to the environment).
@@ -325,51 +407,62 @@ impl Questions<'_> {
             }
         };
         let flag_name = format!("--{}", label.to_lowercase());
-        if let Some(n) = flag {
-            return parse(&n.to_string(), &flag_name).map(Some);
-        }
-        if !self.prompt() {
-            return Ok(None);
-        }
-        let text = Input::<String>::new()
-            .with_prompt(format!(
-                "{label} (empty: leave to {}, default {})",
-                knob.name,
-                if label == "Processes" {
-                    knobs::DEFAULT_PROCESSES
+        let flag = flag.map(|n| parse(&n.to_string(), &flag_name).map(Some));
+        self.ladder.ask(
+            flag,
+            || Ok(Unprompted::Value(None)),
+            || Unprompted::Value(None),
+            || {
+                let text = Input::<String>::new()
+                    .with_prompt(format!(
+                        "{label} (empty: leave to {}, default {})",
+                        knob.name,
+                        if label == "Processes" {
+                            knobs::DEFAULT_PROCESSES
+                        } else {
+                            knobs::DEFAULT_THREADS
+                        }
+                    ))
+                    .allow_empty(true)
+                    .validate_with(|s: &String| -> Result<(), String> {
+                        if s.trim().is_empty() {
+                            return Ok(());
+                        }
+                        parse(s, label).map(|_| ()).map_err(|e| e.to_string())
+                    })
+                    .interact_text()?;
+                if text.trim().is_empty() {
+                    Ok(None)
                 } else {
-                    knobs::DEFAULT_THREADS
+                    parse(&text, label).map(Some)
                 }
-            ))
-            .allow_empty(true)
-            .validate_with(|s: &String| -> Result<(), String> {
-                if s.trim().is_empty() {
-                    return Ok(());
-                }
-                parse(s, label).map(|_| ()).map_err(|e| e.to_string())
-            })
-            .interact_text()?;
-        if text.trim().is_empty() {
-            Ok(None)
-        } else {
-            parse(&text, label).map(Some)
-        }
+            },
+        )
     }
 
     fn deploy_hook(&mut self) -> Result<bool, Error> {
-        if self.args.deploy_hook {
-            return Ok(true);
-        }
         let exists = self.survey.app_root.join(HOOK_DIR).join("deploy").exists();
-        if exists || !self.prompt() {
-            return Ok(false);
-        }
-        Ok(Confirm::new()
-            .with_prompt(
-                "Write a commented action_hooks/deploy skeleton (runs before every start)?",
-            )
-            .default(false)
-            .interact()?)
+        // An existing hook answers "no": it is never overwritten.
+        let flag = if self.args.deploy_hook {
+            Some(Ok(true))
+        } else if exists {
+            Some(Ok(false))
+        } else {
+            None
+        };
+        self.ladder.ask(
+            flag,
+            || Ok(Unprompted::Value(false)),
+            || Unprompted::Value(false),
+            || {
+                Ok(Confirm::new()
+                    .with_prompt(
+                        "Write a commented action_hooks/deploy skeleton (runs before every start)?",
+                    )
+                    .default(false)
+                    .interact()?)
+            },
+        )
     }
 }
 
@@ -428,12 +521,15 @@ pub fn answers(args: &InitArgs, survey: &Survey, interactive: bool) -> Result<An
     let mut q = Questions {
         args,
         survey,
-        interactive,
-        missing: Vec::new(),
+        ladder: Ladder {
+            yes: args.yes,
+            interactive,
+            missing: Vec::new(),
+        },
     };
     let (written_type, server_type) = q.server_type()?;
     let Some(t) = server_type else {
-        return Err(missing_error(args, &q.missing));
+        return Err(missing_error(args, &q.ladder.missing));
     };
     check_flags_apply(args, t)?;
     let entry_point = if takes_entry_point(t) {
@@ -455,8 +551,8 @@ pub fn answers(args: &InitArgs, survey: &Survey, interactive: bool) -> Result<An
         (None, Vec::new(), None, None)
     };
     let deploy_hook = q.deploy_hook()?;
-    if !q.missing.is_empty() {
-        return Err(missing_error(args, &q.missing));
+    if !q.ladder.missing.is_empty() {
+        return Err(missing_error(args, &q.ladder.missing));
     }
     Ok(Answers {
         written_type,
@@ -482,5 +578,74 @@ fn missing_error(args: &InitArgs, missing: &[String]) -> Error {
             "stdin is not a terminal, so init cannot ask: pass {}, or --yes to accept the detected defaults",
             missing.join(", ")
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ladder(yes: bool, interactive: bool) -> Ladder {
+        Ladder {
+            yes,
+            interactive,
+            missing: Vec::new(),
+        }
+    }
+
+    /// One question through the ladder: which rung answered, and what it
+    /// left in `missing`.
+    fn ask(l: &mut Ladder, flag: Option<&'static str>) -> Result<&'static str, Error> {
+        l.ask(
+            flag.map(Ok),
+            || Ok(Unprompted::Value("yes")),
+            || Unprompted::Missing("--flag".into(), "fallback"),
+            || Ok("prompt"),
+        )
+    }
+
+    #[test]
+    fn flag_then_yes_then_missing_then_prompt() {
+        for (yes, interactive) in [(false, false), (false, true), (true, false), (true, true)] {
+            let mut l = ladder(yes, interactive);
+            assert_eq!(ask(&mut l, Some("flag")).unwrap(), "flag");
+            assert!(l.missing.is_empty());
+        }
+        let mut l = ladder(true, true);
+        assert_eq!(ask(&mut l, None).unwrap(), "yes");
+        let mut l = ladder(false, true);
+        assert_eq!(ask(&mut l, None).unwrap(), "prompt");
+        assert!(l.missing.is_empty());
+        let mut l = ladder(false, false);
+        assert_eq!(ask(&mut l, None).unwrap(), "fallback");
+        assert_eq!(ask(&mut l, None).unwrap(), "fallback");
+        assert_eq!(l.missing, ["--flag", "--flag"]);
+    }
+
+    #[test]
+    fn a_missing_default_with_yes_is_collected_and_errors_stop() {
+        let mut l = ladder(true, false);
+        let got = l.ask(
+            None,
+            || Ok(Unprompted::Missing("--entry-point".into(), None::<u8>)),
+            || unreachable!("--yes does not fall through"),
+            || unreachable!("--yes does not prompt"),
+        );
+        assert_eq!(got.unwrap(), None);
+        assert_eq!(l.missing, ["--entry-point"]);
+        let err = l.ask::<u8>(
+            Some(Err(Error::bad("bad flag"))),
+            || unreachable!(),
+            || unreachable!(),
+            || unreachable!(),
+        );
+        assert_eq!(err.unwrap_err().to_string(), "bad flag");
+        let err = l.ask::<u8>(
+            None,
+            || Err(Error::bad("nothing detected")),
+            || unreachable!(),
+            || unreachable!(),
+        );
+        assert_eq!(err.unwrap_err().to_string(), "nothing detected");
     }
 }
