@@ -18,6 +18,7 @@ use std::process::Command;
 
 use super::dirs;
 use super::error::Error;
+use super::text_busy;
 
 /// Where the hooks live, relative to the app root.
 pub const HOOK_DIR: &str = ".warpdrive/action_hooks";
@@ -58,15 +59,15 @@ fn runnable(path: &Path) -> Option<PathBuf> {
 
 fn run_hook(hook: &Path, app_root: &Path) -> Result<(), Error> {
     let name = hook.display().to_string();
-    let status = Command::new(hook)
-        .current_dir(app_root)
-        .status()
-        .map_err(|e| match e.raw_os_error() {
-            Some(code) if code == nix::libc::ENOEXEC => Error::bad(format!(
-                "{name}: not a program; add a #! line (for example #!/bin/sh)"
-            )),
-            _ => Error::io(format!("cannot run {name}"), e),
-        })?;
+    let mut cmd = Command::new(hook);
+    cmd.current_dir(app_root);
+    // The hook may have been written a moment ago (see `text_busy`).
+    let status = text_busy::retry(|| cmd.status()).map_err(|e| match e.raw_os_error() {
+        Some(code) if code == nix::libc::ENOEXEC => Error::bad(format!(
+            "{name}: not a program; add a #! line (for example #!/bin/sh)"
+        )),
+        _ => Error::io(format!("cannot run {name}"), e),
+    })?;
     if status.success() {
         return Ok(());
     }
@@ -154,6 +155,27 @@ mod tests {
         );
         let err = run_hooks(app.path(), rt.path()).unwrap_err();
         assert_eq!(crate::error::exit_code(&err.into()), 7);
+    }
+
+    #[test]
+    fn a_hook_busy_for_a_moment_runs_once_it_is_free() {
+        let app = tempfile::tempdir().unwrap();
+        let rt = tempfile::tempdir().unwrap();
+        hook(app.path(), "deploy", "#!/bin/sh\ntouch ran\n", 0o755);
+        // A descriptor open for writing, as a forked child of a writer
+        // holds one until it execs: running the hook fails with ETXTBSY
+        // until it is closed.
+        let writer = std::fs::OpenOptions::new()
+            .append(true)
+            .open(app.path().join(HOOK_DIR).join("deploy"))
+            .unwrap();
+        let closer = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            drop(writer);
+        });
+        run_hooks(app.path(), rt.path()).unwrap();
+        closer.join().unwrap();
+        assert!(app.path().join("ran").exists());
     }
 
     #[test]

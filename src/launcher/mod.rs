@@ -23,6 +23,7 @@ pub mod runtime;
 pub mod server_type;
 pub mod servers;
 pub mod support;
+pub mod text_busy;
 
 // The launcher's nouns, for the commands and `init`. Files inside the
 // launcher import from the file that defines a name, never through here,

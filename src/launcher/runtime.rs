@@ -33,6 +33,7 @@
 //! relocations and faults in code around every call, so it was not kept.)
 
 use std::collections::VecDeque;
+use std::convert::Infallible;
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -48,6 +49,7 @@ use nix::unistd::Pid;
 use super::error::Error;
 use super::plan::{Plan, WatchSpec};
 use super::restart::{self, Action, Input, Restarts};
+use super::text_busy;
 
 /// Signals forwarded to the child.
 pub const FORWARDED: [Signal; 7] = [
@@ -70,7 +72,13 @@ pub fn run(plan: &Plan, supervise: bool) -> Result<i32, Error> {
         return watch_loop(plan, &program, watch, pid1);
     }
     if !pid1 && !supervise {
-        let err = command(plan, &program).exec();
+        // exec() returns only on failure; a program written a moment ago
+        // may be busy for a moment (see `text_busy`).
+        let mut cmd = command(plan, &program);
+        let err = match text_busy::retry(|| Err::<Infallible, _>(cmd.exec())) {
+            Err(e) => e,
+            Ok(never) => match never {},
+        };
         return Err(exec_error(&plan.argv[0], &program, err));
     }
     supervise_loop(plan, &program, pid1)
@@ -240,9 +248,8 @@ fn become_subreaper(pid1: bool) {
 }
 
 fn spawn(cmd: &mut Command, plan: &Plan, program: &Path) -> Result<Pid, Error> {
-    let child = cmd
-        .spawn()
-        .map_err(|e| exec_error(&plan.argv[0], program, e))?;
+    let child =
+        text_busy::retry(|| cmd.spawn()).map_err(|e| exec_error(&plan.argv[0], program, e))?;
     Ok(Pid::from_raw(child.id() as i32))
 }
 
