@@ -927,7 +927,10 @@ fn a_real_apiservers_422_for_a_failed_test_is_retried_too() {
     assert_eq!(statuses, [200, 422, 200, 200]);
     let obj = server.get(&DEPLOYMENTS, "default", "blog").unwrap();
     assert_eq!(obj["metadata"]["labels"]["tier"], "web");
-    // A 422 that is not about a moved object is reported, not retried.
+    // A 422 that is not about a moved object is reported, not retried. The
+    // rollout of the change above must be over first: its status writes
+    // move the object, and a 422 for an object that moved is retried.
+    server.wait_settled(&DEPLOYMENTS, "blog", Duration::from_secs(10));
     server.clear_log();
     server.state().reject_writes = Some((
         "spec.template.spec.containers[0].env".into(),

@@ -165,6 +165,9 @@ pub struct State {
     /// `(field, message)`: every write is refused with 422 Invalid naming
     /// this field, as a validating admission policy would.
     pub reject_writes: Option<(String, String)>,
+    /// Rollouts of the simulated controller with a step still to come
+    /// (see [`ApiServer::wait_settled`]).
+    pub rollouts_in_flight: usize,
     /// Working directory of exec'd commands: the pods' filesystem.
     pub exec_root: PathBuf,
     /// Which websocket subprotocols exec offers.
@@ -498,19 +501,20 @@ impl ApiServer {
         self.state().log.clear();
     }
 
-    /// Blocks until the object's rollout is settled (no pods pending).
+    /// Blocks until the simulated controller is idle: every rollout step
+    /// that a write started has happened, so nothing changes the object (or
+    /// its resourceVersion) behind the test's back any more. Returns the
+    /// object then; panics if that takes longer than `timeout`.
     pub fn wait_settled(&self, res: &Res, name: &str, timeout: Duration) -> Value {
         let start = std::time::Instant::now();
         loop {
-            let obj = self.get(res, "default", name).expect("object");
-            let s = &obj["status"];
-            let done = obj["metadata"]["generation"] == s["observedGeneration"]
-                && s["readyReplicas"].as_i64().unwrap_or(0)
-                    == obj["spec"]["replicas"].as_i64().unwrap_or(1)
-                && s["replicas"] == obj["spec"]["replicas"];
-            if done || start.elapsed() > timeout {
-                return obj;
+            if self.state().rollouts_in_flight == 0 {
+                return self.get(res, "default", name).expect("object");
             }
+            assert!(
+                start.elapsed() < timeout,
+                "the simulated controller is still rolling out after {timeout:?}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -1209,7 +1213,7 @@ fn commit(
     st.objects.insert(key.clone(), new.clone());
     if spec_changed && res.workload {
         let generation = new["metadata"]["generation"].as_i64().unwrap_or(1);
-        spawn_rollout(shared.clone(), key.clone(), generation, st.rollout_delay);
+        spawn_rollout(st, shared.clone(), key.clone(), generation);
     }
     ok(new)
 }
@@ -1294,7 +1298,12 @@ enum Step {
     Finish,
 }
 
-fn spawn_rollout(shared: Shared, key: Key, generation: i64, delay: Duration) {
+/// Starts the controller's two steps for `generation`, one per
+/// `rollout_delay`. Counted in [`State::rollouts_in_flight`] until the last
+/// step is done (or a newer generation took over).
+fn spawn_rollout(st: &mut State, shared: Shared, key: Key, generation: i64) {
+    let delay = st.rollout_delay;
+    st.rollouts_in_flight += 1;
     tokio::spawn(async move {
         for step in [Step::Create, Step::Finish] {
             tokio::time::sleep(delay).await;
@@ -1304,9 +1313,13 @@ fn spawn_rollout(shared: Shared, key: Key, generation: i64, delay: Duration) {
                 .get(&key)
                 .and_then(|o| o["metadata"]["generation"].as_i64());
             if current != Some(generation) {
+                st.rollouts_in_flight -= 1;
                 return; // a newer change took over
             }
             rollout_step(&mut st, &key, generation, step);
+            if step == Step::Finish {
+                st.rollouts_in_flight -= 1;
+            }
         }
     });
 }
