@@ -882,7 +882,9 @@ fn on_tty(server: &ApiServer, args: &str, no_color: bool) -> String {
 #[test]
 fn progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise() {
     let server = ApiServer::start();
-    server.set_rollout_delay(Duration::from_millis(300));
+    server.set_rollout_delay(Duration::from_millis(100));
+    // Every state is polled twice before the next step, however slow the client.
+    server.steps_wait_for_reads(2);
     blog(&server);
     // Not a terminal: plain lines on stderr, no escape codes.
     let out = server.run(&["tune", "deploy/blog", "--threads", "2"]);

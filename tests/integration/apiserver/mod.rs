@@ -165,6 +165,12 @@ pub struct State {
     /// `(field, message)`: every write is refused with 422 Invalid naming
     /// this field, as a validating admission policy would.
     pub reject_writes: Option<(String, String)>,
+    /// GETs of each object so far (for [`State::reads_per_step`]).
+    pub reads: BTreeMap<Key, u64>,
+    /// The controller takes a rollout step only after the object was read
+    /// this many times since the write or the step before (0: no such wait),
+    /// so a poller sees every state; see [`ApiServer::steps_wait_for_reads`].
+    pub reads_per_step: u64,
     /// Rollouts of the simulated controller with a step still to come
     /// (see [`ApiServer::wait_settled`]).
     pub rollouts_in_flight: usize,
@@ -347,6 +353,13 @@ impl ApiServer {
     /// Time per rollout step (default 100 ms).
     pub fn set_rollout_delay(&self, d: Duration) {
         self.state().rollout_delay = d;
+    }
+
+    /// Let each rollout step wait until the object was read `n` times in
+    /// the state before it (after the rollout delay), so a client polling
+    /// it is sure to see every state: the waiting messages are deterministic.
+    pub fn steps_wait_for_reads(&self, n: u64) {
+        self.state().reads_per_step = n;
     }
 
     /// Make rollouts end with `Progressing=False ProgressDeadlineExceeded`.
@@ -935,7 +948,10 @@ fn route(
         .trim()
         .to_string();
     match (sub, method.as_str()) {
-        (None, "GET") => ok(current),
+        (None, "GET") => {
+            *st.reads.entry(key).or_default() += 1;
+            ok(current)
+        }
         (Some("scale"), "GET") if res.workload => ok(scale_of(&res, &current)),
         (None, "PUT") => {
             let Ok(new) = serde_json::from_slice::<Value>(body) else {
@@ -1303,11 +1319,26 @@ enum Step {
 /// step is done (or a newer generation took over).
 fn spawn_rollout(st: &mut State, shared: Shared, key: Key, generation: i64) {
     let delay = st.rollout_delay;
+    let reads_per_step = st.reads_per_step;
+    let mut reads_before = st.reads.get(&key).copied().unwrap_or(0);
     st.rollouts_in_flight += 1;
     tokio::spawn(async move {
         for step in [Step::Create, Step::Finish] {
             tokio::time::sleep(delay).await;
+            // With reads_per_step, wait (at most 30 s) until the state so far was read.
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            loop {
+                let reads = {
+                    let st = shared.lock().unwrap_or_else(|e| e.into_inner());
+                    st.reads.get(&key).copied().unwrap_or(0)
+                };
+                if reads >= reads_before + reads_per_step || std::time::Instant::now() > deadline {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
             let mut st = shared.lock().unwrap_or_else(|e| e.into_inner());
+            reads_before = st.reads.get(&key).copied().unwrap_or(0);
             let current = st
                 .objects
                 .get(&key)
