@@ -1,11 +1,13 @@
 //! `warpdrive exec`: real servers from the venv, real HTTP.
 
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use crate::apps;
-use crate::support::{self, free_port, get, spawn, wait_for_200, warpdrive, ProcessGuard};
+use crate::support::{
+    self, free_port, get, spawn, wait_for_200, warpdrive, Checked, Outcome, ProcessGuard, RunExt,
+};
 
 const START: Duration = Duration::from_secs(40);
 
@@ -79,7 +81,7 @@ pub fn start(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Running {
 }
 
 /// `warpdrive exec --dry-run` output.
-fn dry_run(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+fn dry_run(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Outcome {
     let mut cmd = warpdrive();
     cmd.args(["exec", "--dry-run", "--app-root"])
         .arg(dir)
@@ -87,13 +89,11 @@ fn dry_run(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    support::run_with_timeout(&mut cmd, Duration::from_secs(30))
+    cmd.run_within(Duration::from_secs(30))
 }
 
 fn dry_json(dir: &Path, env: &[(&str, &str)]) -> serde_json::Value {
-    let out = dry_run(dir, env, &["-o", "json"]);
-    assert!(out.status.success(), "{}", support::describe(&out));
-    serde_json::from_slice(&out.stdout).expect("json")
+    dry_run(dir, env, &["-o", "json"]).success().json()
 }
 
 fn serve_and_stop(dir: &Path, env: &[(&str, &str)], expect_type: &str, body: &str) {
@@ -381,8 +381,10 @@ fn server_args_expand_variables_and_per_type_directory() {
     );
     assert!(!tail.contains("--not-for-uwsgi"));
 
-    let out = dry_run(app.path(), &[("SOCK_T", "7")], &[]);
-    assert_bad_input(&out, &["BUF", "server_args/uwsgi"]);
+    bad_input_naming(
+        dry_run(app.path(), &[("SOCK_T", "7")], &[]),
+        &["BUF", "server_args/uwsgi"],
+    );
 }
 
 #[test]
@@ -403,7 +405,7 @@ fn dry_run_json_has_the_documented_fields() {
     // Only what the launcher sets, not the inherited environment.
     assert!(plan["env"].get("PATH").is_none(), "{plan}");
     let out = dry_run(app.path(), &[], &[]);
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = out.stdout();
     assert_eq!(text.lines().count(), 1, "{text}");
     assert!(
         text.contains("--forwarded-allow-ips ''"),
@@ -430,10 +432,9 @@ fn knobs_map_to_each_server() {
         ("waitress", "--threads 4 --backlog 64"),
     ];
     for (server, want) in expect {
-        let out = dry_run(app.path(), &env, &["--server-type", server]);
-        assert!(out.status.success(), "{}", support::describe(&out));
-        let line = String::from_utf8_lossy(&out.stdout);
-        assert!(line.contains(want), "{server}: {line}");
+        dry_run(app.path(), &env, &["--server-type", server])
+            .success()
+            .stdout_has(want);
     }
 }
 
@@ -466,14 +467,14 @@ fn auto_processes_come_from_the_cgroup_not_the_host() {
     assert!(plan["argv"].as_array().unwrap().iter().any(|a| a == "5"));
 }
 
-/// One line on stderr naming each of `needles`, exit 2, nothing on stdout.
-pub fn assert_bad_input(out: &Output, needles: &[&str]) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{}", support::describe(out));
-    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+/// Bad input (exit 2, one `error: …` line on stderr) naming each of `needles`.
+#[track_caller]
+pub fn bad_input_naming(out: Outcome, needles: &[&str]) -> Outcome {
+    let mut out = out.bad_input();
     for n in needles {
-        assert!(err.contains(n), "{n:?} not in {err}");
+        out = out.stderr_has(n);
     }
+    out
 }
 
 #[test]
@@ -555,8 +556,7 @@ fn bad_input_is_one_line_exit_2_and_starts_nothing() {
         for (k, v) in &env {
             cmd.env(k, v);
         }
-        let out = support::run_with_timeout(&mut cmd, Duration::from_secs(30));
-        assert_bad_input(&out, &needles);
+        bad_input_naming(cmd.run_within(Duration::from_secs(30)), &needles);
         assert!(
             !app.path().join("started").exists(),
             "{name}: the app started"
@@ -568,8 +568,8 @@ fn bad_input_is_one_line_exit_2_and_starts_nothing() {
 fn no_app_found_lists_what_was_looked_for() {
     let dir = support::world_readable_tempdir();
     let out = dry_run(dir.path(), &[], &[]);
-    assert_bad_input(
-        &out,
+    bad_input_naming(
+        out,
         &["app.sh", "app.py", "paste.ini", "manage.py", "wsgi.py"],
     );
 }
@@ -585,14 +585,10 @@ fn exec_command_runs_in_the_app_with_the_launcher_environment() {
         "-c",
         "pwd; echo port=$WARPDRIVE_HTTP_PORT; exit 7",
     ]);
-    let out = support::run_with_timeout(&mut cmd, Duration::from_secs(30));
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(7), "{}", support::describe(&out));
-    assert!(
-        text.contains(&app.path().canonicalize().unwrap().display().to_string()),
-        "{text}"
-    );
-    assert!(text.contains("port=8080"), "{text}");
+    cmd.run_within(Duration::from_secs(30))
+        .status(7)
+        .stdout_has(&app.path().canonicalize().unwrap().display().to_string())
+        .stdout_has("port=8080");
 }
 
 #[test]
@@ -612,14 +608,9 @@ fn exec_works_under_both_names() {
             "--app-root",
         ])
         .arg(app.path());
-        let out = support::run_with_timeout(&mut cmd, Duration::from_secs(30));
-        assert!(
-            out.status.success(),
-            "{}: {}",
-            program.display(),
-            support::describe(&out)
-        );
-        assert!(String::from_utf8_lossy(&out.stdout).starts_with("gunicorn "));
+        cmd.run_within(Duration::from_secs(30))
+            .success()
+            .stdout_matches("^gunicorn ");
     }
 }
 
@@ -727,8 +718,10 @@ fn static_files_without_whitenoise_is_a_clear_error() {
     cmd.env("PATH", "/usr/bin:/bin");
     cmd.args(["exec", "--dry-run", "--app-root"])
         .arg(app.path());
-    let out = support::run_with_timeout(&mut cmd, Duration::from_secs(30));
-    assert_bad_input(&out, &["whitenoise", "pip install whitenoise", "/static/"]);
+    bad_input_naming(
+        cmd.run_within(Duration::from_secs(30)),
+        &["whitenoise", "pip install whitenoise", "/static/"],
+    );
 }
 
 /// OpenShift runs the image as an arbitrary UID with no passwd entry and an
@@ -795,6 +788,34 @@ fn no_proxy_settings_means_no_spoofed_scheme() {
     }
 }
 
+/// A program that some process still holds open for writing cannot be
+/// executed (ETXTBSY): a test writing `app.sh` while another thread forks,
+/// or `oc rsync` finishing a file. It is busy only for a moment, so the
+/// launcher waits for it, in exec and in supervise mode.
+#[test]
+fn a_program_busy_for_a_moment_still_starts() {
+    for mode in [None, Some("--supervise")] {
+        let app = support::world_readable_tempdir();
+        let script = app.path().join("app.sh");
+        support::write(&script, "#!/bin/sh\necho started\n");
+        support::make_executable(&script);
+        let writer = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&script)
+            .expect("open for writing");
+        let closer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            drop(writer);
+        });
+        let mut cmd = warpdrive();
+        cmd.args(["exec", "--app-root"]).arg(app.path()).args(mode);
+        cmd.run_within(Duration::from_secs(30))
+            .success()
+            .stdout_is("started\n");
+        closer.join().expect("closer");
+    }
+}
+
 /// `kubectl warpdrive --help | head -1`: the reader going away is not an error.
 #[test]
 fn help_into_a_closed_pipe_is_quiet() {
@@ -802,7 +823,11 @@ fn help_into_a_closed_pipe_is_quiet() {
     drop(reader);
     let mut cmd = warpdrive();
     cmd.arg("--help").stdout(Stdio::from(writer));
-    let out = cmd.stdin(Stdio::null()).output().expect("run");
-    assert!(out.status.success(), "{}", support::describe(&out));
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    // Not `run()`: it would give the command a stdout of its own.
+    cmd.stdin(Stdio::null())
+        .output()
+        .expect("run")
+        .check()
+        .success()
+        .stderr_empty();
 }

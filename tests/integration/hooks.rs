@@ -3,10 +3,9 @@
 //! is a warning, a failing hook stops the start with its status.
 
 use std::path::Path;
-use std::process::Output;
 use std::time::Duration;
 
-use crate::support::{self, make_executable, write};
+use crate::support::{self, make_executable, write, Outcome, RunExt};
 
 /// A shell app whose `app.sh` records that it started and exits.
 fn app() -> tempfile::TempDir {
@@ -27,14 +26,12 @@ fn hook(app: &Path, name: &str, body: &str, executable: bool) {
     }
 }
 
-fn exec(app: &Path, runtime: &Path) -> Output {
-    support::run_with_timeout(
-        support::warpdrive()
-            .args(["exec", "--app-root"])
-            .arg(app)
-            .env("WARPDRIVE_RUNTIME_DIR", runtime),
-        Duration::from_secs(30),
-    )
+fn exec(app: &Path, runtime: &Path) -> Outcome {
+    support::warpdrive()
+        .args(["exec", "--app-root"])
+        .arg(app)
+        .env("WARPDRIVE_RUNTIME_DIR", runtime)
+        .run_within(Duration::from_secs(30))
 }
 
 fn lines(path: &Path) -> Vec<String> {
@@ -54,8 +51,7 @@ fn deploy_cfg_once_per_container_deploy_every_start() {
     hook(a, "deploy", "#!/bin/sh\necho deploy >> hooks.log\n", true);
     let container = tempfile::tempdir().unwrap();
     for _ in 0..3 {
-        let out = exec(a, container.path());
-        assert!(out.status.success(), "{}", support::describe(&out));
+        exec(a, container.path()).success();
     }
     assert_eq!(
         lines(&a.join("hooks.log")),
@@ -64,7 +60,7 @@ fn deploy_cfg_once_per_container_deploy_every_start() {
     assert_eq!(lines(&a.join("app.log")).len(), 3);
     // A new container (fresh runtime directory) runs deploy-cfg again.
     let other = tempfile::tempdir().unwrap();
-    assert!(exec(a, other.path()).status.success());
+    exec(a, other.path()).success();
     assert_eq!(lines(&a.join("hooks.log")).len(), 6);
 }
 
@@ -74,14 +70,10 @@ fn failing_hook_stops_the_start_with_its_status() {
     let a = app.path();
     hook(a, "deploy", "#!/bin/sh\necho failing >&2\nexit 5\n", true);
     let rt = tempfile::tempdir().unwrap();
-    let out = exec(a, rt.path());
-    assert_eq!(out.status.code(), Some(5), "{}", support::describe(&out));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("failing"), "hook stderr not shown: {err}");
-    assert!(
-        err.contains(".warpdrive/action_hooks/deploy failed"),
-        "{err}"
-    );
+    exec(a, rt.path())
+        .status(5)
+        .stderr_has("failing") // the hook's own stderr
+        .stderr_has(".warpdrive/action_hooks/deploy failed");
     assert!(
         !a.join("app.log").exists(),
         "the app started after a failed hook"
@@ -95,8 +87,8 @@ fn failing_hook_stops_the_start_with_its_status() {
         "#!/bin/sh\necho try >> cfg.log\nexit 3\n",
         true,
     );
-    assert_eq!(exec(b, rt.path()).status.code(), Some(3));
-    assert_eq!(exec(b, rt.path()).status.code(), Some(3));
+    exec(b, rt.path()).status(3);
+    exec(b, rt.path()).status(3);
     assert_eq!(lines(&b.join("cfg.log")).len(), 2);
 }
 
@@ -106,9 +98,8 @@ fn non_executable_hook_is_a_warning_naming_it() {
     let a = app.path();
     hook(a, "deploy", "#!/bin/sh\ntouch ran\n", false);
     let rt = tempfile::tempdir().unwrap();
-    let out = exec(a, rt.path());
-    assert!(out.status.success(), "{}", support::describe(&out));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let out = exec(a, rt.path()).success();
+    let err = out.stderr();
     let warning: Vec<&str> = err.lines().filter(|l| l.contains("warning")).collect();
     assert_eq!(warning.len(), 1, "{err}");
     assert!(

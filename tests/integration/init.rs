@@ -6,25 +6,27 @@
 //! fixtures from what init writes (review the diff before committing).
 
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use crate::apps;
-use crate::exec::{assert_bad_input, start};
-use crate::support::{self, describe, repo, run_with_timeout, warpdrive, write};
+use crate::exec::{bad_input_naming, start};
+use crate::support::{self, repo, warpdrive, write, Checked, Outcome, RunExt};
 
 const T: Duration = Duration::from_secs(60);
 
-fn init(dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = warpdrive();
-    cmd.arg("init").arg("--app-root").arg(dir).args(args);
-    run_with_timeout(&mut cmd, T)
+fn init(dir: &Path, args: &[&str]) -> Outcome {
+    warpdrive()
+        .arg("init")
+        .arg("--app-root")
+        .arg(dir)
+        .args(args)
+        .run_within(T)
 }
 
-fn init_ok(dir: &Path, args: &[&str]) -> Output {
-    let out = init(dir, args);
-    assert!(out.status.success(), "{}", describe(&out));
-    out
+#[track_caller]
+fn init_ok(dir: &Path, args: &[&str]) -> Outcome {
+    init(dir, args).success()
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -67,11 +69,13 @@ fn assert_files(app: &Path, name: &str) {
         let want = std::fs::read(fx.join(&rel)).expect("read fixture");
         assert!(
             got == want,
-            "{} differs from {}:\n--- got\n{}\n--- want\n{}",
+            "{} differs from {} (- fixture, + written):\n{}",
             rel.display(),
             fx.join(&rel).display(),
-            String::from_utf8_lossy(&got),
-            String::from_utf8_lossy(&want)
+            support::check::diff(
+                &String::from_utf8_lossy(&want),
+                &String::from_utf8_lossy(&got)
+            )
         );
     }
 }
@@ -83,12 +87,12 @@ fn mode(path: &Path) -> u32 {
 
 /// `warpdrive exec --dry-run -o json` for the app, as the container would run it.
 fn plan(dir: &Path) -> serde_json::Value {
-    let mut cmd = warpdrive();
-    cmd.args(["exec", "--dry-run", "-o", "json", "--app-root"])
-        .arg(dir);
-    let out = run_with_timeout(&mut cmd, T);
-    assert!(out.status.success(), "{}", describe(&out));
-    serde_json::from_slice(&out.stdout).expect("json")
+    warpdrive()
+        .args(["exec", "--dry-run", "-o", "json", "--app-root"])
+        .arg(dir)
+        .run_within(T)
+        .success()
+        .json()
 }
 
 fn argv(plan: &serde_json::Value) -> Vec<String> {
@@ -100,10 +104,6 @@ fn has_words(argv: &[String], needle: &[&str]) -> bool {
     argv.windows(needle.len()).any(|w| w == needle)
 }
 
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 // ---------------------------------------------------------------- layouts
 
 #[test]
@@ -112,7 +112,7 @@ fn django_path_static_root_with_yes() {
     let out = init_ok(app.path(), &["--yes"]);
     assert_files(app.path(), "django");
     // init prints what exec will run, from the same resolution.
-    let s = stdout(&out);
+    let s = out.stdout();
     assert!(
         s.contains("--entry-point hello.wsgi --callable-object application"),
         "{s}"
@@ -293,7 +293,7 @@ fn per_server_options_round_trip() {
         app.path(),
         &["--yes", "--server-type", "waitress", "--processes", "2"],
     );
-    assert_bad_input(&out, &["waitress is single-process"]);
+    bad_input_naming(out, &["waitress is single-process"]);
     // mod_wsgi: native options.
     let app = apps::wsgi_module("hi");
     let mut args = vec!["--server-type", "mod_wsgi", "--processes", "2"];
@@ -355,9 +355,9 @@ fn no_terminal_and_no_yes_exits_2_at_once_and_writes_nothing() {
         status.is_some(),
         "init waited on a prompt without a terminal"
     );
-    let out = guard.into_child().wait_with_output().unwrap();
-    assert_bad_input(
-        &out,
+    let out = guard.into_child().wait_with_output().unwrap().check();
+    bad_input_naming(
+        out,
         &[
             "not a terminal",
             "--server-type",
@@ -379,11 +379,11 @@ fn no_terminal_and_no_yes_exits_2_at_once_and_writes_nothing() {
             "--no-static",
         ],
     );
-    assert_bad_input(
-        &out,
+    bad_input_naming(
+        out,
         &["--trust-proxy-header NAME (repeatable) or --no-proxy-headers"],
-    );
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("--entry-point"));
+    )
+    .stderr_lacks("--entry-point");
     assert!(!app.path().join(".warpdrive").exists());
 }
 
@@ -393,15 +393,15 @@ fn existing_files_need_force_without_a_terminal() {
     init_ok(app.path(), &["--yes"]);
     // Same answers again: nothing changes, nothing to confirm.
     let out = init_ok(app.path(), &["--yes"]);
-    assert!(stdout(&out).contains("unchanged .warpdrive/server_type"));
+    out.stdout_has("unchanged .warpdrive/server_type");
     let out = init(app.path(), &["--yes", "--server-type", "gunicorn"]);
-    assert_bad_input(&out, &[".warpdrive/server_type", "--force"]);
+    bad_input_naming(out, &[".warpdrive/server_type", "--force"]);
     assert_files(app.path(), "wsgi-module");
     let out = init_ok(
         app.path(),
         &["--yes", "--server-type", "gunicorn", "--force"],
     );
-    assert!(stdout(&out).contains("wrote .warpdrive/server_type"));
+    out.stdout_has("wrote .warpdrive/server_type");
     let text = std::fs::read_to_string(app.path().join(".warpdrive/server_type")).unwrap();
     assert_eq!(text, "gunicorn\n");
     // No temp files are left behind.
@@ -414,7 +414,7 @@ fn existing_files_need_force_without_a_terminal() {
 fn dry_run_prints_the_files_and_writes_nothing() {
     let app = apps::django_path();
     let out = init_ok(app.path(), &["--yes", "--dry-run", "--deploy-hook"]);
-    let s = stdout(&out);
+    let s = out.stdout();
     assert!(
         s.contains("==> .warpdrive/server_type (new) <==\ndjango\n"),
         "{s}"
@@ -483,7 +483,7 @@ fn bad_input_is_one_line_exit_2_and_writes_nothing() {
         let mut all = vec!["--yes"];
         all.extend_from_slice(args);
         let out = init(app.path(), &all);
-        assert_bad_input(&out, needles);
+        bad_input_naming(out, needles);
         assert!(
             !app.path().join(".warpdrive").exists(),
             "{args:?} wrote files"
@@ -493,12 +493,12 @@ fn bad_input_is_one_line_exit_2_and_writes_nothing() {
     let app = apps::django_path();
     std::os::unix::fs::symlink("/etc", app.path().join("link")).unwrap();
     let out = init(app.path(), &["--yes", "--static-root", "link/static"]);
-    assert_bad_input(&out, &["outside the app"]);
+    bad_input_naming(out, &["outside the app"]);
     // `.warpdrive` as a file.
     let app = apps::django_path();
     write(&app.path().join(".warpdrive"), "django\n");
     let out = init(app.path(), &["--yes"]);
-    assert_bad_input(&out, &[".warpdrive", "is a file"]);
+    bad_input_naming(out, &[".warpdrive", "is a file"]);
     assert_eq!(
         std::fs::read_to_string(app.path().join(".warpdrive")).unwrap(),
         "django\n"
@@ -506,7 +506,7 @@ fn bad_input_is_one_line_exit_2_and_writes_nothing() {
     // Nothing to detect and no type given.
     let empty = support::world_readable_tempdir();
     let out = init(empty.path(), &["--yes"]);
-    assert_bad_input(&out, &["no app found", "--server-type"]);
+    bad_input_naming(out, &["no app found", "--server-type"]);
     assert!(!empty.path().join(".warpdrive").exists());
 }
 
@@ -698,8 +698,7 @@ fn forwarded_is_recorded_for_the_middleware_with_a_warning() {
             "forwarded",
         ],
     );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("Forwarded is recorded, but"), "{err}");
+    out.stderr_has("Forwarded is recorded, but");
     let record = std::fs::read_to_string(app.path().join(".warpdrive/application")).unwrap();
     assert!(
         record.contains("\ntrust_proxy_headers = Forwarded\n"),

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::support::{self, ProcessGuard};
+use crate::support::{self, Outcome, ProcessGuard, RunExt};
 
 /// A WSGI app answering with its environ's string values as JSON.
 const DUMP_APP: &str = r#"
@@ -150,39 +150,41 @@ fn middleware_rules_on_crafted_environs() {
     support::write(&app.join("app.py"), DUMP_APP);
     std::fs::create_dir_all(app.join("static")).unwrap();
     let pp = install_module(dir.path());
-    let out = support::run_with_timeout(
-        python(
-            &app,
-            &pp,
-            &[
-                ("WARPDRIVE_WSGI_TARGET", "app"),
-                ("WARPDRIVE_STATIC_URL", "/static/"),
-                ("WARPDRIVE_STATIC_ROOT", "static"),
-                ("WARPDRIVE_TRUST_PROXY_HEADERS", "X-Forwarded-For"),
-            ],
-        )
-        .args(["-c", UNIT_CHECKS]),
-        Duration::from_secs(60),
-    );
-    assert!(out.status.success(), "{}", support::describe(&out));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
+    python(
+        &app,
+        &pp,
+        &[
+            ("WARPDRIVE_WSGI_TARGET", "app"),
+            ("WARPDRIVE_STATIC_URL", "/static/"),
+            ("WARPDRIVE_STATIC_ROOT", "static"),
+            ("WARPDRIVE_TRUST_PROXY_HEADERS", "X-Forwarded-For"),
+        ],
+    )
+    .args(["-c", UNIT_CHECKS])
+    .run_within(Duration::from_secs(60))
+    .success()
+    .stdout_is("ok\n");
 }
 
-/// Imports the module as a server would and returns (exit code, stderr).
-fn import_with(env: &[(&str, &str)], prelude: &str) -> (Option<i32>, String) {
+/// Imports the module as a server would.
+fn import_with(env: &[(&str, &str)], prelude: &str) -> Outcome {
     let dir = support::world_readable_tempdir();
     let app = dir.path().join("app");
     support::write(&app.join("app.py"), DUMP_APP);
     let pp = install_module(dir.path());
     let code = format!("{prelude}\nimport warpdrive_wsgi");
-    let out = support::run_with_timeout(
-        python(&app, &pp, env).args(["-c", &code]),
-        Duration::from_secs(60),
-    );
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    python(&app, &pp, env)
+        .args(["-c", &code])
+        .run_within(Duration::from_secs(60))
+}
+
+/// The module refused to load: exit 2 and one line on stderr naming `want`.
+#[track_caller]
+fn refused_in_one_line(out: Outcome, want: &str) {
+    let out = out.status(2).stderr_has(want);
+    if out.stderr().trim().lines().count() != 1 {
+        out.fail("expected one line on stderr");
+    }
 }
 
 #[test]
@@ -193,13 +195,12 @@ fn middleware_startup_errors_are_one_line() {
         ("WARPDRIVE_STATIC_ROOT", "static"),
     ];
     // whitenoise missing (hidden from the import system).
-    let (code, err) = import_with(&static_env, "import sys; sys.modules['whitenoise'] = None");
-    assert_eq!(code, Some(2), "{err}");
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(err.contains("pip install whitenoise"), "{err}");
+    refused_in_one_line(
+        import_with(&static_env, "import sys; sys.modules['whitenoise'] = None"),
+        "pip install whitenoise",
+    );
     // With whitenoise, the same configuration loads.
-    let (code, err) = import_with(&static_env, "");
-    assert_eq!(code, Some(0), "{err}");
+    import_with(&static_env, "").success();
 
     let cases: [(&[(&str, &str)], &str); 4] = [
         (&[], "WARPDRIVE_WSGI_TARGET is not set"),
@@ -221,13 +222,10 @@ fn middleware_startup_errors_are_one_line() {
         ),
     ];
     for (env, want) in cases {
-        let (code, err) = import_with(env, "");
-        assert_eq!(code, Some(2), "{env:?}: {err}");
-        assert_eq!(err.trim().lines().count(), 1, "{env:?}: {err}");
-        assert!(err.contains(want), "{env:?}: {err}");
+        refused_in_one_line(import_with(env, ""), want);
     }
     // An unknown header name is a warning, not an error.
-    let (code, err) = import_with(
+    import_with(
         &[
             ("WARPDRIVE_WSGI_TARGET", "app"),
             (
@@ -236,9 +234,9 @@ fn middleware_startup_errors_are_one_line() {
             ),
         ],
         "",
-    );
-    assert_eq!(code, Some(0), "{err}");
-    assert!(err.contains("warning: Forwarded"), "{err}");
+    )
+    .success()
+    .stderr_has("warning: Forwarded");
 }
 
 /// One trust configuration, served by all four servers.

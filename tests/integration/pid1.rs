@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{self, ProcessGuard};
+use crate::support::{self, ProcessGuard, RunExt};
 
 /// Records every forwardable signal it receives into `log`, one name per
 /// line, and exits 0 on SIGTERM. Writes "ready <pid> <ppid>" first.
@@ -248,16 +248,10 @@ fn pid1_propagates_exit_status() {
 #[test]
 fn supervise_flag_propagates_exit_status() {
     for (script, code) in [("exit 0", 0), ("exit 42", 42), ("kill -SEGV $$", 128 + 11)] {
-        let out = support::run_with_timeout(
-            support::warpdrive().args(["exec", "--supervise", "--", "sh", "-c", script]),
-            Duration::from_secs(20),
-        );
-        assert_eq!(
-            out.status.code(),
-            Some(code),
-            "{script}: {}",
-            support::describe(&out)
-        );
+        support::warpdrive()
+            .args(["exec", "--supervise", "--", "sh", "-c", script])
+            .run_within(Duration::from_secs(20))
+            .status(code);
     }
 }
 
@@ -294,14 +288,11 @@ fn without_pid1_exec_replaces_the_launcher() {
 
 #[test]
 fn missing_program_is_one_line_exit_2() {
-    let out = support::run_with_timeout(
-        support::warpdrive().args(["exec", "--", "no-such-program-wd"]),
-        Duration::from_secs(20),
-    );
-    assert_eq!(out.status.code(), Some(2), "{}", support::describe(&out));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(err.contains("no-such-program-wd"), "{err}");
+    support::warpdrive()
+        .args(["exec", "--", "no-such-program-wd"])
+        .run_within(Duration::from_secs(20))
+        .bad_input()
+        .stderr_has("no-such-program-wd");
     // Same as PID 1.
     let mut g = as_pid1(&[], &["no-such-program-wd"]);
     assert_eq!(exit_of(&mut g), Some(2));
