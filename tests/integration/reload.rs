@@ -10,7 +10,7 @@ use warpdrive::sync::kube::KubeTransport;
 use warpdrive::sync::{self, Excludes, Syncer, Transport};
 
 use crate::apiserver::{container, exec, ApiServer};
-use crate::support;
+use crate::support::{self, Checked};
 
 /// A double with deployment `blog` (one pod, container `app`).
 fn double_with_pod(env: &[(&str, &str)]) -> (ApiServer, String) {
@@ -331,14 +331,6 @@ use std::process::{Output, Stdio};
 use std::sync::mpsc;
 use std::time::Instant;
 
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 fn deploy_obj(server: &ApiServer) -> serde_json::Value {
     server
         .get(&crate::apiserver::DEPLOYMENTS, "default", "blog")
@@ -384,13 +376,10 @@ fn on_and_off_change_the_object_in_one_write_each_and_are_idempotent() {
     let (server, _src) = setup(3, &[("A", "x")]);
     server.add_hpa("blog-hpa", "Deployment", "blog");
     server.clear_log();
-    let out = server.run(&["reload", "deploy/blog", "--no-sync"]);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(
-        text(&out).contains("HorizontalPodAutoscaler blog-hpa"),
-        "{}",
-        text(&out)
-    );
+    let out = server
+        .run(&["reload", "deploy/blog", "--no-sync"])
+        .success()
+        .stderr_has("HorizontalPodAutoscaler blog-hpa");
     let o = deploy_obj(&server);
     assert_eq!(o["spec"]["replicas"], 1);
     assert!(has_reload_var(&server));
@@ -405,21 +394,21 @@ fn on_and_off_change_the_object_in_one_write_each_and_are_idempotent() {
     );
     assert_eq!(o["metadata"]["generation"], 2, "one spec change");
     assert_eq!(server.pods("default", "app", "blog").len(), 1);
-    assert!(text(&out).contains("replicas 3 → 1"), "{}", text(&out));
+    out.stdout_has("replicas 3 → 1");
 
     // `on` again: nothing written, and it says so
     let rv = o["metadata"]["resourceVersion"].clone();
     server.clear_log();
-    let out = server.run(&["reload", "deploy/blog", "on", "--no-sync"]);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("already on"), "{}", text(&out));
+    server
+        .run(&["reload", "deploy/blog", "on", "--no-sync"])
+        .success()
+        .stdout_has("already on");
     assert_eq!(server.count("PATCH", "/deployments/blog"), 0);
     assert_eq!(deploy_obj(&server)["metadata"]["resourceVersion"], rv);
 
     // `off`: variable gone, replicas back, annotation gone
     server.clear_log();
-    let out = server.run(&["reload", "deploy/blog", "off"]);
-    assert!(out.status.success(), "{}", text(&out));
+    server.run(&["reload", "deploy/blog", "off"]).success();
     let o = deploy_obj(&server);
     assert_eq!(o["spec"]["replicas"], 3);
     assert!(!has_reload_var(&server));
@@ -434,9 +423,10 @@ fn on_and_off_change_the_object_in_one_write_each_and_are_idempotent() {
 
     // `off` again: nothing written
     server.clear_log();
-    let out = server.run(&["reload", "deploy/blog", "off"]);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("already off"), "{}", text(&out));
+    server
+        .run(&["reload", "deploy/blog", "off"])
+        .success()
+        .stdout_has("already off");
     assert_eq!(server.count("PATCH", "/deployments/blog"), 0);
 }
 
@@ -448,15 +438,16 @@ fn deploymentconfigs_work_the_same() {
     let src = tempfile::tempdir().unwrap();
     put(src.path(), "wsgi.py", "x = 1\n");
     let dest = server.exec_root().join("dc-src");
-    let out = server.run(&[
-        "reload",
-        "dc/blog",
-        "--source",
-        src.path().to_str().unwrap(),
-        "--dest",
-        dest.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
+    server
+        .run(&[
+            "reload",
+            "dc/blog",
+            "--source",
+            src.path().to_str().unwrap(),
+            "--dest",
+            dest.to_str().unwrap(),
+        ])
+        .success();
     let dc = &crate::apiserver::DEPLOYMENTCONFIGS;
     let o = server.get(dc, "default", "blog").unwrap();
     assert_eq!(o["spec"]["replicas"], 1);
@@ -468,8 +459,7 @@ fn deploymentconfigs_work_the_same() {
         .env(dc, "blog", "app")
         .contains(&"MOD_WSGI_RELOAD_ON_CHANGES=1".to_string()));
     assert!(dest.join("wsgi.py").exists());
-    let out = server.run(&["reload", "dc/blog", "off"]);
-    assert!(out.status.success(), "{}", text(&out));
+    server.run(&["reload", "dc/blog", "off"]).success();
     let o = server.get(dc, "default", "blog").unwrap();
     assert_eq!(o["spec"]["replicas"], 2);
     assert!(server.env(dc, "blog", "app").is_empty());
@@ -495,10 +485,8 @@ fn bad_input_changes_nothing() {
         vec!["reload", "deploy/blog", "--timeout", "soon"],
         vec!["reload", "deploy/blog", "-c", "sidecar", "--no-sync"],
     ] {
-        let out = server.run(&args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        // one `error: …` line (the command line is in the message)
+        server.run(&args).bad_input();
     }
     assert_eq!(server.count("PATCH", "/deployments/blog"), 0);
     assert_eq!(deploy_obj(&server)["spec"]["replicas"], 2);
@@ -510,48 +498,53 @@ fn sync_makes_trees_equal_after_initial_sync_edits_deletes_and_renames() {
     let dest = server.exec_root().join("app-src");
     let s = src.path().to_str().unwrap();
     let d = dest.to_str().unwrap();
-    let out = server.run(&["reload", "deploy/blog", "--source", s, "--dest", d]);
-    assert!(out.status.success(), "{}", text(&out));
+    let out = server
+        .run(&["reload", "deploy/blog", "--source", s, "--dest", d])
+        .success();
     assert_eq!(expected_tree(src.path()), snapshot(&dest));
-    assert!(text(&out).contains("synced 3 files"), "{}", text(&out));
+    out.stdout_has("synced 3 files");
 
     // edits: only the changed file travels
     std::thread::sleep(Duration::from_millis(1100));
     put(src.path(), "blog/views.py", "VIEWS = 2  # edited\n");
-    let out = server.run(&["reload", "deploy/blog", "--source", s, "--dest", d]);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("synced 1 file,"), "{}", text(&out));
+    server
+        .run(&["reload", "deploy/blog", "--source", s, "--dest", d])
+        .success()
+        .stdout_has("synced 1 file,");
     assert_eq!(expected_tree(src.path()), snapshot(&dest));
 
     // deletes reach the pod only with --delete
     fs::remove_file(src.path().join("app.py")).unwrap();
-    let out = server.run(&["reload", "deploy/blog", "--source", s, "--dest", d]);
-    assert!(out.status.success(), "{}", text(&out));
+    server
+        .run(&["reload", "deploy/blog", "--source", s, "--dest", d])
+        .success();
     assert!(dest.join("app.py").exists());
-    let out = server.run(&[
-        "reload",
-        "deploy/blog",
-        "--source",
-        s,
-        "--dest",
-        d,
-        "--delete",
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
+    server
+        .run(&[
+            "reload",
+            "deploy/blog",
+            "--source",
+            s,
+            "--dest",
+            d,
+            "--delete",
+        ])
+        .success();
     assert_eq!(expected_tree(src.path()), snapshot(&dest));
 
     // a rename of a directory
     fs::rename(src.path().join("blog"), src.path().join("journal")).unwrap();
-    let out = server.run(&[
-        "reload",
-        "deploy/blog",
-        "--source",
-        s,
-        "--dest",
-        d,
-        "--delete",
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
+    server
+        .run(&[
+            "reload",
+            "deploy/blog",
+            "--source",
+            s,
+            "--dest",
+            d,
+            "--delete",
+        ])
+        .success();
     assert_eq!(expected_tree(src.path()), snapshot(&dest));
 }
 
@@ -570,10 +563,11 @@ fn dest_defaults_to_the_containers_warpdrive_src_root() {
     );
     let src = tempfile::tempdir().unwrap();
     put(src.path(), "wsgi.py", "x = 1\n");
-    let out = server.run(&["reload", "blog", "--source", src.path().to_str().unwrap()]);
-    assert!(out.status.success(), "{}", text(&out));
+    let out = server
+        .run(&["reload", "blog", "--source", src.path().to_str().unwrap()])
+        .success();
     assert_eq!(fs::read_to_string(root.join("wsgi.py")).unwrap(), "x = 1\n");
-    assert!(text(&out).contains("WARPDRIVE_SRC_ROOT"), "{}", text(&out));
+    out.stdout_has("WARPDRIVE_SRC_ROOT");
 }
 
 #[test]
@@ -584,16 +578,17 @@ fn escaping_symlinks_are_not_synced_and_nothing_lands_outside_dest() {
     std::os::unix::fs::symlink("../../../etc/passwd", src.path().join("blog/pw")).unwrap();
     std::os::unix::fs::symlink("views.py", src.path().join("blog/alias.py")).unwrap();
     let dest = server.exec_root().join("app-src");
-    let out = server.run(&[
-        "reload",
-        "deploy/blog",
-        "--source",
-        src.path().to_str().unwrap(),
-        "--dest",
-        dest.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let out = server
+        .run(&[
+            "reload",
+            "deploy/blog",
+            "--source",
+            src.path().to_str().unwrap(),
+            "--dest",
+            dest.to_str().unwrap(),
+        ])
+        .success();
+    let err = out.stderr();
     assert!(
         err.contains("escape") && err.contains("points outside"),
         "{err}"
@@ -608,20 +603,17 @@ fn escaping_symlinks_are_not_synced_and_nothing_lands_outside_dest() {
     // a symlinked directory planted in the pod is not written through
     fs::remove_dir_all(dest.join("blog")).unwrap();
     std::os::unix::fs::symlink(outside.path(), dest.join("blog")).unwrap();
-    let out = server.run(&[
-        "reload",
-        "deploy/blog",
-        "--source",
-        src.path().to_str().unwrap(),
-        "--dest",
-        dest.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        text(&out).contains("refusing to write through the symlink"),
-        "{}",
-        text(&out)
-    );
+    server
+        .run(&[
+            "reload",
+            "deploy/blog",
+            "--source",
+            src.path().to_str().unwrap(),
+            "--dest",
+            dest.to_str().unwrap(),
+        ])
+        .failure()
+        .stderr_has("refusing to write through the symlink");
     assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
 }
 
@@ -712,7 +704,7 @@ fn a_200_mb_file_is_streamed_with_small_peak_memory() {
         ],
     );
     let (out, hwm_kb) = run_sampling_hwm(cmd);
-    assert!(out.status.success(), "{}", text(&out));
+    out.check().success();
     assert!(same_file(
         &src.path().join("data.bin"),
         &dest.join("data.bin")
@@ -733,8 +725,9 @@ fn an_interrupted_sync_leaves_nothing_behind() {
     big_file(&src.path().join("data.bin"), 400);
     let dest = server.exec_root().join("app-src");
     // the first run turns reload on; no file yet
-    let out = server.run(&["reload", "deploy/blog", "--no-sync"]);
-    assert!(out.status.success(), "{}", text(&out));
+    server
+        .run(&["reload", "deploy/blog", "--no-sync"])
+        .success();
     let mut cmd = reload_cmd(
         &server,
         &[
@@ -799,12 +792,14 @@ fn a_tree_of_10000_files() {
     let dest = server.exec_root().join("app-src");
     let s = src.path().to_str().unwrap();
     let d = dest.to_str().unwrap();
-    let out = server.run(&["reload", "deploy/blog", "--source", s, "--dest", d]);
-    assert!(out.status.success(), "{}", text(&out));
+    server
+        .run(&["reload", "deploy/blog", "--source", s, "--dest", d])
+        .success();
     assert_eq!(expected_tree(src.path()), snapshot(&dest));
     // nothing changed: nothing sent
-    let out = server.run(&["reload", "deploy/blog", "--source", s, "--dest", d]);
-    assert!(text(&out).contains("synced 0 files"), "{}", text(&out));
+    server
+        .run(&["reload", "deploy/blog", "--source", s, "--dest", d])
+        .stdout_has("synced 0 files");
 }
 
 /// Lines of a child's stdout, as they come.
@@ -897,8 +892,9 @@ fn watch_sends_edits_creates_and_deletes_until_ctrl_c() {
     // a rollout replaces the pod: the next sync fails, finds the new pod and
     // syncs into it
     let before = pod_name(&server);
-    let out = server.run(&["tune", "deploy/blog", "--threads", "3"]);
-    assert!(out.status.success(), "{}", text(&out));
+    server
+        .run(&["tune", "deploy/blog", "--threads", "3"])
+        .success();
     let after = pod_name(&server);
     assert_ne!(before, after);
     put(s, "blog/views.py", "VIEWS = 'after the rollout'\n");

@@ -5,11 +5,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::apiserver::{container, ApiServer, DEPLOYMENTCONFIGS, DEPLOYMENTS};
-use crate::support::describe;
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use crate::support::RunExt;
 
 fn blog(server: &ApiServer, env: &[(&str, &str)]) {
     server.set_rollout_delay(Duration::from_millis(30));
@@ -27,9 +23,10 @@ fn rv(server: &ApiServer) -> String {
 fn scales_through_the_scale_subresource_and_lists_the_pods() {
     let server = ApiServer::start();
     blog(&server, &[]);
-    let out = server.run(&["scale", "deploy/blog", "--replicas", "3"]);
-    assert!(out.status.success(), "{}", describe(&out));
-    let stdout = text(&out.stdout);
+    let out = server
+        .run(&["scale", "deploy/blog", "--replicas", "3"])
+        .success();
+    let stdout = out.stdout();
     assert!(
         stdout.contains("deployment/blog scaled from 2 to 3 replicas"),
         "{stdout}"
@@ -83,22 +80,20 @@ fn scales_through_the_scale_subresource_and_lists_the_pods() {
         lines.join(", ")
     );
     // Down to 1: the extra pods are gone when it returns.
-    let out = server.run(&["scale", "deploy/blog", "--replicas", "1"]);
-    assert!(out.status.success(), "{}", describe(&out));
+    let out = server
+        .run(&["scale", "deploy/blog", "--replicas", "1"])
+        .success();
     assert_eq!(server.pods("default", "app", "blog").len(), 1);
-    assert!(
-        text(&out.stdout).contains("scaled from 3 to 1 replicas"),
-        "{}",
-        describe(&out)
-    );
+    out.stdout_has("scaled from 3 to 1 replicas");
 }
 
 #[test]
 fn no_wait_request_count() {
     let server = ApiServer::start();
     blog(&server, &[]);
-    let out = server.run(&["scale", "deploy/blog", "--replicas", "4", "--no-wait"]);
-    assert!(out.status.success(), "{}", describe(&out));
+    server
+        .run(&["scale", "deploy/blog", "--replicas", "4", "--no-wait"])
+        .success();
     let lines: Vec<String> = server.requests().iter().map(|r| r.line()).collect();
     assert_eq!(
         lines,
@@ -121,16 +116,17 @@ fn current_replicas_is_a_precondition() {
     let server = ApiServer::start();
     blog(&server, &[]);
     let before = rv(&server);
-    let out = server.run(&[
-        "scale",
-        "deploy/blog",
-        "--replicas",
-        "3",
-        "--current-replicas",
-        "5",
-    ]);
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    let err = text(&out.stderr);
+    let out = server
+        .run(&[
+            "scale",
+            "deploy/blog",
+            "--replicas",
+            "3",
+            "--current-replicas",
+            "5",
+        ])
+        .failure();
+    let err = out.stderr();
     assert!(
         err.contains("--current-replicas is 5 but it has 2 replicas"),
         "{err}"
@@ -138,16 +134,17 @@ fn current_replicas_is_a_precondition() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert_eq!(server.count("PUT", "/scale"), 0);
     assert_eq!(rv(&server), before);
-    let out = server.run(&[
-        "scale",
-        "deploy/blog",
-        "--replicas",
-        "3",
-        "--current-replicas",
-        "2",
-        "--no-wait",
-    ]);
-    assert!(out.status.success(), "{}", describe(&out));
+    server
+        .run(&[
+            "scale",
+            "deploy/blog",
+            "--replicas",
+            "3",
+            "--current-replicas",
+            "2",
+            "--no-wait",
+        ])
+        .success();
     assert_eq!(
         server.get(&DEPLOYMENTS, "default", "blog").unwrap()["spec"]["replicas"],
         3
@@ -160,9 +157,10 @@ fn warns_about_reload_on_changes_and_hpas_but_scales() {
     blog(&server, &[("MOD_WSGI_RELOAD_ON_CHANGES", "1")]);
     server.add_hpa("blog", "Deployment", "blog");
     server.add_hpa("other", "Deployment", "shop");
-    let out = server.run(&["scale", "deploy/blog", "--replicas", "2", "--no-wait"]);
-    assert!(out.status.success(), "{}", describe(&out));
-    let err = text(&out.stderr);
+    let out = server
+        .run(&["scale", "deploy/blog", "--replicas", "2", "--no-wait"])
+        .success();
+    let err = out.stderr();
     assert!(
         err.contains("warning: deployment/blog has MOD_WSGI_RELOAD_ON_CHANGES on"),
         "{err}"
@@ -173,12 +171,9 @@ fn warns_about_reload_on_changes_and_hpas_but_scales() {
     );
     assert!(!err.contains("HorizontalPodAutoscaler other"), "{err}");
     // One replica is what live reloading wants: no reload warning.
-    let out = server.run(&["scale", "deploy/blog", "--replicas", "1", "--no-wait"]);
-    assert!(
-        !text(&out.stderr).contains("RELOAD_ON_CHANGES"),
-        "{}",
-        describe(&out)
-    );
+    server
+        .run(&["scale", "deploy/blog", "--replicas", "1", "--no-wait"])
+        .stderr_lacks("RELOAD_ON_CHANGES");
 }
 
 #[test]
@@ -186,34 +181,36 @@ fn dry_runs_and_output() {
     let server = ApiServer::start();
     blog(&server, &[]);
     let before = rv(&server);
-    let out = server.run(&[
-        "scale",
-        "deploy/blog",
-        "--replicas",
-        "5",
-        "--dry-run=client",
-        "-o",
-        "json",
-    ]);
-    assert!(out.status.success(), "{}", describe(&out));
-    let scale: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let out = server
+        .run(&[
+            "scale",
+            "deploy/blog",
+            "--replicas",
+            "5",
+            "--dry-run=client",
+            "-o",
+            "json",
+        ])
+        .success();
+    let scale: serde_json::Value = serde_json::from_str(out.stdout()).expect("json");
     assert_eq!(
         (scale["kind"].as_str(), scale["spec"]["replicas"].as_i64()),
         (Some("Scale"), Some(5))
     );
     assert_eq!(server.count("PUT", "/scale"), 0);
     assert_eq!(rv(&server), before);
-    let out = server.run(&[
-        "scale",
-        "deploy/blog",
-        "--replicas",
-        "5",
-        "--dry-run=server",
-        "-o",
-        "yaml",
-    ]);
-    assert!(out.status.success(), "{}", describe(&out));
-    let scale: serde_json::Value = serde_yaml::from_slice(&out.stdout).expect("yaml");
+    let out = server
+        .run(&[
+            "scale",
+            "deploy/blog",
+            "--replicas",
+            "5",
+            "--dry-run=server",
+            "-o",
+            "yaml",
+        ])
+        .success();
+    let scale: serde_json::Value = serde_yaml::from_str(out.stdout()).expect("yaml");
     assert_eq!(scale["spec"]["replicas"], 5);
     let put = server
         .requests()
@@ -226,11 +223,7 @@ fn dry_runs_and_output() {
         server.get(&DEPLOYMENTS, "default", "blog").unwrap()["spec"]["replicas"],
         2
     );
-    assert!(
-        text(&out.stderr).contains("would be scaled (dry run, server: nothing stored) from 2 to 5"),
-        "{}",
-        describe(&out)
-    );
+    out.stderr_has("would be scaled (dry run, server: nothing stored) from 2 to 5");
 }
 
 #[test]
@@ -238,13 +231,10 @@ fn deploymentconfigs_scale_too() {
     let server = ApiServer::openshift();
     server.set_rollout_delay(Duration::from_millis(30));
     server.add_deploymentconfig("shop", 1, json!([container("web", &[])]));
-    let out = server.run(&["scale", "dc/shop", "--replicas", "2"]);
-    assert!(out.status.success(), "{}", describe(&out));
-    assert!(
-        text(&out.stdout).contains("deploymentconfig/shop: 2 of 2 pods ready"),
-        "{}",
-        describe(&out)
-    );
+    server
+        .run(&["scale", "dc/shop", "--replicas", "2"])
+        .success()
+        .stdout_has("deploymentconfig/shop: 2 of 2 pods ready");
     assert_eq!(server.pods("default", "deploymentconfig", "shop").len(), 2);
     assert_eq!(
         server.get(&DEPLOYMENTCONFIGS, "default", "shop").unwrap()["spec"]["replicas"],
@@ -258,33 +248,30 @@ fn errors_and_timeouts() {
     let server = ApiServer::start();
     blog(&server, &[]);
     server.deny("update", "deployments/scale");
-    let out = server.run(&["scale", "deploy/blog", "--replicas", "3"]);
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    let err = text(&out.stderr);
+    let out = server
+        .run(&["scale", "deploy/blog", "--replicas", "3"])
+        .failure();
+    let err = out.stderr();
     assert!(
         err.starts_with("error: cannot update deployments.apps/scale in namespace default:"),
         "{err}"
     );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    let out = server.run(&["scale", "deploy/nope", "--replicas", "3"]);
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(
-        text(&out.stderr).contains("deployment \"nope\" not found in namespace default"),
-        "{}",
-        describe(&out)
-    );
+    server
+        .run(&["scale", "deploy/nope", "--replicas", "3"])
+        .bad_input()
+        .stderr_has("deployment \"nope\" not found in namespace default");
     let server = ApiServer::start();
     blog(&server, &[]);
     server.set_rollout_delay(Duration::from_secs(30));
-    let out = server.run(&["scale", "deploy/blog", "--replicas", "3", "--timeout", "1s"]);
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    assert!(
-        text(&out.stderr).contains("timed out after 1s waiting for deployment/blog"),
-        "{}",
-        describe(&out)
-    );
-    let out = server.run(&["scale", "deploy/blog", "--replicas", "-1"]);
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    server
+        .run(&["scale", "deploy/blog", "--replicas", "3", "--timeout", "1s"])
+        .failure()
+        .stderr_has("timed out after 1s waiting for deployment/blog");
+    // A usage error (clap's, with its usage text): exit 2.
+    server
+        .run(&["scale", "deploy/blog", "--replicas", "-1"])
+        .status(2);
 }
 
 #[test]
@@ -313,8 +300,7 @@ fn cluster_flags_reach_the_scale_requests() {
         "--kubeconfig",
     ])
     .arg(&kc);
-    let out = crate::support::run_with_timeout(&mut cmd, Duration::from_secs(60));
-    assert!(out.status.success(), "{}", describe(&out));
+    cmd.run_within(Duration::from_secs(60)).success();
     let log = server.requests();
     assert!(log
         .iter()
@@ -335,11 +321,7 @@ fn cluster_flags_reach_the_scale_requests() {
         "--kubeconfig",
     ])
     .arg(&kc);
-    let out = crate::support::run_with_timeout(&mut cmd, Duration::from_secs(60));
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(
-        text(&out.stderr).contains("deployment \"blog\" not found in namespace default"),
-        "{}",
-        describe(&out)
-    );
+    cmd.run_within(Duration::from_secs(60))
+        .bad_input()
+        .stderr_has("deployment \"blog\" not found in namespace default");
 }

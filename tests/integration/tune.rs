@@ -5,11 +5,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::apiserver::{container, ApiServer, DEPLOYMENTCONFIGS, DEPLOYMENTS};
-use crate::support::describe;
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use crate::support::{Checked, Outcome, RunExt};
 
 fn blog(server: &ApiServer) {
     server.add_deployment(
@@ -28,9 +24,10 @@ fn sets_processes_and_threads_and_waits_for_the_rollout() {
     server.set_rollout_delay(Duration::from_millis(50));
     blog(&server);
     let old_pods = server.pods("default", "app", "blog");
-    let out = server.run(&["tune", "deploy/blog", "--processes", "3", "--threads", "15"]);
-    assert!(out.status.success(), "{}", describe(&out));
-    let stdout = text(&out.stdout);
+    let out = server
+        .run(&["tune", "deploy/blog", "--processes", "3", "--threads", "15"])
+        .success();
+    let stdout = out.stdout();
     assert!(
         stdout.contains("deployment/blog, container web:"),
         "{stdout}"
@@ -81,8 +78,9 @@ fn sets_processes_and_threads_and_waits_for_the_rollout() {
 fn uncontended_write_is_one_get_and_one_patch() {
     let server = ApiServer::start();
     blog(&server);
-    let out = server.run(&["tune", "deploy/blog", "--threads", "10", "--no-wait"]);
-    assert!(out.status.success(), "{}", describe(&out));
+    server
+        .run(&["tune", "deploy/blog", "--threads", "10", "--no-wait"])
+        .success();
     let lines: Vec<String> = server.requests().iter().map(|r| r.line()).collect();
     assert_eq!(
         lines,
@@ -113,8 +111,9 @@ fn a_conflict_is_retried_and_keeps_the_other_writers_change() {
     server.interfere_before_next_write(
         json!({"metadata": {"annotations": {"other-writer": "was-here"}}}),
     );
-    let out = server.run(&["tune", "deploy/blog", "--threads", "7", "--no-wait"]);
-    assert!(out.status.success(), "{}", describe(&out));
+    server
+        .run(&["tune", "deploy/blog", "--threads", "7", "--no-wait"])
+        .success();
     let log: Vec<(String, u16)> = server
         .requests()
         .iter()
@@ -159,8 +158,12 @@ fn two_concurrent_tunes_lose_no_update() {
         let a = spawn(&["tune", "deploy/blog", "--processes", &p, "--no-wait"]);
         let b = spawn(&["tune", "deploy/blog", "--threads", &t, "--no-wait"]);
         for guard in [a, b] {
-            let out = guard.into_child().wait_with_output().expect("wait");
-            assert!(out.status.success(), "{}", describe(&out));
+            guard
+                .into_child()
+                .wait_with_output()
+                .expect("wait")
+                .check()
+                .success();
         }
         let env = server.env(&DEPLOYMENTS, "blog", "web");
         assert!(
@@ -188,9 +191,10 @@ fn deploymentconfigs_and_bare_names() {
     let server = ApiServer::openshift();
     server.set_rollout_delay(Duration::from_millis(30));
     server.add_deploymentconfig("shop", 1, json!([container("web", &[])]));
-    let out = server.run(&["tune", "dc/shop", "--processes", "2", "--threads", "8"]);
-    assert!(out.status.success(), "{}", describe(&out));
-    assert!(text(&out.stdout).contains("deploymentconfig/shop successfully rolled out"));
+    server
+        .run(&["tune", "dc/shop", "--processes", "2", "--threads", "8"])
+        .success()
+        .stdout_has("deploymentconfig/shop successfully rolled out");
     assert_eq!(
         server.env(&DEPLOYMENTCONFIGS, "shop", "web"),
         ["MOD_WSGI_PROCESSES=2", "MOD_WSGI_THREADS=8"]
@@ -201,22 +205,21 @@ fn deploymentconfigs_and_bare_names() {
         "NewReplicationControllerAvailable"
     );
     // A bare name finds the DeploymentConfig (the Deployment lookup is a 404).
-    let out = server.run(&["tune", "shop", "--threads", "9", "--no-wait"]);
-    assert!(out.status.success(), "{}", describe(&out));
-    assert!(text(&out.stdout).contains("deploymentconfig/shop, container web"));
+    server
+        .run(&["tune", "shop", "--threads", "9", "--no-wait"])
+        .success()
+        .stdout_has("deploymentconfig/shop, container web");
     // Both kinds with one name: exit 2, ask for the kind, change nothing.
     blog(&server);
     server.add_deploymentconfig("blog", 1, json!([container("web", &[])]));
     server.clear_log();
-    let out = server.run(&["tune", "blog", "--threads", "9"]);
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    let err = text(&out.stderr);
+    let out = server.run(&["tune", "blog", "--threads", "9"]).bad_input();
+    let err = out.stderr();
     assert!(
         err.contains("both deployment/blog and deploymentconfig/blog exist")
             && err.contains("deploy/blog or dc/blog"),
         "{err}"
     );
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(server.requests().iter().all(|r| r.method == "GET"));
 }
 
@@ -224,18 +227,19 @@ fn deploymentconfigs_and_bare_names() {
 fn deploymentconfig_on_plain_kubernetes_is_a_clear_error() {
     let server = ApiServer::start();
     blog(&server);
-    let out = server.run(&["tune", "dc/blog", "--threads", "9"]);
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    let err = text(&out.stderr);
+    let out = server
+        .run(&["tune", "dc/blog", "--threads", "9"])
+        .bad_input();
+    let err = out.stderr();
     assert!(
         err.contains("has no OpenShift API (apps.openshift.io/v1)")
             && err.contains("use deployment/blog"),
         "{err}"
     );
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
     // A bare name on plain Kubernetes is just the Deployment.
-    let out = server.run(&["tune", "blog", "--threads", "9", "--no-wait"]);
-    assert!(out.status.success(), "{}", describe(&out));
+    server
+        .run(&["tune", "blog", "--threads", "9", "--no-wait"])
+        .success();
 }
 
 #[test]
@@ -246,35 +250,30 @@ fn container_selection() {
         1,
         json!([container("web", &[]), container("proxy", &[])]),
     );
-    let out = server.run(&["tune", "deploy/two", "--threads", "9"]);
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(
-        text(&out.stderr).contains("has 2 containers: pick one with -c (web, proxy)"),
-        "{}",
-        describe(&out)
-    );
-    let out = server.run(&[
-        "tune",
-        "deploy/two",
-        "-c",
-        "proxy",
-        "--threads",
-        "9",
-        "--no-wait",
-    ]);
-    assert!(out.status.success(), "{}", describe(&out));
+    server
+        .run(&["tune", "deploy/two", "--threads", "9"])
+        .bad_input()
+        .stderr_has("has 2 containers: pick one with -c (web, proxy)");
+    server
+        .run(&[
+            "tune",
+            "deploy/two",
+            "-c",
+            "proxy",
+            "--threads",
+            "9",
+            "--no-wait",
+        ])
+        .success();
     assert_eq!(
         server.env(&DEPLOYMENTS, "two", "proxy"),
         ["MOD_WSGI_THREADS=9"]
     );
     assert!(server.env(&DEPLOYMENTS, "two", "web").is_empty());
-    let out = server.run(&["tune", "deploy/two", "-c", "nginx", "--threads", "9"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("no container \"nginx\""),
-        "{}",
-        describe(&out)
-    );
+    server
+        .run(&["tune", "deploy/two", "-c", "nginx", "--threads", "9"])
+        .bad_input()
+        .stderr_has("no container \"nginx\"");
     // The default-container annotation picks one.
     let mut m = crate::apiserver::workload_manifest(
         &DEPLOYMENTS,
@@ -285,8 +284,9 @@ fn container_selection() {
     m["spec"]["template"]["metadata"]["annotations"] =
         json!({"kubectl.kubernetes.io/default-container": "web"});
     server.add(m);
-    let out = server.run(&["tune", "deploy/annotated", "--processes", "2", "--no-wait"]);
-    assert!(out.status.success(), "{}", describe(&out));
+    server
+        .run(&["tune", "deploy/annotated", "--processes", "2", "--no-wait"])
+        .success();
     assert_eq!(
         server.env(&DEPLOYMENTS, "annotated", "web"),
         ["MOD_WSGI_PROCESSES=2"]
@@ -332,27 +332,22 @@ fn validation_happens_before_anything_is_sent() {
     ] {
         let mut all = vec!["tune", "deploy/blog"];
         all.extend(args.iter());
-        let out = server.run(&all);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", describe(&out));
-        let err = text(&out.stderr);
+        let out = server.run(&all).bad_input();
+        let err = out.stderr();
         assert!(err.contains(needle), "{args:?}: {err}");
-        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
     }
     assert!(server.requests().is_empty(), "{:?}", server.requests());
     // An unknown MOD_WSGI_ name is a warning, not an error.
-    let out = server.run(&[
-        "tune",
-        "deploy/blog",
-        "--set",
-        "MOD_WSGI_FROBNICATE=1",
-        "--no-wait",
-    ]);
-    assert!(out.status.success(), "{}", describe(&out));
-    assert!(
-        text(&out.stderr).contains("warning: MOD_WSGI_FROBNICATE is not a MOD_WSGI_* knob"),
-        "{}",
-        describe(&out)
-    );
+    server
+        .run(&[
+            "tune",
+            "deploy/blog",
+            "--set",
+            "MOD_WSGI_FROBNICATE=1",
+            "--no-wait",
+        ])
+        .success()
+        .stderr_has("warning: MOD_WSGI_FROBNICATE is not a MOD_WSGI_* knob");
     assert!(server
         .env(&DEPLOYMENTS, "blog", "web")
         .contains(&"MOD_WSGI_FROBNICATE=1".to_string()));
@@ -369,71 +364,55 @@ fn value_from_variables_are_never_overwritten() {
         ]}]),
     );
     let before = rv(&server);
-    let out = server.run(&["tune", "deploy/blog", "--threads", "9"]);
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(
-        text(&out.stderr)
-            .contains("MOD_WSGI_THREADS is set from configmap tuning, key threads (valueFrom)"),
-        "{}",
-        describe(&out)
-    );
+    server
+        .run(&["tune", "deploy/blog", "--threads", "9"])
+        .bad_input()
+        .stderr_has("MOD_WSGI_THREADS is set from configmap tuning, key threads (valueFrom)");
     assert_eq!(rv(&server), before);
     assert_eq!(server.count("PATCH", "/blog"), 0);
     // --list names the source instead of a value.
-    let out = server.run(&["tune", "deploy/blog", "--list"]);
-    assert_eq!(
-        text(&out.stdout),
-        "# deployments blog, container web\n# MOD_WSGI_THREADS from configmap tuning, key threads\n"
-    );
+    let list = "# deployments blog, container web\n# MOD_WSGI_THREADS from configmap tuning, key threads\n";
+    server
+        .run(&["tune", "deploy/blog", "--list"])
+        .stdout_is(list);
 }
 
 #[test]
 fn list_and_unset() {
     let server = ApiServer::start();
     blog(&server);
-    let out = server.run(&["tune", "deploy/blog", "--list"]);
-    assert!(out.status.success(), "{}", describe(&out));
-    assert_eq!(
-        text(&out.stdout),
-        "# deployments blog, container web\nMOD_WSGI_PROCESSES=1\nOTHER=x\n"
-    );
-    let out = server.run(&[
-        "tune",
-        "deploy/blog",
-        "--unset",
-        "MOD_WSGI_PROCESSES",
-        "--no-wait",
-    ]);
-    assert!(out.status.success(), "{}", describe(&out));
-    assert!(
-        text(&out.stdout).contains("MOD_WSGI_PROCESSES  1 → (unset)"),
-        "{}",
-        describe(&out)
-    );
+    server
+        .run(&["tune", "deploy/blog", "--list"])
+        .success()
+        .stdout_is("# deployments blog, container web\nMOD_WSGI_PROCESSES=1\nOTHER=x\n");
+    server
+        .run(&[
+            "tune",
+            "deploy/blog",
+            "--unset",
+            "MOD_WSGI_PROCESSES",
+            "--no-wait",
+        ])
+        .success()
+        .stdout_has("MOD_WSGI_PROCESSES  1 → (unset)");
     assert_eq!(server.env(&DEPLOYMENTS, "blog", "web"), ["OTHER=x"]);
     // Setting a value it already has changes nothing and sends no write.
     server.wait_settled(&DEPLOYMENTS, "blog", Duration::from_secs(5));
     server.clear_log();
-    let out = server.run(&[
-        "tune",
-        "deploy/blog",
-        "--set",
-        "MOD_WSGI_ACCESS_LOG=1",
-        "--no-wait",
-    ]);
-    assert!(out.status.success());
-    let out = server.run(&["tune", "deploy/blog", "--set", "MOD_WSGI_ACCESS_LOG=1"]);
-    assert!(out.status.success(), "{}", describe(&out));
-    assert!(
-        text(&out.stderr).contains("nothing to change"),
-        "{}",
-        describe(&out)
-    );
-    assert!(
-        text(&out.stdout).contains("MOD_WSGI_ACCESS_LOG  1 (unchanged)"),
-        "{}",
-        describe(&out)
-    );
+    server
+        .run(&[
+            "tune",
+            "deploy/blog",
+            "--set",
+            "MOD_WSGI_ACCESS_LOG=1",
+            "--no-wait",
+        ])
+        .success();
+    server
+        .run(&["tune", "deploy/blog", "--set", "MOD_WSGI_ACCESS_LOG=1"])
+        .success()
+        .stderr_has("nothing to change")
+        .stdout_has("MOD_WSGI_ACCESS_LOG  1 (unchanged)");
     assert_eq!(server.count("PATCH", "/blog"), 1);
 }
 
@@ -442,26 +421,23 @@ fn dry_runs_leave_the_resource_version_alone() {
     let server = ApiServer::start();
     blog(&server);
     let before = rv(&server);
-    let out = server.run(&[
-        "tune",
-        "deploy/blog",
-        "--threads",
-        "12",
-        "--dry-run=client",
-        "-o",
-        "yaml",
-    ]);
-    assert!(out.status.success(), "{}", describe(&out));
-    let printed: serde_json::Value = serde_yaml::from_slice(&out.stdout).expect("yaml on stdout");
+    let out = server
+        .run(&[
+            "tune",
+            "deploy/blog",
+            "--threads",
+            "12",
+            "--dry-run=client",
+            "-o",
+            "yaml",
+        ])
+        .success();
+    let printed: serde_json::Value = serde_yaml::from_str(out.stdout()).expect("yaml on stdout");
     assert_eq!(
         printed["spec"]["template"]["spec"]["containers"][0]["env"][2],
         json!({"name": "MOD_WSGI_THREADS", "value": "12"})
     );
-    assert!(
-        text(&out.stderr).contains("MOD_WSGI_THREADS  (unset) → 12"),
-        "{}",
-        describe(&out)
-    );
+    out.stderr_has("MOD_WSGI_THREADS  (unset) → 12");
     assert_eq!(
         server.count("PATCH", "/blog"),
         0,
@@ -469,17 +445,18 @@ fn dry_runs_leave_the_resource_version_alone() {
     );
     assert_eq!(rv(&server), before);
 
-    let out = server.run(&[
-        "tune",
-        "deploy/blog",
-        "--threads",
-        "12",
-        "--dry-run=server",
-        "-o",
-        "json",
-    ]);
-    assert!(out.status.success(), "{}", describe(&out));
-    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json on stdout");
+    let out = server
+        .run(&[
+            "tune",
+            "deploy/blog",
+            "--threads",
+            "12",
+            "--dry-run=server",
+            "-o",
+            "json",
+        ])
+        .success();
+    let printed = out.json();
     assert_eq!(
         printed["spec"]["template"]["spec"]["containers"][0]["env"][2]["value"],
         "12"
@@ -496,8 +473,9 @@ fn dry_runs_leave_the_resource_version_alone() {
         .iter()
         .any(|e| e.starts_with("MOD_WSGI_THREADS")));
     // --dry-run alone means client.
-    let out = server.run(&["tune", "deploy/blog", "--threads", "12", "--dry-run"]);
-    assert!(out.status.success(), "{}", describe(&out));
+    server
+        .run(&["tune", "deploy/blog", "--threads", "12", "--dry-run"])
+        .success();
     assert_eq!(server.count("PATCH", "/blog"), 1);
     assert_eq!(rv(&server), before);
 }
@@ -508,9 +486,10 @@ fn a_failed_or_slow_rollout_exits_1_with_the_last_condition() {
     server.set_rollout_delay(Duration::from_millis(30));
     blog(&server);
     server.fail_rollouts(true);
-    let out = server.run(&["tune", "deploy/blog", "--threads", "3"]);
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    let err = text(&out.stderr);
+    let out = server
+        .run(&["tune", "deploy/blog", "--threads", "3"])
+        .failure();
+    let err = out.stderr();
     assert!(
         err.contains("exceeded its progress deadline") && err.contains("ProgressDeadlineExceeded"),
         "{err}"
@@ -519,9 +498,10 @@ fn a_failed_or_slow_rollout_exits_1_with_the_last_condition() {
     let server = ApiServer::start();
     server.set_rollout_delay(Duration::from_secs(30));
     blog(&server);
-    let out = server.run(&["tune", "deploy/blog", "--threads", "3", "--timeout", "1s"]);
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    let err = text(&out.stderr);
+    let out = server
+        .run(&["tune", "deploy/blog", "--threads", "3", "--timeout", "1s"])
+        .failure();
+    let err = out.stderr();
     assert!(
         err.contains("timed out after 1s waiting for deployment/blog")
             && err.contains("Progressing=True NewReplicaSetAvailable"),
@@ -538,20 +518,21 @@ fn api_errors_are_one_line_naming_the_object() {
     let server = ApiServer::start();
     blog(&server);
     server.deny("patch", "deployments");
-    let out = server.run(&["tune", "deploy/blog", "--threads", "3"]);
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    let err = text(&out.stderr);
+    let out = server
+        .run(&["tune", "deploy/blog", "--threads", "3"])
+        .failure();
+    let err = out.stderr();
     assert!(err.starts_with("error: cannot patch deployments.apps in namespace default: deployments.apps \"blog\" is forbidden"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 
-    let out = server.run(&["tune", "deploy/nope", "--threads", "3"]);
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    let err = text(&out.stderr);
+    let out = server
+        .run(&["tune", "deploy/nope", "--threads", "3"])
+        .bad_input();
+    let err = out.stderr();
     assert!(
         err.contains("deployment \"nope\" not found in namespace default"),
         "{err}"
     );
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
 
     let port = crate::support::free_port();
     let kc = server.dir().join("dead");
@@ -563,9 +544,8 @@ fn api_errors_are_one_line_naming_the_object() {
     let mut cmd = crate::support::warpdrive();
     cmd.args(["tune", "deploy/blog", "--threads", "3", "--kubeconfig"])
         .arg(&kc);
-    let out = crate::support::run_with_timeout(&mut cmd, Duration::from_secs(60));
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    let err = text(&out.stderr);
+    let out = cmd.run_within(Duration::from_secs(60)).failure();
+    let err = out.stderr();
     assert!(
         err.contains(&format!(
             "cannot reach the Kubernetes API server at http://127.0.0.1:{port}"
@@ -583,9 +563,10 @@ fn recommend_reads_resources_and_applies_only_with_apply() {
         1,
         json!([{"name": "web", "image": "app", "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}}}]),
     );
-    let out = server.run(&["tune", "deploy/blog", "--recommend"]);
-    assert!(out.status.success(), "{}", describe(&out));
-    let stdout = text(&out.stdout);
+    let out = server
+        .run(&["tune", "deploy/blog", "--recommend"])
+        .success();
+    let stdout = out.stdout();
     // The README quotes this line.
     assert!(
         stdout.contains("container web: CPU limit 2 cores → 2 processes (one per core, GIL); memory limit 1024 MiB fits (1024−50)/90 = 10; io profile → 15 threads per process"),
@@ -600,21 +581,18 @@ fn recommend_reads_resources_and_applies_only_with_apply() {
         "{stdout}"
     );
     assert_eq!(server.count("PATCH", "/blog"), 0);
-    let out = server.run(&[
-        "tune",
-        "deploy/blog",
-        "--recommend",
-        "--profile",
-        "cpu",
-        "--apply",
-        "--no-wait",
-    ]);
-    assert!(out.status.success(), "{}", describe(&out));
-    assert!(
-        text(&out.stdout).contains("recommended: 2 processes × 2 threads"),
-        "{}",
-        describe(&out)
-    );
+    server
+        .run(&[
+            "tune",
+            "deploy/blog",
+            "--recommend",
+            "--profile",
+            "cpu",
+            "--apply",
+            "--no-wait",
+        ])
+        .success()
+        .stdout_has("recommended: 2 processes × 2 threads");
     assert_eq!(
         server.env(&DEPLOYMENTS, "blog", "web"),
         ["MOD_WSGI_PROCESSES=2", "MOD_WSGI_THREADS=2"]
@@ -622,11 +600,7 @@ fn recommend_reads_resources_and_applies_only_with_apply() {
 }
 
 /// The binary with no kubeconfig flag, HOME in an empty dir, and `KUBECONFIG` as given.
-fn run_env(
-    home: &std::path::Path,
-    kubeconfig_env: Option<&str>,
-    args: &[&str],
-) -> std::process::Output {
+fn run_env(home: &std::path::Path, kubeconfig_env: Option<&str>, args: &[&str]) -> Outcome {
     let mut cmd = crate::support::warpdrive();
     cmd.env("HOME", home)
         .env_remove("KUBERNETES_SERVICE_HOST")
@@ -634,7 +608,7 @@ fn run_env(
     if let Some(v) = kubeconfig_env {
         cmd.env("KUBECONFIG", v);
     }
-    crate::support::run_with_timeout(&mut cmd, Duration::from_secs(60))
+    cmd.run_within(Duration::from_secs(60))
 }
 
 fn team_blog(server: &ApiServer) {
@@ -666,12 +640,12 @@ fn kubeconfig_env_merges_files_and_context_namespace_is_the_default() {
         dir.join("one").display(),
         dir.join("two").display()
     );
-    let out = run_env(
+    run_env(
         dir,
         Some(&list),
         &["tune", "deploy/blog", "--threads", "4", "--no-wait"],
-    );
-    assert!(out.status.success(), "{}", describe(&out));
+    )
+    .success();
     let patch = server
         .requests()
         .into_iter()
@@ -680,7 +654,7 @@ fn kubeconfig_env_merges_files_and_context_namespace_is_the_default() {
     assert_eq!(patch.path, "/apis/apps/v1/namespaces/team/deployments/blog");
     assert_eq!(patch.authorization.as_deref(), Some("Bearer merged-token"));
     // --context switches cluster: the other one is unreachable, and is named.
-    let out = run_env(
+    run_env(
         dir,
         Some(&list),
         &[
@@ -691,37 +665,29 @@ fn kubeconfig_env_merges_files_and_context_namespace_is_the_default() {
             "--context",
             "other",
         ],
-    );
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    assert!(
-        text(&out.stderr).contains(&format!("at http://127.0.0.1:{dead}")),
-        "{}",
-        describe(&out)
-    );
+    )
+    .failure()
+    .stderr_has(&format!("at http://127.0.0.1:{dead}"));
     // An unknown context is bad input.
-    let out = run_env(
+    run_env(
         dir,
         Some(&list),
         &["tune", "deploy/blog", "--threads", "4", "--context", "nope"],
-    );
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    )
+    .bad_input();
     // No kubeconfig anywhere.
     let empty = tempfile::tempdir().unwrap();
-    let out = run_env(
+    run_env(
         empty.path(),
         None,
         &["tune", "deploy/blog", "--threads", "4"],
-    );
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(
-        text(&out.stderr).contains("no kubeconfig found"),
-        "{}",
-        describe(&out)
-    );
+    )
+    .bad_input()
+    .stderr_has("no kubeconfig found");
     // ~/.kube/config is the default.
     std::fs::create_dir_all(empty.path().join(".kube")).unwrap();
     std::fs::copy(server.kubeconfig(), empty.path().join(".kube/config")).unwrap();
-    let out = run_env(
+    run_env(
         empty.path(),
         None,
         &[
@@ -733,8 +699,8 @@ fn kubeconfig_env_merges_files_and_context_namespace_is_the_default() {
             "team",
             "--no-wait",
         ],
-    );
-    assert!(out.status.success(), "{}", describe(&out));
+    )
+    .success();
 }
 
 #[test]
@@ -749,7 +715,7 @@ fn namespace_cluster_user_and_impersonation_flags() {
     )
     .unwrap();
     let kc = kc.to_str().unwrap();
-    let out = run_env(
+    run_env(
         server.dir(),
         None,
         &[
@@ -773,8 +739,8 @@ fn namespace_cluster_user_and_impersonation_flags() {
             "--as-group",
             "ops",
         ],
-    );
-    assert!(out.status.success(), "{}", describe(&out));
+    )
+    .success();
     let log = server.requests();
     assert_eq!(log.len(), 2);
     for r in &log {
@@ -784,7 +750,7 @@ fn namespace_cluster_user_and_impersonation_flags() {
         assert!(r.path.contains("/namespaces/team/"), "{}", r.path);
     }
     // --as-group needs --as.
-    let out = run_env(
+    run_env(
         server.dir(),
         None,
         &[
@@ -797,10 +763,10 @@ fn namespace_cluster_user_and_impersonation_flags() {
             "--as-group",
             "devs",
         ],
-    );
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    )
+    .bad_input();
     // A missing --kubeconfig file is named.
-    let out = run_env(
+    run_env(
         server.dir(),
         None,
         &[
@@ -811,13 +777,9 @@ fn namespace_cluster_user_and_impersonation_flags() {
             "--kubeconfig",
             "/nonexistent/kc",
         ],
-    );
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(
-        text(&out.stderr).contains("kubeconfig /nonexistent/kc does not exist"),
-        "{}",
-        describe(&out)
-    );
+    )
+    .bad_input()
+    .stderr_has("kubeconfig /nonexistent/kc does not exist");
 }
 
 #[test]
@@ -835,28 +797,24 @@ fn request_timeout_bounds_each_request() {
         "300ms",
     ]);
     let took = start.elapsed();
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    assert!(
-        text(&out.stderr).contains(&format!(
-            "API server at {} did not answer in time",
-            server.url
-        )),
-        "{}",
-        describe(&out)
-    );
+    let out = out.failure().stderr_has(&format!(
+        "API server at {} did not answer in time",
+        server.url
+    ));
     eprintln!(
         "--request-timeout 300ms against a 5 s server: gave up after {took:?}: {}",
-        text(&out.stderr).trim()
+        out.stderr().trim()
     );
-    let out = server.run(&[
-        "tune",
-        "deploy/blog",
-        "--threads",
-        "4",
-        "--request-timeout",
-        "soon",
-    ]);
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    server
+        .run(&[
+            "tune",
+            "deploy/blog",
+            "--threads",
+            "4",
+            "--request-timeout",
+            "soon",
+        ])
+        .bad_input();
 }
 
 /// Runs the binary on a pseudo-terminal (util-linux `script`), returning what the terminal showed.
@@ -874,9 +832,10 @@ fn on_tty(server: &ApiServer, args: &str, no_color: bool) -> String {
     } else {
         c.env_remove("NO_COLOR");
     }
-    let out = crate::support::run_with_timeout(&mut c, Duration::from_secs(60));
-    assert!(out.status.success(), "{}", describe(&out));
-    text(&out.stdout)
+    c.run_within(Duration::from_secs(60))
+        .success()
+        .stdout()
+        .to_string()
 }
 
 #[test]
@@ -887,9 +846,10 @@ fn progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise() {
     server.steps_wait_for_reads(2);
     blog(&server);
     // Not a terminal: plain lines on stderr, no escape codes.
-    let out = server.run(&["tune", "deploy/blog", "--threads", "2"]);
-    assert!(out.status.success(), "{}", describe(&out));
-    let err = text(&out.stderr);
+    let out = server
+        .run(&["tune", "deploy/blog", "--threads", "2"])
+        .success();
+    let err = out.stderr();
     assert!(
         err.contains("Waiting for deployment \"blog\" spec update to be observed...\n"),
         "{err}"
@@ -923,8 +883,9 @@ fn a_real_apiservers_422_for_a_failed_test_is_retried_too() {
     blog(&server);
     server.state().test_failure_is_422 = true;
     server.interfere_before_next_write(json!({"metadata": {"labels": {"tier": "web"}}}));
-    let out = server.run(&["tune", "deploy/blog", "--threads", "7", "--no-wait"]);
-    assert!(out.status.success(), "{}", describe(&out));
+    server
+        .run(&["tune", "deploy/blog", "--threads", "7", "--no-wait"])
+        .success();
     let statuses: Vec<u16> = server.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, [200, 422, 200, 200]);
     let obj = server.get(&DEPLOYMENTS, "default", "blog").unwrap();
@@ -938,15 +899,15 @@ fn a_real_apiservers_422_for_a_failed_test_is_retried_too() {
         "spec.template.spec.containers[0].env".into(),
         "MOD_WSGI_THREADS above 8 is not allowed here".into(),
     ));
-    let out = server.run(&["tune", "deploy/blog", "--threads", "9"]);
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    let err = text(&out.stderr);
+    let out = server
+        .run(&["tune", "deploy/blog", "--threads", "9"])
+        .bad_input();
+    let err = out.stderr();
     assert!(err.contains("error: the API server rejected the change to deployment/blog in namespace default: Deployment \"blog\" is invalid"), "{err}");
     assert!(
         err.contains("MOD_WSGI_THREADS above 8 is not allowed here"),
         "{err}"
     );
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert_eq!(server.count("PATCH", "/blog"), 1, "not retried");
 }
 
@@ -960,24 +921,18 @@ fn statefulsets_are_tuned_and_waited_for() {
         2,
         json!([container("db", &[])]),
     ));
-    let out = server.run(&["tune", "sts/db", "--threads", "3"]);
-    assert!(out.status.success(), "{}", describe(&out));
-    assert!(
-        text(&out.stdout).contains("statefulset/db successfully rolled out"),
-        "{}",
-        describe(&out)
-    );
+    server
+        .run(&["tune", "sts/db", "--threads", "3"])
+        .success()
+        .stdout_has("statefulset/db successfully rolled out");
     assert_eq!(
         server.env(&crate::apiserver::STATEFULSETS, "db", "db"),
         ["MOD_WSGI_THREADS=3"]
     );
-    let out = server.run(&["scale", "sts/db", "--replicas", "1"]);
-    assert!(out.status.success(), "{}", describe(&out));
-    assert!(
-        text(&out.stdout).contains("statefulset/db: 1 of 1 pods ready"),
-        "{}",
-        describe(&out)
-    );
+    server
+        .run(&["scale", "sts/db", "--replicas", "1"])
+        .success()
+        .stdout_has("statefulset/db: 1 of 1 pods ready");
 }
 
 #[test]
@@ -986,28 +941,25 @@ fn output_prints_the_object_the_server_stored() {
     // No simulated status writes while we compare resourceVersions.
     server.set_rollout_delay(Duration::from_secs(60));
     blog(&server);
-    let out = server.run(&[
-        "tune",
-        "deploy/blog",
-        "--threads",
-        "11",
-        "-o",
-        "json",
-        "--no-wait",
-    ]);
-    assert!(out.status.success(), "{}", describe(&out));
-    let printed: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("only JSON on stdout");
+    let out = server
+        .run(&[
+            "tune",
+            "deploy/blog",
+            "--threads",
+            "11",
+            "-o",
+            "json",
+            "--no-wait",
+        ])
+        .success();
+    let printed = out.json(); // only JSON on stdout
     assert_eq!(
         printed["metadata"]["resourceVersion"].as_str().unwrap(),
         rv(&server).as_str()
     );
     assert_eq!(printed["metadata"]["generation"], 2);
-    assert!(
-        text(&out.stderr).contains("MOD_WSGI_THREADS"),
-        "table on stderr: {}",
-        describe(&out)
-    );
+    // The table goes to stderr.
+    out.stderr_has("MOD_WSGI_THREADS");
 }
 
 #[test]
@@ -1015,21 +967,15 @@ fn a_bare_name_survives_a_forbidden_deploymentconfig_lookup() {
     let server = ApiServer::openshift();
     blog(&server);
     server.deny("get", "deploymentconfigs");
-    let out = server.run(&["tune", "blog", "--threads", "3", "--no-wait"]);
-    assert!(out.status.success(), "{}", describe(&out));
-    assert!(
-        text(&out.stdout).contains("deployment/blog, container web"),
-        "{}",
-        describe(&out)
-    );
+    server
+        .run(&["tune", "blog", "--threads", "3", "--no-wait"])
+        .success()
+        .stdout_has("deployment/blog, container web");
     server.deny("get", "deployments");
-    let out = server.run(&["tune", "blog", "--threads", "4", "--no-wait"]);
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    assert!(
-        text(&out.stderr).contains("cannot get deployments.apps in namespace default"),
-        "{}",
-        describe(&out)
-    );
+    server
+        .run(&["tune", "blog", "--threads", "4", "--no-wait"])
+        .failure()
+        .stderr_has("cannot get deployments.apps in namespace default");
 }
 
 #[test]
@@ -1066,12 +1012,8 @@ fn timeout_bounds_the_wait_even_when_the_server_hangs() {
         "--kubeconfig",
     ])
     .arg(server.kubeconfig());
-    let out = crate::support::run_with_timeout(&mut cmd, Duration::from_secs(15));
+    let out = cmd.run_within(Duration::from_secs(15));
     hang.join().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    assert!(
-        text(&out.stderr).contains("timed out after 1s waiting for deployment/blog"),
-        "{}",
-        describe(&out)
-    );
+    out.failure()
+        .stderr_has("timed out after 1s waiting for deployment/blog");
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::support::{describe, repo, run_with_timeout, warpdrive};
+use crate::support::{repo, warpdrive, Checked, RunExt};
 
 fn manifest(name: &str) -> PathBuf {
     repo().join("tests/integration/manifests").join(name)
@@ -60,23 +60,15 @@ fn oracle(file: &Path, container: Option<&str>, env: &[&str]) -> Vec<Value> {
         cmd.args(["-c", c]);
     }
     cmd.args(env);
-    let out = run_with_timeout(&mut cmd, Duration::from_secs(60));
-    assert!(out.status.success(), "kubectl: {}", describe(&out));
-    objects(&String::from_utf8_lossy(&out.stdout))
-        .iter()
-        .filter_map(normalize)
-        .collect()
+    let out = cmd.run_within(Duration::from_secs(60)).success();
+    objects(out.stdout()).iter().filter_map(normalize).collect()
 }
 
 fn ours(args: &[&str]) -> Vec<Value> {
     let mut cmd = warpdrive();
     cmd.arg("tune").arg("--local").args(args);
-    let out = run_with_timeout(&mut cmd, Duration::from_secs(60));
-    assert!(out.status.success(), "warpdrive: {}", describe(&out));
-    objects(&String::from_utf8_lossy(&out.stdout))
-        .iter()
-        .filter_map(normalize)
-        .collect()
+    let out = cmd.run_within(Duration::from_secs(60)).success();
+    objects(out.stdout()).iter().filter_map(normalize).collect()
 }
 
 fn check(name: &str, container: Option<&str>, our_flags: &[&str], kubectl_env: &[&str]) {
@@ -139,9 +131,12 @@ fn matches_kubectl_next_to_value_from_variables_and_refuses_to_overwrite_them() 
     let mut cmd = warpdrive();
     cmd.args(["tune", "--local", "--processes", "2", "-f"])
         .arg(manifest("value-from.yaml"));
-    let out = run_with_timeout(&mut cmd, Duration::from_secs(60));
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    let err = String::from_utf8_lossy(&out.stderr);
+    // Nothing printed on error.
+    let out = cmd
+        .run_within(Duration::from_secs(60))
+        .bad_input()
+        .stdout_empty();
+    let err = out.stderr();
     assert!(
         err.contains("deployment/api (in ")
             && err.contains(
@@ -149,7 +144,6 @@ fn matches_kubectl_next_to_value_from_variables_and_refuses_to_overwrite_them() 
             ),
         "{err}"
     );
-    assert!(out.stdout.is_empty(), "nothing printed on error");
 }
 
 #[test]
@@ -171,22 +165,21 @@ fn matches_kubectl_on_multi_document_yaml_and_lists() {
 #[test]
 fn handles_deploymentconfigs_which_kubectl_rejects() {
     let file = manifest("deploymentconfig.yaml");
-    let out = run_with_timeout(
-        Command::new("kubectl")
-            .args([
-                "set",
-                "env",
-                "--local",
-                "-o",
-                "yaml",
-                "MOD_WSGI_THREADS=15",
-                "-f",
-            ])
-            .arg(&file),
-        Duration::from_secs(60),
-    );
-    assert!(
-        !out.status.success(),
+    let out = Command::new("kubectl")
+        .args([
+            "set",
+            "env",
+            "--local",
+            "-o",
+            "yaml",
+            "MOD_WSGI_THREADS=15",
+            "-f",
+        ])
+        .arg(&file)
+        .run_within(Duration::from_secs(60));
+    assert_ne!(
+        out.code(),
+        Some(0),
         "kubectl is expected to reject DeploymentConfig"
     );
     let got = ours(&[
@@ -217,9 +210,8 @@ fn stdin_directories_in_place_and_other_kinds() {
     let mut cmd = warpdrive();
     cmd.args(["tune", "--local", "--threads", "4", "-f"])
         .arg(dir.path());
-    let out = run_with_timeout(&mut cmd, Duration::from_secs(60));
-    assert!(out.status.success(), "{}", describe(&out));
-    let objs = objects(&String::from_utf8_lossy(&out.stdout));
+    let out = cmd.run_within(Duration::from_secs(60)).success();
+    let objs = objects(out.stdout());
     let kinds: Vec<&str> = objs.iter().map(|o| o["kind"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
@@ -231,11 +223,7 @@ fn stdin_directories_in_place_and_other_kinds() {
             "Deployment"
         ]
     );
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("skipped Service in"),
-        "{}",
-        describe(&out)
-    );
+    out.stderr_has("skipped Service in");
     // Nothing was written without --in-place.
     assert_eq!(
         std::fs::read_to_string(dir.path().join("simple.yaml")).unwrap(),
@@ -245,8 +233,7 @@ fn stdin_directories_in_place_and_other_kinds() {
     let mut cmd = warpdrive();
     cmd.args(["tune", "--local", "--in-place", "--threads", "4", "-f"])
         .arg(dir.path());
-    let out = run_with_timeout(&mut cmd, Duration::from_secs(60));
-    assert!(out.status.success(), "{}", describe(&out));
+    cmd.run_within(Duration::from_secs(60)).success();
     let written = objects(&std::fs::read_to_string(dir.path().join("simple.yaml")).unwrap());
     assert_eq!(
         written.iter().filter_map(normalize).collect::<Vec<_>>(),
@@ -282,10 +269,9 @@ fn stdin_directories_in_place_and_other_kinds() {
     )
     .unwrap();
     drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", describe(&out));
+    let out = child.wait_with_output().unwrap().check().success();
     assert_eq!(
-        objects(&String::from_utf8_lossy(&out.stdout))
+        objects(out.stdout())
             .iter()
             .filter_map(normalize)
             .collect::<Vec<_>>(),
@@ -294,19 +280,13 @@ fn stdin_directories_in_place_and_other_kinds() {
     // --in-place cannot write to stdin; a file without workloads is bad input.
     let mut cmd = warpdrive();
     cmd.args(["tune", "--local", "--in-place", "-f", "-", "--threads", "9"]);
-    let out = run_with_timeout(&mut cmd, Duration::from_secs(60));
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    cmd.run_within(Duration::from_secs(60)).bad_input();
     let mut cmd = warpdrive();
     cmd.args(["tune", "--local", "--threads", "9", "-f"])
         .arg(dir.path().join("service.yml"));
-    let out = run_with_timeout(&mut cmd, Duration::from_secs(60));
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("no Deployment, DeploymentConfig or StatefulSet"),
-        "{}",
-        describe(&out)
-    );
+    cmd.run_within(Duration::from_secs(60))
+        .bad_input()
+        .stderr_has("no Deployment, DeploymentConfig or StatefulSet");
 }
 
 #[test]
@@ -314,23 +294,17 @@ fn local_list_and_recommend() {
     let mut cmd = warpdrive();
     cmd.args(["tune", "--local", "--list", "-f"])
         .arg(manifest("two-containers.yaml"));
-    let out = run_with_timeout(&mut cmd, Duration::from_secs(60));
-    assert!(out.status.success(), "{}", describe(&out));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "# deployments shop, container web\nMOD_WSGI_THREADS=5\n"
-    );
+    cmd.run_within(Duration::from_secs(60))
+        .success()
+        .stdout_is("# deployments shop, container web\nMOD_WSGI_THREADS=5\n");
     let mut cmd = warpdrive();
     cmd.args(["tune", "--local", "--recommend", "--apply", "-f"])
         .arg(manifest("two-containers.yaml"));
-    let out = run_with_timeout(&mut cmd, Duration::from_secs(60));
-    assert!(out.status.success(), "{}", describe(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("recommended: 2 processes × 15 threads"),
-        "{}",
-        describe(&out)
-    );
-    let objs = objects(&String::from_utf8_lossy(&out.stdout));
+    let out = cmd
+        .run_within(Duration::from_secs(60))
+        .success()
+        .stderr_has("recommended: 2 processes × 15 threads");
+    let objs = objects(out.stdout());
     assert_eq!(
         objs[0]["spec"]["template"]["spec"]["containers"][1]["env"],
         json!([{"name": "MOD_WSGI_THREADS", "value": "15"}, {"name": "MOD_WSGI_PROCESSES", "value": "2"}])

@@ -1565,11 +1565,13 @@ fn pod_status(obj: &Value, ready: bool) -> Value {
 }
 
 impl ApiServer {
-    /// Runs the real binary with `args` and `--kubeconfig` pointing here (60 s cap).
-    pub fn run(&self, args: &[&str]) -> std::process::Output {
+    /// Runs the real binary with `args` and `--kubeconfig` pointing here (60 s
+    /// cap), for the checks of [`crate::support::check`].
+    pub fn run(&self, args: &[&str]) -> crate::support::Outcome {
+        use crate::support::RunExt;
         let mut cmd = crate::support::warpdrive();
         cmd.args(args).arg("--kubeconfig").arg(self.kubeconfig());
-        crate::support::run_with_timeout(&mut cmd, Duration::from_secs(60))
+        cmd.run_within(Duration::from_secs(60))
     }
 }
 

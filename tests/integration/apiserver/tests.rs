@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::*;
+use crate::support::RunExt;
 
 /// Sends a request to the double; returns (status, JSON body).
 fn send(
@@ -54,13 +55,12 @@ fn kubectl_reads_objects_from_the_double() {
     let out = std::process::Command::new("kubectl")
         .args(["get", "deploy", "blog", "-o", "json", "--kubeconfig"])
         .arg(&kc)
-        .output()
-        .expect("kubectl");
-    assert!(out.status.success(), "{}", crate::support::describe(&out));
-    let obj: Value = serde_json::from_slice(&out.stdout).expect("json");
+        .run()
+        .success();
+    let obj = out.json();
     assert_eq!(obj["metadata"]["name"], "blog");
     assert_eq!(obj["status"]["readyReplicas"], 2);
-    let out = std::process::Command::new("kubectl")
+    std::process::Command::new("kubectl")
         .args([
             "get",
             "dc",
@@ -70,14 +70,8 @@ fn kubectl_reads_objects_from_the_double() {
             "--kubeconfig",
         ])
         .arg(&kc)
-        .output()
-        .expect("kubectl");
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "DeploymentConfig/shop",
-        "{}",
-        crate::support::describe(&out)
-    );
+        .run()
+        .stdout_is("DeploymentConfig/shop");
     let out = std::process::Command::new("kubectl")
         .args([
             "get",
@@ -89,14 +83,8 @@ fn kubectl_reads_objects_from_the_double() {
             "--kubeconfig",
         ])
         .arg(&kc)
-        .output()
-        .expect("kubectl");
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).lines().count(),
-        2,
-        "{}",
-        crate::support::describe(&out)
-    );
+        .run();
+    assert_eq!(out.stdout().lines().count(), 2, "{}", out.stdout());
 }
 
 #[test]
@@ -399,16 +387,14 @@ fn warpdrive_exec_never_touches_the_cluster() {
         .args(["exec", "--dry-run", "--app-root"])
         .arg(app.path())
         .args(["--", "echo", "hi"]);
-    let out = crate::support::run_with_timeout(&mut cmd, Duration::from_secs(30));
-    assert!(out.status.success(), "{}", crate::support::describe(&out));
+    cmd.run_within(Duration::from_secs(30)).success();
     assert!(server.requests().is_empty());
     // The same binary does reach the double for a cluster command.
     blog(&server);
     let mut cmd = crate::support::warpdrive();
     cmd.env("KUBECONFIG", server.kubeconfig())
         .args(["tune", "deploy/blog", "--list"]);
-    let out = crate::support::run_with_timeout(&mut cmd, Duration::from_secs(30));
-    assert!(out.status.success(), "{}", crate::support::describe(&out));
+    cmd.run_within(Duration::from_secs(30)).success();
     assert_eq!(server.requests().len(), 1);
 }
 
@@ -418,14 +404,15 @@ fn https_double_with_a_ca_from_the_kubeconfig() {
     assert!(server.url.starts_with("https://127.0.0.1:"));
     blog(&server);
     // The tool verifies the server against the kubeconfig's CA.
-    let out = server.run(&["tune", "deploy/blog", "--threads", "6", "--no-wait"]);
-    assert!(out.status.success(), "{}", crate::support::describe(&out));
+    server
+        .run(&["tune", "deploy/blog", "--threads", "6", "--no-wait"])
+        .success();
     assert_eq!(
         server.env(&DEPLOYMENTS, "blog", "web"),
         ["A=1", "MOD_WSGI_THREADS=6"]
     );
     // So does kubectl.
-    let out = std::process::Command::new("kubectl")
+    std::process::Command::new("kubectl")
         .args([
             "get",
             "deploy",
@@ -435,14 +422,8 @@ fn https_double_with_a_ca_from_the_kubeconfig() {
             "--kubeconfig",
         ])
         .arg(server.kubeconfig())
-        .output()
-        .expect("kubectl");
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "2",
-        "{}",
-        crate::support::describe(&out)
-    );
+        .run()
+        .stdout_is("2");
     // Without the CA the certificate is refused, and the message names the server.
     let kc = server.dir().join("no-ca");
     let text = std::fs::read_to_string(server.kubeconfig()).unwrap();
@@ -455,14 +436,8 @@ fn https_double_with_a_ca_from_the_kubeconfig() {
     let mut cmd = crate::support::warpdrive();
     cmd.args(["tune", "deploy/blog", "--threads", "7", "--kubeconfig"])
         .arg(&kc);
-    let out = crate::support::run_with_timeout(&mut cmd, Duration::from_secs(30));
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        crate::support::describe(&out)
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
+    let out = cmd.run_within(Duration::from_secs(30)).failure();
+    let err = out.stderr();
     assert!(
         err.contains(&server.url) && err.contains("presented a certificate that is not trusted"),
         "{err}"
