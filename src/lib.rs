@@ -9,6 +9,10 @@
 //! * [`sync`]: the file sync into a container, over a `Transport`.
 //! * [`reload`]: `reload on/off` and its sync loop, over [`cluster`] and [`sync`].
 
+// stdout goes through `output::Stdout` (`out!`/`outln!`): `print!` panics on a
+// closed pipe.
+#![deny(clippy::print_stdout)]
+
 pub mod cli;
 pub mod cluster;
 pub mod commands;
@@ -26,11 +30,18 @@ use std::ffi::OsString;
 /// Runs the program for the given argv and returns the process exit code.
 pub fn run(args: Vec<OsString>) -> i32 {
     output::init();
-    match commands::dispatch(args) {
+    let code = match commands::dispatch(args) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {}", error::one_line(&err));
             error::exit_code(&err)
         }
+    };
+    match output::stdout_error() {
+        Some(e) if code == 0 => {
+            eprintln!("error: cannot write to stdout: {e}");
+            1
+        }
+        _ => code,
     }
 }

@@ -6,10 +6,17 @@
 //! * progress bars and spinners only when stderr is a terminal (and `TERM`
 //!   is not `dumb`), always on stderr, never coloured when colour is off;
 //! * stdout carries the result only: with `-o json`/`-o yaml` nothing else
-//!   is written there, so it can be piped into `jq` or `kubectl apply -f -`.
+//!   is written there, so it can be piped into `jq` or `kubectl apply -f -`;
+//! * every command writes stdout through [`Stdout`] (or the [`out!`] and
+//!   [`outln!`] macros over it): a reader that goes away early (`| head`,
+//!   `| true`) ends the output quietly, the command finishes its work and
+//!   exits as it would have; any other write error is reported once by
+//!   [`crate::run`] and makes the exit status 1.
 
 use std::ffi::OsStr;
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -92,6 +99,74 @@ fn draw_target() -> ProgressDrawTarget {
     } else {
         ProgressDrawTarget::hidden()
     }
+}
+
+/// Set once stdout is closed (EPIPE) or failed: later output is dropped.
+static STDOUT_DONE: AtomicBool = AtomicBool::new(false);
+/// The first stdout error that was not a closed pipe, for [`stdout_error`].
+static STDOUT_ERROR: Mutex<Option<String>> = Mutex::new(None);
+
+/// The process's stdout under the rule above: each write goes out at once
+/// (write and flush), a closed pipe drops this and every later write and
+/// still reports success to the caller, so no command panics or fails
+/// because its reader stopped reading.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stdout;
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        if STDOUT_DONE.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = out.write_all(buf).and_then(|()| out.flush()) {
+            STDOUT_DONE.store(true, Ordering::Relaxed);
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                if let Ok(mut first) = STDOUT_ERROR.lock() {
+                    first.get_or_insert_with(|| e.to_string());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes `text` to stdout through [`Stdout`].
+pub fn print(text: &str) {
+    let _ = Stdout.write_all(text.as_bytes());
+}
+
+/// The first error writing stdout other than a closed pipe, if any.
+pub fn stdout_error() -> Option<String> {
+    STDOUT_ERROR.lock().ok().and_then(|e| e.clone())
+}
+
+/// `print!` through [`Stdout`].
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::print(&format!($($arg)*))
+    };
+}
+
+/// `println!` through [`Stdout`].
+#[macro_export]
+macro_rules! outln {
+    () => {
+        $crate::output::print("\n")
+    };
+    ($($arg:tt)*) => {
+        $crate::output::print(&format!("{}\n", format_args!($($arg)*)))
+    };
 }
 
 fn set(value: Option<&OsStr>) -> bool {

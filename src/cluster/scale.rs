@@ -219,9 +219,9 @@ async fn run_cluster(opts: &Options) -> Result<i32, Error> {
             OutputFormat::Yaml => serde_yaml::to_string(&scaled.scale).map_err(|e| e.to_string()),
         }
         .map_err(|e| Error::Failed(format!("cannot print the Scale: {e}")))?;
-        print!("{text}");
+        crate::out!("{text}");
     } else {
-        println!("{line}");
+        crate::outln!("{line}");
     }
     if opts.dry_run != DryRun::None || opts.no_wait {
         return Ok(0);
@@ -244,7 +244,7 @@ async fn run_cluster(opts: &Options) -> Result<i32, Error> {
     if opts.output.is_some() {
         eprint!("{report}");
     } else {
-        print!("{report}");
+        crate::out!("{report}");
     }
     Ok(0)
 }

@@ -6,7 +6,6 @@
 //! [`set`] and [`unset`] turn requested values into checked
 //! [`EnvChange`]s; [`run`] does the rest.
 
-use std::io::Write;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -226,7 +225,7 @@ fn recommendation(object: &Value, idx: usize, r: &Recommending) -> Vec<EnvChange
     if r.to_stderr {
         eprint!("{text}");
     } else {
-        print!("{text}");
+        crate::out!("{text}");
     }
     vec![
         EnvChange::Set {
@@ -248,8 +247,7 @@ fn print_object(obj: &Value, format: OutputFormat) -> Result<(), Error> {
         OutputFormat::Yaml => serde_yaml::to_string(obj).map_err(|e| e.to_string()),
     }
     .map_err(|e| Error::Failed(format!("cannot print the object: {e}")))?;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
+    crate::output::print(&text);
     Ok(())
 }
 
@@ -266,7 +264,7 @@ async fn run_cluster(
     let mut changes = opts.changes.clone();
     match opts.action {
         Action::List => {
-            print!(
+            crate::out!(
                 "{}",
                 list(w.kind.plural(), &w.name, &container, &w.object, idx)
             );
@@ -311,7 +309,7 @@ async fn run_cluster(
         eprint!("{table}");
         print_object(&updated.workload.object, format)?;
     } else {
-        print!("{table}");
+        crate::out!("{table}");
     }
     if !updated.changed {
         eprintln!("{what}: nothing to change");
@@ -338,7 +336,7 @@ async fn run_cluster(
     if opts.output.is_some() {
         eprintln!("{what} successfully rolled out");
     } else {
-        println!("{what} successfully rolled out");
+        crate::outln!("{what} successfully rolled out");
     }
     Ok(0)
 }
@@ -359,7 +357,7 @@ fn run_local(opts: &Options, file: &str, in_place: bool) -> Result<i32, Error> {
                         .pointer("/metadata/name")
                         .and_then(|v| v.as_str())
                         .unwrap_or("");
-                    print!("{}", list(f.kind.plural(), name, &container, &f.json, idx));
+                    crate::out!("{}", list(f.kind.plural(), name, &container, &f.json, idx));
                 }
                 Action::Recommend { profile, apply } => {
                     let rec = recommendation(
@@ -403,7 +401,7 @@ fn run_local(opts: &Options, file: &str, in_place: bool) -> Result<i32, Error> {
             eprintln!("wrote {}", m.label());
         }
     } else {
-        print!(
+        crate::out!(
             "{}",
             local::render(&manifests, opts.output.unwrap_or(OutputFormat::Yaml))?
         );

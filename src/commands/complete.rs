@@ -3,7 +3,6 @@
 //! over the plugin's command tree.
 
 use std::ffi::OsString;
-use std::io::Write as _;
 
 use crate::cli::CompleteArgs;
 use crate::commands::generate::annotated_command;
@@ -27,9 +26,7 @@ pub fn run_words(words: &[OsString]) -> anyhow::Result<i32> {
         .map(|w| w.to_string_lossy().into_owned())
         .collect();
     let completion = complete::complete(annotated_command(), &words, &Lookups::live());
-    let mut stdout = std::io::stdout().lock();
     // A closed pipe (the shell gave up) is not worth an error message.
-    let _ = stdout.write_all(completion.render().as_bytes());
-    let _ = stdout.flush();
+    crate::output::print(&completion.render());
     Ok(0)
 }

@@ -18,7 +18,6 @@ pub fn run(args: CompletionArgs, name: &str) -> anyhow::Result<i32> {
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, bin, &mut script);
     // A closed pipe (`| head`) is not worth a panic.
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(&script).and_then(|()| stdout.flush());
+    let _ = crate::output::Stdout.write_all(&script);
     Ok(0)
 }

@@ -46,10 +46,10 @@ fn print_plan(plan: &Plan, output: DryRunOutput) -> anyhow::Result<()> {
             }
             let line = shlex::try_join(plan.argv.iter().map(String::as_str))
                 .context("the command contains a NUL byte")?;
-            println!("{line}");
+            crate::outln!("{line}");
         }
         DryRunOutput::Json => {
-            println!("{}", serde_json::to_string_pretty(plan)?);
+            crate::outln!("{}", serde_json::to_string_pretty(plan)?);
         }
     }
     Ok(())

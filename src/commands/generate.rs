@@ -103,10 +103,9 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<i32> {
         }
     };
     let written = generate(&out_dir)?;
-    let mut stdout = std::io::stdout().lock();
     for path in written {
         // A closed pipe (`| head`) is no reason to fail: the files are written.
-        let _ = writeln!(stdout, "{path}");
+        crate::outln!("{path}");
     }
     Ok(0)
 }

@@ -40,7 +40,7 @@ pub fn print_dry_run(files: &[File], _app_root: &Path) {
         out.push_str(&format!("==> {} ({what}) <==\n{}\n", f.rel, f.text));
     }
     out.push_str("dry run: nothing was written\n");
-    print!("{out}");
+    crate::out!("{out}");
 }
 
 /// A unified diff of an existing file against the new text.
@@ -103,11 +103,11 @@ pub fn write_files(
     }
     for (f, s) in files.iter().zip(&states) {
         if *s == State::Unchanged {
-            println!("unchanged {}", f.rel);
+            crate::outln!("unchanged {}", f.rel);
             continue;
         }
         write_atomic(f)?;
-        println!("wrote {}", f.rel);
+        crate::outln!("wrote {}", f.rel);
     }
     Ok(())
 }
@@ -158,7 +158,7 @@ pub fn print_resolution(app_root: &Path, env: &BTreeMap<String, String>) {
             for part in plan.reason.split("; ") {
                 out.push_str(&format!("  - {part}\n"));
             }
-            print!("{out}");
+            crate::out!("{out}");
         }
         Err(e) => eprintln!(
             "warpdrive: warning: the files are written, but resolving them here failed: {e} \

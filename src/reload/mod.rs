@@ -92,7 +92,7 @@ pub fn run(opts: Options) -> Result<i32, Error> {
     };
     let w = on(&rt, &cluster, w, idx, opts.timeout)?;
     let Some(setup) = setup else {
-        println!("--no-sync: no files copied");
+        crate::outln!("--no-sync: no files copied");
         return Ok(0);
     };
     let pod = rt.block_on(ready_pod(&cluster, &w))?;
@@ -110,9 +110,9 @@ pub fn run(opts: Options) -> Result<i32, Error> {
         &transport,
     )?;
     if let Some(file) = &syncer.excludes.file {
-        println!("excluding the patterns of {}", file.display());
+        crate::outln!("excluding the patterns of {}", file.display());
     }
-    println!(
+    crate::outln!(
         "syncing {} to pod {pod}:{dest} ({from})",
         syncer.source.display()
     );
@@ -164,7 +164,9 @@ fn on(
 ) -> Result<Workload, Error> {
     let what = w.display();
     if workload::reload_on(&w.object, idx) && w.replicas() == 1 {
-        println!("reload is already on for {what} (1 replica, {RELOAD_VAR}=1): nothing to change");
+        crate::outln!(
+            "reload is already on for {what} (1 replica, {RELOAD_VAR}=1): nothing to change"
+        );
     } else {
         let before_replicas = w.replicas();
         let before_var = workload::env_value(&w.object, idx, RELOAD_VAR);
@@ -178,7 +180,7 @@ fn on(
             edit::edit_on(obj, idx, &what)
         }))?;
         let remember = kept.unwrap_or(before_replicas);
-        println!(
+        crate::outln!(
             "{what}: replicas {before_replicas} → 1, {RELOAD_VAR} {} → 1 (one rollout); {remember} replicas remembered in annotation {REPLICAS_ANNOTATION}",
             before_var.as_deref().unwrap_or("(unset)")
         );
@@ -204,7 +206,7 @@ fn off(
     let what = w.display();
     let restore = edit::remembered(&w.object, &what)?;
     if !edit::has_env(&w.object, idx, RELOAD_VAR) && restore.is_none() {
-        println!("reload is already off for {what}: nothing to change");
+        crate::outln!("reload is already off for {what}: nothing to change");
         return Ok(0);
     }
     let before_var = workload::env_value(&w.object, idx, RELOAD_VAR);
@@ -218,7 +220,7 @@ fn off(
         ),
         None => format!("replicas stay {before_replicas} (none remembered)"),
     };
-    println!(
+    crate::outln!(
         "{what}: {RELOAD_VAR} {} → (unset), {replicas_part}",
         before_var.as_deref().unwrap_or("(set)")
     );
@@ -229,7 +231,7 @@ fn off(
         rollout::Goal::Rollout,
         timeout,
     ))?;
-    println!("{what}: reload is off");
+    crate::outln!("{what}: reload is off");
     Ok(0)
 }
 

@@ -23,7 +23,7 @@ pub fn sync_and_watch(
     watch_mode: bool,
     repod: &mut dyn FnMut() -> Option<String>,
 ) -> Result<(), Error> {
-    let mut out = std::io::stdout();
+    let mut out = crate::output::Stdout;
     if !watch_mode {
         let stats = sync::sync_once(syncer, &mut warn)?;
         sync::say(&mut out, &stats.to_string());

@@ -5,6 +5,7 @@ mod apiserver;
 mod apps;
 mod exec;
 mod hooks;
+mod hostile;
 mod init;
 mod middleware;
 mod pid1;

@@ -11,9 +11,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// Path of the real `kubectl-warpdrive` executable built by cargo.
+/// Path of the real `kubectl-warpdrive` executable built by cargo, or
+/// `$WARPDRIVE_TEST_BIN` when set (to run the tests against another build,
+/// e.g. to see a new test fail on the binary before a fix).
 pub fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_kubectl-warpdrive"))
+    std::env::var_os("WARPDRIVE_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_kubectl-warpdrive")))
 }
 
 /// The repository root.
