@@ -102,10 +102,14 @@ mod tests {
         let dir = install(rt.path()).unwrap();
         let file = dir.join(MODULE_FILE);
         assert_eq!(std::fs::read_to_string(&file).unwrap(), SOURCE);
-        let mtime = std::fs::metadata(&file).unwrap().modified().unwrap();
+        use std::os::unix::fs::MetadataExt;
+        let before = std::fs::metadata(&file).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
         install(rt.path()).unwrap();
-        assert_eq!(std::fs::metadata(&file).unwrap().modified().unwrap(), mtime);
+        // Not rewritten: a rewrite renames a new file (a new inode) into place.
+        let after = std::fs::metadata(&file).unwrap();
+        assert_eq!(after.ino(), before.ino());
+        assert_eq!(after.modified().unwrap(), before.modified().unwrap());
         std::fs::write(&file, "stale").unwrap();
         install(rt.path()).unwrap();
         assert_eq!(std::fs::read_to_string(&file).unwrap(), SOURCE);

@@ -151,7 +151,14 @@ pub fn server_args(dir: &Path, text: &str) {
     crate::support::set_mode(&dir.join(".warpdrive"), 0o755);
 }
 
-/// Rewrites `message.py` for reload tests.
+/// Rewrites `message.py` for reload tests, in one step: the new text goes
+/// to a hidden file beside it (ignored by every watcher), which is then
+/// renamed over it. A rename is one file event, so the launcher's watch mode
+/// sees exactly one change however slowly a loaded machine writes; a plain
+/// write is a truncate, a write and a close, and a pause of more than the
+/// 300 ms quiet period between them would restart the server twice.
 pub fn set_message(dir: &Path, text: &str) {
-    message(dir, text);
+    let tmp = dir.join(".message.py.tmp");
+    write(&tmp, &format!("TEXT = {text:?}\n"));
+    std::fs::rename(&tmp, dir.join("message.py")).expect("rename");
 }
