@@ -77,6 +77,23 @@ pub fn progress_bar(len: u64, message: impl Into<String>) -> ProgressBar {
     bar
 }
 
+/// A progress bar of a transfer of `bytes` on stderr: the message (say,
+/// files done of all) then bytes done of all; hidden when
+/// [`progress_enabled`] is false. Advance it with `inc(bytes)`.
+pub fn transfer_bar(bytes: u64, message: impl Into<String>) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(bytes), draw_target());
+    let template = if color_enabled(Stream::Stderr) {
+        "{msg} [{bar:30.cyan/blue}] {bytes}/{total_bytes} {binary_bytes_per_sec} {elapsed}"
+    } else {
+        "{msg} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} {elapsed}"
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(message.into());
+    bar
+}
+
 /// A spinner on stderr for waits of unknown length (rollouts); hidden when
 /// [`progress_enabled`] is false. Call `enable_steady_tick` to animate it.
 pub fn spinner(message: impl Into<String>) -> ProgressBar {

@@ -102,13 +102,14 @@ pub fn run(opts: Options) -> Result<i32, Error> {
         Some(d) => (d, "--dest"),
         None => default_dest(&transport, &w.object, idx),
     };
-    let syncer = Syncer::new(
+    let mut syncer = Syncer::new(
         &setup.source,
         &dest,
         setup.excludes,
         setup.delete,
         &transport,
     )?;
+    syncer.progress = true;
     if let Some(file) = &syncer.excludes.file {
         crate::outln!("excluding the patterns of {}", file.display());
     }

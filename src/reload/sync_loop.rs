@@ -12,12 +12,13 @@ fn warn(msg: String) {
 }
 
 /// The first sync, then (with `watch_mode`) one sync per burst of changes
-/// until Ctrl-C.
+/// until Ctrl-C, all over one session (one exec): see [`crate::sync`].
 ///
-/// A failed sync is followed by a full one (manifest compare), after
-/// `repod` had the chance to switch to a replacement pod (it returns the
-/// new pod's name when it did); if that fails too, the full sync is tried
-/// again after the next change.
+/// A failed sync or keepalive is followed by a full one (manifest compare,
+/// in a new session when the old one broke), after `repod` had the chance
+/// to switch to a replacement pod (it returns the new pod's name when it
+/// did); if that fails too, the full sync is tried again after the next
+/// change or keepalive.
 pub fn sync_and_watch(
     syncer: &Syncer,
     watch_mode: bool,
@@ -26,13 +27,18 @@ pub fn sync_and_watch(
     let mut out = crate::output::Stdout;
     if !watch_mode {
         let stats = sync::sync_once(syncer, &mut warn)?;
+        say_slow_reader(syncer);
         sync::say(&mut out, &stats.to_string());
+        if let Err(e) = syncer.close() {
+            warn(format!("ending the sync session: {e}"));
+        }
         return Ok(());
     }
     let (tx, rx) = mpsc::channel();
     // Watch first, so nothing changed during the first sync is missed.
     let mut watcher = watch::Watcher::new(syncer, tx.clone(), &mut warn)?;
     let stats = sync::sync_once(syncer, &mut warn)?;
+    say_slow_reader(syncer);
     sync::say(&mut out, &stats.to_string());
     // From here on Ctrl-C ends the loop after the current sync. (During the
     // first sync it just kills the process: the pod side then throws the
@@ -46,46 +52,97 @@ pub fn sync_and_watch(
             watcher.len()
         ),
     );
-    let mut syncs = 0usize;
-    let mut behind = false;
+    let state = std::cell::RefCell::new(Loop {
+        syncer,
+        out,
+        syncs: 0,
+        behind: false,
+        repod,
+    });
     watcher.run(
         syncer,
         &rx,
-        &mut |r| {
-            match r {
-                Ok(stats) => {
-                    syncs += 1;
-                    sync::say(&mut out, &stats.to_string());
-                    if !behind {
-                        return;
-                    }
-                }
-                Err(e) => {
-                    eprintln!("error: sync failed: {e}");
-                    if let Some(pod) = repod() {
-                        sync::say(
-                            &mut out,
-                            &format!("the pod was replaced: syncing into {pod} now"),
-                        );
-                    }
-                }
-            }
-            match sync::sync_once(syncer, &mut warn) {
-                Ok(stats) => {
-                    behind = false;
-                    syncs += 1;
-                    sync::say(&mut out, &format!("{stats} (full compare)"));
-                }
-                Err(e) => {
-                    behind = true;
-                    eprintln!("error: sync failed: {e} (will retry after the next change)");
-                }
-            }
-        },
+        &mut |r| state.borrow_mut().synced(r),
+        &mut || state.borrow_mut().idle(),
         &mut warn,
     )?;
-    let _ = writeln!(out, "stopped after {syncs} syncs");
+    let mut state = state.into_inner();
+    if let Err(e) = syncer.close() {
+        warn(format!("ending the sync session: {e}"));
+    }
+    let _ = writeln!(state.out, "stopped after {} syncs", state.syncs);
     Ok(())
+}
+
+/// The `--watch` loop's state between syncs.
+struct Loop<'s, 'a> {
+    syncer: &'s Syncer<'a>,
+    out: crate::output::Stdout,
+    syncs: usize,
+    /// The last full compare failed: the next change or keepalive retries it.
+    behind: bool,
+    repod: &'s mut dyn FnMut() -> Option<String>,
+}
+
+impl Loop<'_, '_> {
+    /// After each watched sync.
+    fn synced(&mut self, r: sync::Result<sync::Stats>) {
+        match r {
+            Ok(stats) => {
+                self.syncs += 1;
+                sync::say(&mut self.out, &stats.to_string());
+                if !self.behind {
+                    return;
+                }
+            }
+            Err(e) => eprintln!("error: sync failed: {e}"),
+        }
+        self.recover();
+    }
+
+    /// After a quiet [`watch::KEEPALIVE`].
+    fn idle(&mut self) {
+        if !self.behind {
+            match self.syncer.keepalive() {
+                Ok(()) => return,
+                Err(e) => eprintln!("error: the sync session broke: {e}"),
+            }
+        }
+        self.recover();
+    }
+
+    /// Maybe a new pod, then a full compare.
+    fn recover(&mut self) {
+        if let Some(pod) = (self.repod)() {
+            self.syncer.reset();
+            sync::say(
+                &mut self.out,
+                &format!("the pod was replaced: syncing into {pod} now"),
+            );
+        }
+        match sync::sync_once(self.syncer, &mut warn) {
+            Ok(stats) => {
+                self.behind = false;
+                self.syncs += 1;
+                sync::say(&mut self.out, &format!("{stats} (full compare)"));
+            }
+            Err(e) => {
+                self.behind = true;
+                eprintln!("error: sync failed: {e} (will retry after the next change)");
+            }
+        }
+    }
+}
+
+/// Warns when the pod reads the stream one byte per `read` (no `dd`
+/// with `count_bytes`, no GNU `head`).
+fn say_slow_reader(syncer: &Syncer) {
+    if syncer.reader().as_deref() == Some("slow") {
+        warn(
+            "the container's dd cannot copy an exact byte count (busybox before 1.33?) and its head is not GNU's: large syncs are slow"
+                .into(),
+        );
+    }
 }
 
 /// Sends [`watch::Msg::Stop`] on SIGINT or SIGTERM. The handlers are in

@@ -2,23 +2,28 @@
 //! [`Transport`] that can run an argv in the container (the Kubernetes exec
 //! API in production, local processes in tests).
 //!
-//! The pod side needs only `sh`, `tar` and the POSIX basics every image with
-//! `tar` has (`find`, `stat`, `mkdir`, `mv`, `rm`, `xargs`; GNU or busybox);
-//! its commands are the fixed scripts in [`remote`], which take every path
-//! as an argument or on stdin and never interpolate user text into shell code.
+//! The pod side needs only `sh`, `tar`, `dd` and the POSIX basics every
+//! image with `tar` has (`find`, `stat`, `mkdir`, `mv`, `rm`, `xargs`, `wc`;
+//! GNU or busybox): one fixed script, the receiver in [`remote`], which
+//! gets every path inside the requests on its stdin and never interpolates
+//! user text into shell code.
 //!
-//! The first sync lists `--dest` in the pod (one exec) and compares; `--watch`
-//! syncs know what changed from inotify. Either way the transfer is one exec:
+//! A session starts the receiver once (one exec) and sends every request
+//! over it ([`stream`]): a whole `--watch` is one exec, kept alive by
+//! keepalives, and opened again (after a full compare) when it drops. The
+//! first sync asks for the list of `--dest` and compares; `--watch` syncs
+//! know what changed from inotify. Either way the transfer is one request:
 //! a tar stream of only the differing files (under `files/`), plus the list
 //! of directories to move (`dirs`) and the paths to delete (`delete`,
 //! NUL-separated), extracted into a staging directory inside `--dest` and
-//! then renamed into place. A cut connection makes `tar` fail, and the
-//! staging directory is removed; no half-written file is ever in place.
-//! Files are streamed through a pipe, never held in memory whole.
+//! then renamed into place. A cut or failed request leaves nothing in
+//! place; no half-written file is ever in place. Files are streamed in
+//! chunks of [`stream::CHUNK`], never held in memory whole.
 
 pub mod excludes;
 pub mod kube;
 pub mod remote;
+pub mod stream;
 pub mod tarstream;
 pub mod transport;
 pub mod tree;
@@ -27,10 +32,13 @@ pub mod watch;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub use excludes::Excludes;
-pub use transport::{ExecStatus, LocalTransport, Transport};
+pub use stream::Stream;
+pub use transport::{ExecStatus, LocalTransport, Session, Transport};
 pub use tree::{Entry, EntryKind};
 
 /// Errors of the sync engine.
@@ -139,7 +147,7 @@ pub struct Stats {
     pub files: usize,
     /// Paths deleted in the container.
     pub deleted: usize,
-    /// Bytes sent on stdin (the whole tar stream).
+    /// Bytes sent to the receiver (the request: headers and tar stream).
     pub bytes: u64,
     /// Wall time, milliseconds.
     pub ms: u128,
@@ -160,14 +168,26 @@ impl std::fmt::Display for Stats {
 }
 
 /// A sync session: a local source tree, a destination in the container, and
-/// the transport to reach it.
+/// the transport to reach it. The receiver is started by the first request
+/// and kept for the next ones; after a broken connection the next request
+/// starts a new one.
 pub struct Syncer<'a> {
     pub source: PathBuf,
     pub dest: String,
     pub excludes: Excludes,
     pub delete: bool,
     pub transport: &'a dyn Transport,
+    /// Draw a progress bar (on a terminal) for a large transfer.
+    pub progress: bool,
+    stream: Mutex<Option<Stream<'a>>>,
+    /// Receivers started so far (one per exec session).
+    sessions: AtomicUsize,
 }
+
+/// A transfer gets a progress bar from this many files…
+pub const PROGRESS_FILES: usize = 200;
+/// …or this many bytes.
+pub const PROGRESS_BYTES: u64 = 16 << 20;
 
 /// What to send in one sync.
 #[derive(Debug, Default)]
@@ -202,24 +222,90 @@ impl<'a> Syncer<'a> {
             excludes,
             delete,
             transport,
+            progress: false,
+            stream: Mutex::new(None),
+            sessions: AtomicUsize::new(0),
         })
+    }
+
+    /// How many receivers (exec sessions) were started so far.
+    pub fn sessions(&self) -> usize {
+        self.sessions.load(Ordering::Relaxed)
+    }
+
+    /// The wire protocol of the open session, if one is open.
+    pub fn protocol(&self) -> Option<&'static str> {
+        let guard = self.stream.lock().ok()?;
+        guard.as_ref().map(|s| s.protocol())
+    }
+
+    /// How the receiver of the open session reads exact byte counts (`dd`,
+    /// `head`, or `slow`: one byte per read), if one is open.
+    pub fn reader(&self) -> Option<String> {
+        let guard = self.stream.lock().ok()?;
+        guard.as_ref().map(|s| s.reader.clone())
+    }
+
+    /// Runs `f` on the session, starting the receiver first when none runs.
+    /// A broken connection ([`Error::Transport`]) ends the session: the
+    /// next call starts a new one.
+    fn with_stream<T>(&self, f: impl FnOnce(&mut Stream<'a>) -> Result<T>) -> Result<T> {
+        let mut guard = self
+            .stream
+            .lock()
+            .map_err(|_| Error::Transport("the sync session was poisoned".into()))?;
+        if guard.is_none() {
+            self.sessions.fetch_add(1, Ordering::Relaxed);
+            *guard = Some(Stream::open(self.transport, &self.dest)?);
+        }
+        let Some(stream) = guard.as_mut() else {
+            return Err(Error::Transport("no sync session".into()));
+        };
+        let r = f(stream);
+        if let Err(Error::Transport(_)) = &r {
+            *guard = None;
+        }
+        r
+    }
+
+    /// Keeps an open session alive (a ping through the receiver and back);
+    /// starts none. An error means the session is gone.
+    pub fn keepalive(&self) -> Result<()> {
+        let open = self.stream.lock().is_ok_and(|g| g.is_some());
+        if !open {
+            return Ok(());
+        }
+        self.with_stream(|s| s.ping())
+    }
+
+    /// Forgets the session without a goodbye (after the pod was replaced).
+    pub fn reset(&self) {
+        if let Ok(mut g) = self.stream.lock() {
+            *g = None;
+        }
+    }
+
+    /// Ends the session: the receiver exits.
+    pub fn close(&self) -> Result<()> {
+        let stream = self.stream.lock().ok().and_then(|mut g| g.take());
+        match stream {
+            Some(s) => s.close(),
+            None => Ok(()),
+        }
     }
 
     /// The pod's view of `--dest`: every entry, excluded ones left out.
     pub fn remote_manifest(&self) -> Result<BTreeMap<PathBuf, remote::RemoteEntry>> {
-        let mut out = Vec::new();
-        let argv = remote::manifest_argv(&self.dest);
-        let st = self
-            .transport
-            .exec(&argv, None, &mut out)
-            .map_err(Error::Transport)?;
-        if st.code != 0 {
-            return Err(Error::Remote {
-                what: "reading the file list",
-                code: st.code,
-                stderr: st.stderr_line(),
-            });
-        }
+        let out = match self.with_stream(|s| s.list())? {
+            Ok(out) => out,
+            Err((code, stderr)) => {
+                return Err(Error::Remote {
+                    what: "reading the file list",
+                    code,
+                    stderr,
+                })
+            }
+        };
         let mut map = remote::parse_manifest(&out)?;
         map.retain(|rel, e| !self.excludes.is_excluded(rel, e.kind == EntryKind::Dir));
         Ok(map)
@@ -301,44 +387,36 @@ impl<'a> Syncer<'a> {
         Ok(changes)
     }
 
-    /// Sends `changes` in one exec: stream the tar, extract into staging, move
-    /// into place, delete.
+    /// Sends `changes` in one request: stream the tar, extract into
+    /// staging, move into place, delete.
     pub fn apply(&self, changes: &Changes) -> Result<Stats> {
+        self.apply_warning(changes, &mut |_| {})
+    }
+
+    /// [`Syncer::apply`], with the warnings of files skipped while reading
+    /// (swapped for a symlink, replaced) given to `warn`.
+    pub fn apply_warning(&self, changes: &Changes, warn: &mut dyn FnMut(String)) -> Result<Stats> {
         let start = Instant::now();
         if changes.is_empty() {
             return Ok(Stats::default());
         }
-        let (reader, writer) = std::io::pipe().map_err(io_err(&self.source))?;
-        let argv = remote::apply_argv(&self.dest);
-        let mut out = Vec::new();
-        let (status, produced) = std::thread::scope(|s| {
-            let producer = s.spawn(move || tarstream::write(writer, &self.source, changes));
-            let status = {
-                let mut reader = reader;
-                self.transport.exec(&argv, Some(&mut reader), &mut out)
-            };
-            let produced = producer
-                .join()
-                .unwrap_or_else(|_| Err(Error::Transport("tar writer panicked".into())));
-            (status, produced)
-        });
-        let status = status.map_err(Error::Transport)?;
-        if status.code != 0 {
-            return Err(Error::Remote {
-                what: "writing the files",
-                code: status.code,
-                stderr: status.stderr_line(),
-            });
-        }
-        let bytes = produced?;
+        let (files, bytes) = changes
+            .write
+            .values()
+            .filter(|e| e.kind != EntryKind::Dir)
+            .fold((0usize, 0u64), |(n, b), e| (n + 1, b + e.size));
+        let bar = if self.progress && (files >= PROGRESS_FILES || bytes >= PROGRESS_BYTES) {
+            crate::output::transfer_bar(bytes, format!("0/{files} files"))
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        let sent = self.with_stream(|s| s.apply(&self.source, changes, &bar, warn));
+        bar.finish_and_clear();
+        let sent = sent?;
         Ok(Stats {
-            files: changes
-                .write
-                .values()
-                .filter(|e| e.kind != EntryKind::Dir)
-                .count(),
+            files: sent.files,
             deleted: changes.delete.len(),
-            bytes,
+            bytes: sent.bytes,
             ms: start.elapsed().as_millis(),
         })
     }
@@ -389,7 +467,7 @@ pub fn diff(
 pub fn sync_once(syncer: &Syncer, warn: &mut dyn FnMut(String)) -> Result<Stats> {
     let start = Instant::now();
     let changes = syncer.initial_changes(warn)?;
-    let mut stats = syncer.apply(&changes)?;
+    let mut stats = syncer.apply_warning(&changes, warn)?;
     stats.ms = start.elapsed().as_millis();
     Ok(stats)
 }

@@ -1,37 +1,23 @@
 //! The tar stream of one sync. Files are copied through in small chunks, so
 //! memory stays flat whatever their size.
+//!
+//! A file is opened with `O_NOFOLLOW` (and `O_NONBLOCK`, so a fifo put in
+//! its place cannot block), and the open file must be the one the walk saw:
+//! a regular file with the walk's device and inode. Anything else (a
+//! symlink or another file swapped in between the walk and the read) is
+//! skipped with a warning, never read through. Its size and mtime are taken
+//! from the open file, so the stream carries what was read.
 
 use std::collections::BTreeSet;
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use indicatif::ProgressBar;
 use tar::{EntryType, Header};
 
-use super::{io_err, Changes, EntryKind, Result};
-
-/// GNU tar reads stdin in records of 20 blocks and waits for a whole one;
-/// padding the stream to a whole record lets it finish without end-of-file,
-/// so stdin never has to be half-closed (which `v4.channel.k8s.io` cannot do).
-const RECORD: u64 = 10240;
-
-/// Counts the bytes written through it.
-struct Counting<W> {
-    inner: W,
-    n: u64,
-}
-
-impl<W: Write> Write for Counting<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.n += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
+use super::{io_err, Changes, Entry, EntryKind, Result};
 
 /// Reads exactly `left` bytes: the file's, then zeros if it shrank meanwhile
 /// (the watcher sends it again on its next change).
@@ -93,10 +79,52 @@ pub fn dir_list(changes: &Changes) -> Vec<u8> {
     out
 }
 
+/// Opens the file the walk saw at `full`, or says why not (a warning);
+/// `Ok(None)` when it is gone (the watcher reports that).
+fn open_checked(
+    full: &Path,
+    rel: &Path,
+    e: &Entry,
+    warn: &mut dyn FnMut(String),
+) -> Result<Option<(std::fs::File, std::fs::Metadata)>> {
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
+        .open(full);
+    let f = match opened {
+        Ok(f) => f,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(err) if err.raw_os_error() == Some(nix::libc::ELOOP) => {
+            warn(format!(
+                "skipping {}: it became a symlink while syncing",
+                rel.display()
+            ));
+            return Ok(None);
+        }
+        Err(err) => return Err(io_err(full)(err)),
+    };
+    let md = f.metadata().map_err(io_err(full))?;
+    if !md.is_file() || md.dev() != e.dev || md.ino() != e.ino {
+        warn(format!(
+            "skipping {}: it was replaced while syncing (sent with its next change)",
+            rel.display()
+        ));
+        return Ok(None);
+    }
+    Ok(Some((f, md)))
+}
+
 /// Writes the sync stream for `changes` (files read from `root`) to `w`;
-/// returns the number of bytes written.
-pub fn write<W: Write>(w: W, root: &Path, changes: &Changes) -> Result<u64> {
-    let mut ar = tar::Builder::new(Counting { inner: w, n: 0 });
+/// returns the number of files and symlinks in it. `progress` advances by
+/// each file's bytes, and its message counts the files.
+pub fn write<W: Write>(
+    w: W,
+    root: &Path,
+    changes: &Changes,
+    progress: &ProgressBar,
+    warn: &mut dyn FnMut(String),
+) -> Result<usize> {
+    let mut ar = tar::Builder::new(w);
     let pipe = Path::new("stdin");
     let dirs = dir_list(changes);
     let mut h = header(EntryType::Regular, dirs.len() as u64, 0o600, 0);
@@ -112,6 +140,13 @@ pub fn write<W: Write>(w: W, root: &Path, changes: &Changes) -> Result<u64> {
         ar.append_data(&mut h, "delete", &list[..])
             .map_err(io_err(pipe))?;
     }
+    let total = changes
+        .write
+        .values()
+        .filter(|e| e.kind != EntryKind::Dir)
+        .count();
+    let mut files = 0;
+    let mut done = 0;
     for (rel, e) in &changes.write {
         let name = Path::new("files").join(rel);
         match &e.kind {
@@ -119,34 +154,35 @@ pub fn write<W: Write>(w: W, root: &Path, changes: &Changes) -> Result<u64> {
                 let mut h = header(EntryType::Directory, 0, e.mode, e.mtime);
                 ar.append_data(&mut h, &name, io::empty())
                     .map_err(io_err(pipe))?;
+                continue;
             }
             EntryKind::Symlink(target) => {
                 let mut h = header(EntryType::Symlink, 0, 0o777, e.mtime);
                 ar.append_link(&mut h, &name, target)
                     .map_err(io_err(pipe))?;
+                files += 1;
             }
             EntryKind::File => {
                 let full = root.join(rel);
-                let f = match std::fs::File::open(&full) {
-                    Ok(f) => f,
-                    // Gone since the changes were collected: the watcher reports it.
-                    Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
-                    Err(err) => return Err(io_err(&full)(err)),
-                };
-                let md = f.metadata().map_err(io_err(&full))?;
-                let mut h = header(EntryType::Regular, md.len(), e.mode, md.mtime());
-                let data = Exactly {
-                    inner: f,
-                    left: md.len(),
-                };
-                ar.append_data(&mut h, &name, data).map_err(io_err(&full))?;
+                if let Some((f, md)) = open_checked(&full, rel, e, warn)? {
+                    let mut h = header(EntryType::Regular, md.len(), e.mode, md.mtime());
+                    let data = Exactly {
+                        inner: f,
+                        left: md.len(),
+                    };
+                    ar.append_data(&mut h, &name, data).map_err(io_err(&full))?;
+                    files += 1;
+                    progress.inc(md.len());
+                }
             }
+        }
+        done += 1;
+        if done % 64 == 0 || done == total {
+            progress.set_message(format!("{done}/{total} files"));
         }
     }
     ar.finish().map_err(io_err(pipe))?;
-    let mut c = ar.into_inner().map_err(io_err(pipe))?;
-    let pad = (RECORD - c.n % RECORD) % RECORD;
-    c.write_all(&vec![0; pad as usize]).map_err(io_err(pipe))?;
-    c.flush().map_err(io_err(pipe))?;
-    Ok(c.n)
+    let mut w = ar.into_inner().map_err(io_err(pipe))?;
+    w.flush().map_err(io_err(pipe))?;
+    Ok(files)
 }

@@ -287,15 +287,17 @@ fn traversal_names_are_rejected_on_both_sides() {
         ar.finish().unwrap();
     }
     let dest = env.dest();
-    let st = env
+    let mut session = env
         .transport
-        .exec(
-            &remote::apply_argv(dest.to_str().unwrap()),
-            Some(&mut &raw[..]),
-            &mut Vec::new(),
-        )
+        .spawn(&remote::receiver_argv(dest.to_str().unwrap()), true)
         .unwrap();
-    assert!(!target.exists(), "written outside --dest: {st:?}");
+    assert!(line(&mut session).starts_with("WD1 hello "));
+    let mut req = format!("WD1 apply 0\nWD1 data {}\n", raw.len()).into_bytes();
+    req.extend_from_slice(&raw);
+    req.extend_from_slice(b"WD1 end 0\n");
+    session.write_all(&req).unwrap();
+    let done = answer(&mut session);
+    assert!(!target.exists(), "written outside --dest: {done:?}");
     let left: Vec<_> = fs::read_dir(&dest).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
 }
@@ -322,32 +324,143 @@ fn a_symlinked_directory_in_the_pod_is_refused_before_anything_changes() {
     );
 }
 
-#[test]
-fn an_interrupted_stream_leaves_nothing_behind() {
-    let env = Env::new();
-    let s = env.src.path();
-    let big = vec![b'z'; 3 << 20];
-    fs::write(s.join("big.bin"), &big).unwrap();
-    let syncer = env.syncer(false, &[]);
-    let changes = syncer.initial_changes(&mut |_| {}).unwrap();
-    let mut stream = Vec::new();
-    tarstream::write(&mut stream, &syncer.source, &changes).unwrap();
-    // cut the stream in the middle of big.bin
-    stream.truncate(stream.len() / 2);
-    let st = env
-        .transport
-        .exec(
-            &remote::apply_argv(env.dest().to_str().unwrap()),
-            Some(&mut &stream[..]),
-            &mut Vec::new(),
-        )
-        .unwrap();
-    assert_ne!(st.code, 0);
-    let left: Vec<_> = fs::read_dir(env.dest())
+/// The tar stream of `changes`, as the client would send it.
+fn tar_bytes(syncer: &Syncer, changes: &Changes) -> Vec<u8> {
+    let mut out = Vec::new();
+    let bar = indicatif::ProgressBar::hidden();
+    tarstream::write(&mut out, &syncer.source, changes, &bar, &mut |_| {}).unwrap();
+    out
+}
+
+/// Reads one line from a raw receiver session.
+fn line(session: &mut dyn Session) -> String {
+    let mut out = Vec::new();
+    let mut b = [0u8; 1];
+    while out.last() != Some(&b'\n') {
+        let n = session
+            .read(&mut b, std::time::Duration::from_secs(30))
+            .unwrap();
+        assert_eq!(n, 1, "the receiver ended after {out:?}");
+        out.push(b[0]);
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// Reads a `WD1 KIND CODE N` answer and its N bytes.
+fn answer(session: &mut dyn Session) -> (i32, String) {
+    let head = line(session);
+    let f: Vec<&str> = head.split_whitespace().collect();
+    assert_eq!(f.len(), 4, "{head}");
+    let n: usize = f[3].parse().unwrap();
+    let mut text = vec![0u8; n];
+    let mut got = 0;
+    while got < n {
+        got += session
+            .read(&mut text[got..], std::time::Duration::from_secs(30))
+            .unwrap();
+    }
+    (
+        f[2].parse().unwrap(),
+        String::from_utf8_lossy(&text).into_owned(),
+    )
+}
+
+fn assert_empty_dir(dir: &Path) {
+    let left: Vec<_> = fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn an_interrupted_stream_leaves_nothing_behind() {
+    // cut in the middle of a chunk, and between two chunks
+    for whole_chunk in [false, true] {
+        let env = Env::new();
+        let s = env.src.path();
+        fs::write(s.join("big.bin"), vec![b'z'; 3 << 20]).unwrap();
+        let syncer = env.syncer(false, &[]);
+        let changes = syncer.initial_changes(&mut |_| {}).unwrap();
+        let tar = tar_bytes(&syncer, &changes);
+        let half = tar.len() / 2;
+        let mut session = env
+            .transport
+            .spawn(&remote::receiver_argv(env.dest().to_str().unwrap()), true)
+            .unwrap();
+        assert!(line(&mut session).starts_with("WD1 hello "));
+        let announced = if whole_chunk { half } else { tar.len() };
+        let mut req = format!("WD1 apply 0\nWD1 data {announced}\n").into_bytes();
+        req.extend_from_slice(&tar[..half]);
+        session.write_all(&req).unwrap();
+        // the connection drops: stdin ends
+        let st = Box::new(session)
+            .finish(std::time::Duration::from_secs(30))
+            .unwrap();
+        assert_eq!(st.code, 0, "{}", st.stderr_line());
+        assert_empty_dir(&env.dest());
+    }
+}
+
+#[test]
+fn a_failed_or_aborted_request_is_drained_and_the_session_goes_on() {
+    let env = Env::new();
+    env.sync(false);
+    let syncer = env.syncer(false, &[]);
+    put(env.src.path(), "pkg/views.py", "def index(): return 2\n");
+    let changes = syncer
+        .changes_for(
+            &[PathBuf::from("pkg/views.py")].into_iter().collect(),
+            &|_| false,
+            &mut |_| {},
+        )
+        .unwrap();
+    let tar = tar_bytes(&syncer, &changes);
+    let mut session = env
+        .transport
+        .spawn(&remote::receiver_argv(env.dest().to_str().unwrap()), true)
+        .unwrap();
+    assert!(line(&mut session).starts_with("WD1 hello "));
+    // aborted: nothing changes, the answer is an error
+    let mut req = format!("WD1 apply 0\nWD1 data {}\n", tar.len()).into_bytes();
+    req.extend_from_slice(&tar);
+    req.extend_from_slice(b"WD1 abort 0\n");
+    session.write_all(&req).unwrap();
+    assert_eq!(
+        answer(&mut session),
+        (5, "the request was cut off".to_string())
+    );
+    assert_eq!(
+        fs::read_to_string(env.dest().join("pkg/views.py")).unwrap(),
+        "def index(): pass\n"
+    );
+    // a request that fails in tar (garbage) is drained too
+    let junk = vec![b'x'; 5000];
+    let mut req = b"WD1 apply 0\nWD1 data 5000\n".to_vec();
+    req.extend_from_slice(&junk);
+    req.extend_from_slice(b"WD1 end 0\n");
+    session.write_all(&req).unwrap();
+    let (code, text) = answer(&mut session);
+    assert_ne!(code, 0, "{text}");
+    // and the next request lands
+    let mut req = format!("WD1 apply 0\nWD1 data {}\n", tar.len()).into_bytes();
+    req.extend_from_slice(&tar);
+    req.extend_from_slice(b"WD1 end 0\nWD1 ping 0\n");
+    session.write_all(&req).unwrap();
+    assert_eq!(line(&mut session), "WD1 done 0 0\n");
+    assert_eq!(line(&mut session), "WD1 pong 0 0\n");
+    env.assert_equal();
+    session.write_all(b"WD1 bye 0\n").unwrap();
+    let st = Box::new(session)
+        .finish(std::time::Duration::from_secs(30))
+        .unwrap();
+    assert_eq!(st.code, 0);
+    let staging: Vec<_> = fs::read_dir(env.dest())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".warpdrive"))
+        .collect();
+    assert!(staging.is_empty(), "{staging:?}");
 }
 
 #[test]
@@ -381,8 +494,14 @@ fn watch_sends_edits_creates_and_deletes() {
     let stats = std::thread::scope(|s| {
         let h = s.spawn(move || {
             let mut all = Vec::new();
-            wr.run(syncer, &rx, &mut |r| all.push(r.unwrap()), &mut |_| {})
-                .unwrap();
+            wr.run(
+                syncer,
+                &rx,
+                &mut |r| all.push(r.unwrap()),
+                &mut || {},
+                &mut |_| {},
+            )
+            .unwrap();
             all
         });
         let wait_for = |cond: &dyn Fn() -> bool| {
@@ -446,15 +565,14 @@ fn without_gnu_find_everything_is_sent_with_a_warning() {
     );
     struct WithPath(String);
     impl Transport for WithPath {
-        fn exec(
+        fn open(
             &self,
             argv: &[String],
-            stdin: Option<&mut (dyn std::io::Read + Send)>,
-            stdout: &mut dyn std::io::Write,
-        ) -> std::result::Result<ExecStatus, String> {
+            stdin: bool,
+        ) -> std::result::Result<Box<dyn Session + '_>, String> {
             let mut a = vec!["env".to_string(), format!("PATH={}", self.0)];
             a.extend_from_slice(argv);
-            LocalTransport::default().exec(&a, stdin, stdout)
+            Ok(Box::new(LocalTransport::default().spawn(&a, stdin)?))
         }
     }
     let t = WithPath(path);
@@ -482,7 +600,7 @@ impl Busybox {
         assert!(bb.exists(), "busybox is not installed: run .ci/setup");
         let dir = tempfile::tempdir().unwrap();
         for applet in [
-            "sh", "tar", "find", "stat", "mv", "rm", "mkdir", "xargs", "cat",
+            "sh", "tar", "find", "stat", "mv", "rm", "mkdir", "xargs", "cat", "dd", "head", "wc",
         ] {
             symlink(bb, dir.path().join(applet)).unwrap();
         }
@@ -491,18 +609,17 @@ impl Busybox {
 }
 
 impl Transport for Busybox {
-    fn exec(
+    fn open(
         &self,
         argv: &[String],
-        stdin: Option<&mut (dyn std::io::Read + Send)>,
-        stdout: &mut dyn std::io::Write,
-    ) -> std::result::Result<ExecStatus, String> {
+        stdin: bool,
+    ) -> std::result::Result<Box<dyn Session + '_>, String> {
         let mut a = vec![
             "/usr/bin/env".to_string(),
             format!("PATH={}", self.0.path().display()),
         ];
         a.extend_from_slice(argv);
-        LocalTransport::default().exec(&a, stdin, stdout)
+        Ok(Box::new(LocalTransport::default().spawn(&a, stdin)?))
     }
 }
 
@@ -552,4 +669,85 @@ fn a_name_with_a_newline_is_skipped_with_a_warning() {
         "{warnings:?}"
     );
     assert!(!env.dest().join("bad\nname.py").exists());
+}
+
+#[test]
+fn a_file_swapped_between_the_walk_and_the_read_is_skipped_with_a_warning() {
+    let env = Env::new();
+    let secret = tempfile::tempdir().unwrap();
+    fs::write(secret.path().join("secret"), "the target's content\n").unwrap();
+    let syncer = env.syncer(false, &[]);
+    // the walk
+    let changes = syncer.initial_changes(&mut |_| {}).unwrap();
+    let s = env.src.path();
+    // then, before the read: a symlink out of the tree, another file
+    // renamed over one (a new inode), and a fifo (which must not block)
+    fs::remove_file(s.join("pkg/views.py")).unwrap();
+    symlink(secret.path().join("secret"), s.join("pkg/views.py")).unwrap();
+    fs::write(s.join("app.tmp"), "print('other')\n").unwrap();
+    fs::rename(s.join("app.tmp"), s.join("app.py")).unwrap();
+    fs::remove_file(s.join(".hidden")).unwrap();
+    nix::unistd::mkfifo(
+        &s.join(".hidden"),
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )
+    .unwrap();
+    let mut warnings = Vec::new();
+    let stats = syncer
+        .apply_warning(&changes, &mut |w| warnings.push(w))
+        .unwrap();
+    assert_eq!(stats.files, 9 - 3, "{stats:?} {warnings:?}");
+    let warned = |name: &str, why: &str| {
+        assert!(
+            warnings.iter().any(|w| w.contains(name) && w.contains(why)),
+            "{name}: {warnings:?}"
+        )
+    };
+    warned("pkg/views.py", "became a symlink");
+    warned("app.py", "replaced");
+    warned(".hidden", "replaced");
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    let d = env.dest();
+    assert!(!d.join("pkg/views.py").exists());
+    assert!(!d.join("app.py").exists());
+    assert!(!d.join(".hidden").exists());
+    assert_eq!(
+        fs::read_to_string(d.join("pkg/__init__.py")).unwrap(),
+        "",
+        "the rest is sent"
+    );
+}
+
+#[test]
+fn the_receiver_reads_exact_counts_with_dd_else_gnu_head_else_byte_by_byte() {
+    // GNU coreutils here; busybox ≥ 1.33 has dd count_bytes too
+    let env = Env::new();
+    let syncer = env.syncer(false, &[]);
+    sync_once(&syncer, &mut |_| {}).unwrap();
+    assert_eq!(syncer.reader().as_deref(), Some("dd"));
+    env.assert_equal();
+    let bb = Busybox::new();
+    // a dd without count_bytes (busybox before 1.33): GNU head, else bytes
+    let old_dd = bb.0.path().join("dd");
+    fs::remove_file(&old_dd).unwrap();
+    fs::write(
+        &old_dd,
+        "#!/usr/bin/busybox sh\ncase \"$*\" in *count_bytes*) echo 'dd: invalid iflag' >&2; exit 1;; esac\nexec /usr/bin/busybox dd \"$@\"\n",
+    )
+    .unwrap();
+    fs::set_permissions(&old_dd, fs::Permissions::from_mode(0o755)).unwrap();
+    for (head, want) in [("/usr/bin/head", "head"), ("/usr/bin/busybox", "slow")] {
+        let h = bb.0.path().join("head");
+        let _ = fs::remove_file(&h);
+        symlink(head, &h).unwrap();
+        let env = Env::new();
+        fs::write(env.src.path().join("big.bin"), vec![7u8; 300_000]).unwrap();
+        let ex = Excludes::new(&env.src.path().canonicalize().unwrap(), &[]).unwrap();
+        let syncer =
+            Syncer::new(env.src.path(), env.dest().to_str().unwrap(), ex, true, &bb).unwrap();
+        let stats = sync_once(&syncer, &mut |_| {}).unwrap();
+        assert_eq!(syncer.reader().as_deref(), Some(want));
+        assert_eq!(stats.files, 10);
+        env.assert_equal();
+    }
 }

@@ -25,6 +25,9 @@ pub struct Entry {
     /// Modification time, whole seconds (what tar keeps).
     pub mtime: i64,
     pub mode: u32,
+    /// Device and inode the walk saw: the file read later must be this one.
+    pub dev: u64,
+    pub ino: u64,
 }
 
 /// Does a symlink at `rel` with `target` stay inside the tree?
@@ -92,6 +95,8 @@ pub fn entry(
         size: if kind == EntryKind::File { md.len() } else { 0 },
         mtime: md.mtime(),
         mode: md.permissions().mode() & 0o7777,
+        dev: md.dev(),
+        ino: md.ino(),
         kind,
     }))
 }

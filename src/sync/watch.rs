@@ -2,7 +2,8 @@
 //! non-recursive watch each, so excluded directories (node_modules, .git)
 //! cost no watches or file handles. Events are coalesced until
 //! [`DEBOUNCE`](super::DEBOUNCE) of quiet (at most [`MAX_WAIT`] after the
-//! first), then only the changed paths are sent.
+//! first), then only the changed paths are sent. After [`KEEPALIVE`] with
+//! no change the caller's `idle` runs (a keepalive through the session).
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
@@ -15,6 +16,11 @@ use super::{tree, EntryKind, Error, Result, Stats, Syncer, DEBOUNCE};
 
 /// A burst of changes is sent at the latest this long after its first event.
 pub const MAX_WAIT: Duration = Duration::from_millis(500);
+
+/// With no change for this long, the watch loop calls `idle` (the
+/// keepalive). Well under the idle timeouts of proxies and load balancers
+/// in front of API servers (60 s is common).
+pub const KEEPALIVE: Duration = Duration::from_secs(15);
 
 /// What the watch loop receives.
 pub enum Msg {
@@ -134,21 +140,27 @@ impl Watcher {
     }
 
     /// Runs until [`Msg::Stop`]: each burst of changes becomes one sync,
-    /// reported through `report` (errors too; the loop goes on).
+    /// reported through `report` (errors too; the loop goes on); `idle`
+    /// runs after [`KEEPALIVE`] without a change.
     pub fn run(
         &mut self,
         syncer: &Syncer,
         rx: &Receiver<Msg>,
         report: &mut dyn FnMut(Result<Stats>),
+        idle: &mut dyn FnMut(),
         warn: &mut dyn FnMut(String),
     ) -> Result<()> {
         loop {
             let mut changed = BTreeSet::new();
             let mut stop = false;
-            match rx.recv() {
+            match rx.recv_timeout(KEEPALIVE) {
                 Ok(Msg::Fs(Ok(ev))) => self.paths(syncer, &ev, &mut changed),
                 Ok(Msg::Fs(Err(e))) => warn(format!("watch: {e}")),
-                Ok(Msg::Stop) | Err(_) => return Ok(()),
+                Err(RecvTimeoutError::Timeout) => {
+                    idle();
+                    continue;
+                }
+                Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return Ok(()),
             }
             let first = Instant::now();
             let mut deadline = first + DEBOUNCE;
@@ -208,6 +220,6 @@ impl Watcher {
         }
         let expand = |rel: &Path| new_dirs.iter().any(|d| d == rel);
         let changes = syncer.changes_for(changed, &expand, warn)?;
-        syncer.apply(&changes)
+        syncer.apply_warning(&changes, warn)
     }
 }

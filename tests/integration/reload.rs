@@ -59,8 +59,7 @@ fn argv(a: &[&str]) -> Vec<String> {
 fn exec_double_carries_stdin_stdout_stderr_and_exit_codes() {
     let (server, pod) = double_with_pod(&[("GREETING", "hello from the pod env")]);
     let rt = client_runtime();
-    let mut t = transport(&rt, &server, &pod);
-    t.half_close_stdin = true;
+    let t = transport(&rt, &server, &pod);
     // stdin is half-closed (v5 close frame), so `wc -c` sees its end
     let mut input: &[u8] = &[7u8; 300_000];
     let mut out = Vec::new();
@@ -124,8 +123,8 @@ fn exec_double_speaks_v4_when_v5_is_not_offered() {
         .exec(&argv(&["sh", "-c", "echo v4; exit 5"]), None, &mut out)
         .unwrap();
     assert_eq!((st.code, String::from_utf8_lossy(&out).trim()), (5, "v4"));
-    // a whole sync works on v4 too: the tar stream ends by itself, so stdin
-    // is never half-closed
+    // a whole sync works on v4 too: the receiver never waits for the end of
+    // stdin
     let src = tempfile::tempdir().unwrap();
     put(src.path(), "a/b.py", "B = 1\n");
     put(src.path(), "c.py", "C = 1\n");

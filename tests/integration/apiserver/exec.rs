@@ -7,6 +7,8 @@
 //!
 //! The command runs on the test host, standing in for the container; its
 //! working directory is the pod's "filesystem", a temp dir the test owns.
+//! Like a container's processes, it is killed when its pod is deleted (a
+//! rollout replaced it).
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -169,7 +171,12 @@ pub async fn handle(
                             ))
                         })
                         .collect();
-                    upgrade(ws, query, root, env, offer)
+                    let alive = PodAlive {
+                        state: state.clone(),
+                        ns: ns.clone(),
+                        pod: pod.clone(),
+                    };
+                    upgrade(ws, query, root, env, offer, alive)
                 }
             }
         }
@@ -202,14 +209,31 @@ pub enum Offer {
     V4Only,
 }
 
+/// Says whether the pod of an exec still exists.
+pub struct PodAlive {
+    state: super::Shared,
+    ns: String,
+    pod: String,
+}
+
+impl PodAlive {
+    fn alive(&self) -> bool {
+        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.objects
+            .contains_key(&("pods", self.ns.clone(), self.pod.clone()))
+    }
+}
+
 /// Answers an exec upgrade: runs `query.command` in `cwd` with `env` added
-/// and bridges its stdio to the websocket.
+/// and bridges its stdio to the websocket, until the command ends or the
+/// pod is gone.
 pub fn upgrade(
     ws: WebSocketUpgrade,
     query: ExecQuery,
     cwd: PathBuf,
     env: Vec<(String, String)>,
     offer: Offer,
+    alive: PodAlive,
 ) -> Response {
     if query.command.is_empty() {
         return status_response(
@@ -235,7 +259,7 @@ pub fn upgrade(
         );
     };
     let v5 = proto == V5;
-    ws.on_upgrade(move |socket| run(socket, query, cwd, env, v5))
+    ws.on_upgrade(move |socket| run(socket, query, cwd, env, v5, alive))
 }
 
 fn frame(channel: u8, data: &[u8]) -> Message {
@@ -270,6 +294,7 @@ async fn run(
     cwd: PathBuf,
     env: Vec<(String, String)>,
     v5: bool,
+    alive: PodAlive,
 ) {
     let (mut tx, mut rx) = socket.split();
     // Like the kubelet: one empty frame per open output channel first.
@@ -289,6 +314,7 @@ async fn run(
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .process_group(0)
         .kill_on_drop(true);
     let mut child = match cmd.spawn() {
         Ok(c) => c,
@@ -355,9 +381,27 @@ async fn run(
     let p1 = tokio::spawn(pump(Box::new(stdout), STDOUT, otx.clone()));
     let p2 = tokio::spawn(pump(Box::new(stderr), STDERR, otx));
     let mut client_gone = false;
-    while let Some(m) = orx.recv().await {
-        if !client_gone && tx.send(m).await.is_err() {
-            client_gone = true;
+    let mut check = tokio::time::interval(std::time::Duration::from_millis(20));
+    let mut killed = false;
+    loop {
+        tokio::select! {
+            m = orx.recv() => {
+                let Some(m) = m else { break };
+                if !client_gone && tx.send(m).await.is_err() {
+                    client_gone = true;
+                }
+            }
+            _ = check.tick(), if !killed => {
+                if !alive.alive() {
+                    // the whole group, like a container's processes
+                    killed = true;
+                    if let Some(pid) = child.id() {
+                        unsafe {
+                            libc::kill(-(pid as i32), libc::SIGKILL);
+                        }
+                    }
+                }
+            }
         }
     }
     let _ = p1.await;

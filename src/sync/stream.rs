@@ -1,0 +1,280 @@
+//! The client side of the pod's receiver ([`remote::RECEIVER_SCRIPT`]):
+//! one [`Session`] per sync session, every request over it (the protocol
+//! is described in [`remote`]).
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use indicatif::ProgressBar;
+
+use super::transport::{last_line, Session, Transport};
+use super::{remote, tarstream, Changes, Error, Result};
+
+/// How long the receiver may take to start (an exec through the API
+/// server, the kubelet and the container runtime).
+pub const HELLO_WAIT: Duration = Duration::from_secs(60);
+
+/// How long an answer may take after the request's last byte.
+pub const REPLY_WAIT: Duration = Duration::from_secs(120);
+
+/// How long a keepalive's answer may take.
+pub const PING_WAIT: Duration = Duration::from_secs(20);
+
+/// The payload of one `data` chunk (each is one `dd` in the pod).
+pub const CHUNK: usize = 1 << 20;
+
+/// The longest header line accepted from the receiver.
+const MAX_LINE: usize = 256;
+
+/// What one `apply` sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sent {
+    /// Files and symlinks in the stream (skipped ones left out).
+    pub files: usize,
+    /// Bytes written to the session: headers and the tar stream.
+    pub bytes: u64,
+}
+
+/// A running receiver.
+pub struct Stream<'t> {
+    session: Box<dyn Session + 't>,
+    /// How it reads exact byte counts: `dd`, `head` or `slow`.
+    pub reader: String,
+    pending: Vec<u8>,
+}
+
+fn broken(e: String) -> Error {
+    Error::Transport(e)
+}
+
+impl<'t> Stream<'t> {
+    /// Starts the receiver for `dest` and waits for its hello.
+    pub fn open(transport: &'t dyn Transport, dest: &str) -> Result<Self> {
+        let session = transport
+            .open(&remote::receiver_argv(dest), true)
+            .map_err(broken)?;
+        let mut s = Stream {
+            session,
+            reader: String::new(),
+            pending: Vec::new(),
+        };
+        let hello = s.header(HELLO_WAIT)?;
+        match hello.as_slice() {
+            [m, k, reader] if m == "WD1" && k == "hello" => s.reader = reader.clone(),
+            _ => return Err(broken(format!("unexpected greeting {hello:?}"))),
+        }
+        Ok(s)
+    }
+
+    /// The wire protocol of the session.
+    pub fn protocol(&self) -> &'static str {
+        self.session.protocol()
+    }
+
+    /// The reason the session ended, for an error.
+    fn gone(&self, what: &str) -> Error {
+        let line = last_line(&self.session.stderr_tail());
+        if line.is_empty() {
+            broken(format!("the sync receiver in the container ended ({what})"))
+        } else {
+            broken(format!(
+                "the sync receiver in the container ended ({what}): {line}"
+            ))
+        }
+    }
+
+    fn fill(&mut self, wait: Duration, what: &str) -> Result<()> {
+        let mut buf = [0u8; 64 * 1024];
+        let n = self.session.read(&mut buf, wait).map_err(broken)?;
+        if n == 0 {
+            return Err(self.gone(what));
+        }
+        self.pending.extend_from_slice(&buf[..n]);
+        Ok(())
+    }
+
+    /// Reads one header line, split at spaces.
+    fn header(&mut self, wait: Duration) -> Result<Vec<String>> {
+        loop {
+            if let Some(i) = self.pending.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = self.pending.drain(..=i).collect();
+                let text = String::from_utf8_lossy(&line[..i]);
+                return Ok(text.split_whitespace().map(str::to_string).collect());
+            }
+            if self.pending.len() > MAX_LINE {
+                return Err(broken(format!(
+                    "unexpected output from the container: {:?}",
+                    String::from_utf8_lossy(&self.pending[..MAX_LINE])
+                )));
+            }
+            self.fill(wait, "waiting for an answer")?;
+        }
+    }
+
+    /// Reads exactly `n` bytes.
+    fn body(&mut self, n: usize, wait: Duration) -> Result<Vec<u8>> {
+        while self.pending.len() < n {
+            self.fill(wait, "reading an answer")?;
+        }
+        Ok(self.pending.drain(..n).collect())
+    }
+
+    /// Reads an answer `WD1 KIND CODE N` and its N bytes.
+    fn answer(&mut self, kind: &str, wait: Duration) -> Result<(i32, Vec<u8>)> {
+        let h = self.header(wait)?;
+        let parsed = match h.as_slice() {
+            [m, k, code, n] if m == "WD1" && k == kind => {
+                code.parse::<i32>().ok().zip(n.parse::<usize>().ok())
+            }
+            _ => None,
+        };
+        let Some((code, n)) = parsed else {
+            return Err(broken(format!(
+                "unexpected answer from the container: {h:?} (wanted {kind})"
+            )));
+        };
+        let body = self.body(n, wait)?;
+        Ok((code, body))
+    }
+
+    /// The manifest of the destination: `Ok` with the raw listing, or the
+    /// receiver's exit code and error text.
+    pub fn list(&mut self) -> Result<std::result::Result<Vec<u8>, (i32, String)>> {
+        self.session.write_all(b"WD1 list 0\n").map_err(broken)?;
+        let (code, body) = self.answer("list", REPLY_WAIT)?;
+        if code == 0 {
+            Ok(Ok(body))
+        } else {
+            Ok(Err((code, last_line(&body))))
+        }
+    }
+
+    /// Sends `changes` (files read from `root`) and waits until they are in
+    /// place. `progress` counts files (its message) and bytes (its position).
+    pub fn apply(
+        &mut self,
+        root: &Path,
+        changes: &Changes,
+        progress: &ProgressBar,
+        warn: &mut dyn FnMut(String),
+    ) -> Result<Sent> {
+        let mut w = Chunks {
+            session: &mut *self.session,
+            out: b"WD1 apply 0\n".to_vec(),
+            data: Vec::new(),
+            sent: 0,
+            failed: None,
+        };
+        let written = tarstream::write(&mut w, root, changes, progress, warn);
+        if let Some(e) = w.failed.take() {
+            return Err(broken(e));
+        }
+        let files = match written {
+            Ok(files) => files,
+            Err(e) => {
+                // Tell the receiver to throw the request away, and read
+                // its answer, so the session stays usable.
+                w.finish(b"WD1 abort 0\n").map_err(broken)?;
+                self.answer("done", REPLY_WAIT)?;
+                return Err(e);
+            }
+        };
+        w.finish(b"WD1 end 0\n").map_err(broken)?;
+        let bytes = w.sent;
+        let (code, body) = self.answer("done", REPLY_WAIT)?;
+        if code != 0 {
+            return Err(Error::Remote {
+                what: "writing the files",
+                code,
+                stderr: last_line(&body),
+            });
+        }
+        Ok(Sent { files, bytes })
+    }
+
+    /// The keepalive: a websocket ping where there is one, and a `ping`
+    /// through the receiver and back.
+    pub fn ping(&mut self) -> Result<()> {
+        self.session.ping().map_err(broken)?;
+        self.session.write_all(b"WD1 ping 0\n").map_err(broken)?;
+        self.answer("pong", PING_WAIT)?;
+        Ok(())
+    }
+
+    /// Says goodbye and waits (briefly) for the receiver to exit.
+    pub fn close(mut self) -> Result<()> {
+        self.session.write_all(b"WD1 bye 0\n").map_err(broken)?;
+        let st = self
+            .session
+            .finish(Duration::from_secs(10))
+            .map_err(broken)?;
+        if st.code != 0 {
+            return Err(Error::Remote {
+                what: "the sync receiver",
+                code: st.code,
+                stderr: st.stderr_line(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The `data` chunks of one `apply`, as a `Write`.
+struct Chunks<'s> {
+    session: &'s mut dyn Session,
+    /// Bytes ready to go (headers, and a whole chunk once `data` is full).
+    out: Vec<u8>,
+    data: Vec<u8>,
+    sent: u64,
+    /// Why the session failed, when it did.
+    failed: Option<String>,
+}
+
+impl Chunks<'_> {
+    /// Moves `data` into `out` as one chunk.
+    fn seal(&mut self) {
+        if !self.data.is_empty() {
+            self.out
+                .extend_from_slice(format!("WD1 data {}\n", self.data.len()).as_bytes());
+            self.out.append(&mut self.data);
+        }
+    }
+
+    fn send(&mut self) -> std::result::Result<(), String> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if let Err(e) = self.session.write_all(&self.out) {
+            self.failed = Some(e.clone());
+            return Err(e);
+        }
+        self.sent += self.out.len() as u64;
+        self.out.clear();
+        Ok(())
+    }
+
+    /// The last chunk and the closing header.
+    fn finish(&mut self, last: &[u8]) -> std::result::Result<(), String> {
+        self.seal();
+        self.out.extend_from_slice(last);
+        self.send()
+    }
+}
+
+impl Write for Chunks<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let room = CHUNK - self.data.len();
+        let n = buf.len().min(room);
+        self.data.extend_from_slice(&buf[..n]);
+        if self.data.len() == CHUNK {
+            self.seal();
+            self.send().map_err(io::Error::other)?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
