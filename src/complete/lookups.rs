@@ -6,8 +6,14 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Namespace;
 
-use super::Lookups;
 use crate::cli::KubeArgs;
+
+/// The questions only a cluster can answer (replaced in unit tests; the
+/// real ones are [`Lookups::live`]).
+pub struct Lookups<'a> {
+    pub namespaces: &'a dyn Fn(&KubeArgs) -> Vec<String>,
+    pub targets: &'a dyn Fn(&KubeArgs, &str) -> Vec<String>,
+}
 
 impl Lookups<'static> {
     /// The real lookups: [`cluster_namespaces`] and [`cluster_targets`].

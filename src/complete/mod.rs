@@ -18,6 +18,8 @@ use std::path::PathBuf;
 
 use clap::{Arg, ArgAction, ValueHint};
 
+pub use lookups::Lookups;
+
 use crate::cli::KubeArgs;
 
 /// Let the shell complete file names.
@@ -26,13 +28,6 @@ pub const DIRECTIVE_FILES: u32 = 0;
 pub const DIRECTIVE_NO_FILES: u32 = 4;
 /// Let the shell complete directory names.
 pub const DIRECTIVE_DIRS: u32 = 16;
-
-/// The questions only a cluster can answer (replaced in unit tests; the
-/// real ones are [`Lookups::live`]).
-pub struct Lookups<'a> {
-    pub namespaces: &'a dyn Fn(&KubeArgs) -> Vec<String>,
-    pub targets: &'a dyn Fn(&KubeArgs, &str) -> Vec<String>,
-}
 
 /// What to print: candidates (value, one-line help) and the directive.
 #[derive(Debug, Default, PartialEq, Eq)]

@@ -11,7 +11,10 @@
 //! the target and container are found.
 
 pub mod edit;
+pub mod error;
 pub mod sync_loop;
+
+pub use error::Error;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -25,23 +28,6 @@ use crate::cluster::{self, rollout, scale, target, workload, Cluster, Workload};
 use crate::sync::{self, kube::KubeTransport, Excludes, Syncer};
 use edit::{DEFAULT_DEST, REPLICAS_ANNOTATION, SRC_ROOT_VAR};
 use workload::RELOAD_VAR;
-
-/// Errors of `reload`.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// Exit 2, nothing changed.
-    #[error("{0}")]
-    BadInput(#[from] crate::error::BadInput),
-    #[error("{0}")]
-    Cluster(#[from] cluster::Error),
-    #[error("{0}")]
-    Sync(#[from] sync::Error),
-    /// The workload has no pod to sync into.
-    #[error("{what}: no Ready pod to sync into (selector {selector})")]
-    NoReadyPod { what: String, selector: String },
-    #[error("cannot set up signal handling: {0}")]
-    Signals(std::io::Error),
-}
 
 /// What to sync after `on`.
 pub struct SyncOptions {

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::sync::mpsc;
 
-use super::Error;
+use super::error::Error;
 use crate::sync::{self, watch, Syncer};
 
 fn warn(msg: String) {

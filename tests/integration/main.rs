@@ -12,6 +12,7 @@ mod pid1;
 mod reload;
 mod scale;
 mod ship;
+mod structure;
 mod support;
 mod tune;
 mod tune_local;
