@@ -218,6 +218,16 @@ fn uses_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let use_decl = Regex::new(r"(?s)\buse\s+([^;]+);").expect("re");
     let pub_use = Regex::new(r"(?s)\bpub(?:\([^)]*\))?\s+use\s+([^;]+);").expect("re");
     let inline = Regex::new(r"\b(?:crate|super|self)(?:::\w+)+|\b\w+(?:::\w+)+").expect("re");
+    // `#[macro_export]` puts a macro at the crate root; it belongs to the
+    // module that defines it.
+    let exported = Regex::new(r"#\[macro_export\]\s*macro_rules!\s*(\w+)").expect("re");
+    for (name, text) in &mods {
+        for c in exported.captures_iter(text) {
+            crate_
+                .reexports
+                .insert((String::new(), c[1].to_string()), name.clone());
+        }
+    }
     // Re-exports first (twice, so that a re-export of a re-export resolves).
     for _ in 0..2 {
         for (name, text) in &mods {
@@ -351,7 +361,11 @@ fn the_cycle_check_sees_a_cycle() {
     let dir = tempfile::tempdir().expect("tempdir");
     let src = dir.path();
     std::fs::create_dir_all(src.join("a")).expect("mkdir");
-    std::fs::write(src.join("lib.rs"), "pub mod a;\npub mod b;\npub mod c;\n").expect("write");
+    std::fs::write(
+        src.join("lib.rs"),
+        "pub mod a;\npub mod b;\npub mod c;\npub mod d;\n",
+    )
+    .expect("write");
     std::fs::write(
         src.join("a/mod.rs"),
         "//! use crate::b;\npub mod leaf;\npub use leaf::X;\n",
@@ -368,7 +382,12 @@ fn the_cycle_check_sees_a_cycle() {
          #[cfg(test)]\nmod tests {\n    use super::*;\n    fn t() { if true { crate::c::h(); } }\n}\n",
     )
     .expect("write");
-    std::fs::write(src.join("c.rs"), "pub fn h() { crate::a::leaf::f(); }\n").expect("write");
+    std::fs::write(
+        src.join("c.rs"),
+        "pub fn h() { crate::a::leaf::f(); }\n#[macro_export]\nmacro_rules! c_say { () => {} }\n",
+    )
+    .expect("write");
+    std::fs::write(src.join("d.rs"), "pub fn h() { crate::c_say!(); }\n").expect("write");
     let graph = uses_graph(src);
     assert_eq!(graph["a"], BTreeSet::from(["a::leaf".to_string()]));
     assert_eq!(graph["a::leaf"], BTreeSet::from(["b".to_string()]));
@@ -378,6 +397,8 @@ fn the_cycle_check_sees_a_cycle() {
     );
     // b's test module (which would use c) is not part of the graph.
     assert_eq!(graph["c"], BTreeSet::from(["a::leaf".to_string()]));
+    // An exported macro belongs to the module that defines it, not the root.
+    assert_eq!(graph["d"], BTreeSet::from(["c".to_string()]));
     assert_eq!(
         cycles(&graph),
         [vec![
