@@ -29,6 +29,25 @@ impl BadInput {
     }
 }
 
+/// The longest value quoted in a message, in characters (see [`cut`]).
+pub const MAX_SHOWN: usize = 80;
+
+/// `text` for a message: at most [`MAX_SHOWN`] characters, the rest cut and
+/// marked with `…`. Values from files and the environment can be long (a
+/// whole file read where one word was expected); a message stays one line.
+pub fn cut(text: &str) -> String {
+    match text.char_indices().nth(MAX_SHOWN) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+/// [`cut`], then quoted and escaped as Rust's `{:?}` does (`"a\nb"`), so
+/// that a newline or control character in the value cannot break the line.
+pub fn quoted(text: &str) -> String {
+    format!("{:?}", cut(text))
+}
+
 /// A program the user supplied (an action hook) failed: the command exits with
 /// its status.
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +112,15 @@ mod tests {
             one_line(&err),
             "reading .warpdrive/server_type: fix the file"
         );
+    }
+
+    #[test]
+    fn long_values_are_cut() {
+        assert_eq!(cut("short"), "short");
+        let long = "é".repeat(200);
+        assert_eq!(cut(&long).chars().count(), MAX_SHOWN + 1);
+        assert!(cut(&long).ends_with('…'));
+        assert_eq!(quoted("a\nb"), "\"a\\nb\"");
     }
 
     #[test]

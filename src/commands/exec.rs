@@ -18,7 +18,9 @@ pub fn run(args: ExecArgs, env: &BTreeMap<String, String>) -> anyhow::Result<i32
     let plan = if is_command {
         resolve::command_plan(&opts, env, args.command.clone())?
     } else {
-        launcher::resolve(&opts, env)?
+        let plan = launcher::resolve(&opts, env)?;
+        launcher::hooks::check(&plan.cwd)?;
+        plan
     };
     if args.dry_run {
         print_plan(&plan, args.output)?;

@@ -66,7 +66,7 @@ pub fn run(
     let answers = ask::answers(args, &surveyed, interactive)?;
     let planned = files::files(&answers, &app_root, &wd)?;
     if args.dry_run {
-        write::print_dry_run(&planned, &app_root);
+        write::print_dry_run(&planned, &app_root)?;
         return Ok(0);
     }
     write::write_files(&planned, &app_root, args.force, interactive)?;

@@ -19,20 +19,23 @@ pub enum State {
     Changed(String),
 }
 
-pub fn state(f: &File) -> State {
-    match std::fs::read(&f.path) {
-        Ok(bytes) if bytes == f.text.as_bytes() => State::Unchanged,
-        Ok(bytes) => State::Changed(String::from_utf8_lossy(&bytes).into_owned()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::New,
-        Err(_) => State::Changed(String::new()),
-    }
+/// What is on disk at `f.path`, read the launcher's way
+/// ([`launcher::app_file`]): a symlink on the way that leads out of the app,
+/// a FIFO, a directory and the like are bad input, before anything is
+/// written (so `init` never writes through a symlink out of the app).
+pub fn state(f: &File, app_root: &Path) -> Result<State, Error> {
+    Ok(match launcher::app_file::read_bytes(app_root, &f.path)? {
+        Some(bytes) if bytes == f.text.as_bytes() => State::Unchanged,
+        Some(bytes) => State::Changed(String::from_utf8_lossy(&bytes).into_owned()),
+        None => State::New,
+    })
 }
 
 /// `--dry-run`: every file, headed like `tail` does, on stdout.
-pub fn print_dry_run(files: &[File], _app_root: &Path) {
+pub fn print_dry_run(files: &[File], app_root: &Path) -> Result<(), Error> {
     let mut out = String::new();
     for f in files {
-        let what = match state(f) {
+        let what = match state(f, app_root)? {
             State::New => "new",
             State::Unchanged => "unchanged",
             State::Changed(_) => "would replace the existing file",
@@ -41,6 +44,7 @@ pub fn print_dry_run(files: &[File], _app_root: &Path) {
     }
     out.push_str("dry run: nothing was written\n");
     crate::out!("{out}");
+    Ok(())
 }
 
 /// A unified diff of an existing file against the new text.
@@ -61,7 +65,10 @@ pub fn write_files(
     force: bool,
     interactive: bool,
 ) -> Result<(), Error> {
-    let states: Vec<State> = files.iter().map(state).collect();
+    let states = files
+        .iter()
+        .map(|f| state(f, app_root))
+        .collect::<Result<Vec<State>, Error>>()?;
     let changed: Vec<(&File, &str)> = files
         .iter()
         .zip(&states)

@@ -17,6 +17,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::app_file;
 use super::error::Error;
 use super::path::require_executable;
 use super::proxy;
@@ -173,10 +174,8 @@ pub fn django_settings_module(app_root: &Path) -> Result<Option<String>, Error> 
 /// `django_settings`, `trust_proxy_headers` (a comma list).
 pub fn read_record(app_root: &Path) -> Result<Option<AppInfo>, Error> {
     let path = app_root.join(".warpdrive").join(RECORD_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
+    let Some(text) = app_file::read_text(app_root, &path)? else {
+        return Ok(None);
     };
     let mut info = AppInfo {
         source: format!("recorded in {}", path.display()),
@@ -210,12 +209,13 @@ pub fn read_record(app_root: &Path) -> Result<Option<AppInfo>, Error> {
             "django_settings" => info.django_settings = Some(value.to_string()),
             "trust_proxy_headers" => {
                 for h in value.split(',').map(str::trim).filter(|h| !h.is_empty()) {
-                    let known = proxy::canonical_header(h)
-                        .ok_or_else(|| bad(&format!("unknown proxy header {h:?}")))?;
+                    let known = proxy::canonical_header(h).ok_or_else(|| {
+                        bad(&format!("unknown proxy header {}", crate::error::quoted(h)))
+                    })?;
                     info.trust_proxy_headers.push(known.to_string());
                 }
             }
-            _ => return Err(bad(&format!("unknown key {key:?}"))),
+            _ => return Err(bad(&format!("unknown key {}", crate::error::quoted(key)))),
         }
     }
     Ok(Some(info))

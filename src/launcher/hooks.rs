@@ -16,6 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::app_file;
 use super::dirs;
 use super::error::Error;
 use super::text_busy;
@@ -23,27 +24,45 @@ use super::text_busy;
 /// Where the hooks live, relative to the app root.
 pub const HOOK_DIR: &str = ".warpdrive/action_hooks";
 
+/// The hooks (`deploy-cfg`, `deploy`), in the order they run.
+pub const HOOKS: &[&str] = &["deploy-cfg", "deploy"];
+
+/// Errors if a hook is, or lies behind, a symlink leading out of the app
+/// (checked before anything starts, and again when the hook runs).
+pub fn check(app_root: &Path) -> Result<(), Error> {
+    let dir = app_root.join(HOOK_DIR);
+    HOOKS
+        .iter()
+        .try_for_each(|h| app_file::confine(app_root, &dir.join(h)))
+}
+
 /// Runs `deploy-cfg` (once per container) and `deploy` (every time).
 pub fn run_hooks(app_root: &Path, runtime_dir: &Path) -> Result<(), Error> {
     let dir = app_root.join(HOOK_DIR);
     let marker = runtime_dir.join("hooks").join("deploy-cfg.done");
     if !marker.exists() {
-        if let Some(hook) = runnable(&dir.join("deploy-cfg")) {
+        if let Some(hook) = runnable(app_root, &dir.join("deploy-cfg"))? {
             run_hook(&hook, app_root)?;
             dirs::ensure_dir(marker.parent().unwrap_or(runtime_dir))?;
             std::fs::write(&marker, format!("{}\n", hook.display()))
                 .map_err(|e| Error::io(format!("cannot write {}", marker.display()), e))?;
         }
     }
-    if let Some(hook) = runnable(&dir.join("deploy")) {
+    if let Some(hook) = runnable(app_root, &dir.join("deploy"))? {
         run_hook(&hook, app_root)?;
     }
     Ok(())
 }
 
 /// `Some(path)` if the hook exists and is executable; warns and returns
-/// `None` if it exists but is not executable.
-fn runnable(path: &Path) -> Option<PathBuf> {
+/// `None` if it exists but is not executable. A hook that is (or lies
+/// behind) a symlink leading out of the app is refused.
+fn runnable(app_root: &Path, path: &Path) -> Result<Option<PathBuf>, Error> {
+    app_file::confine(app_root, path)?;
+    Ok(executable(path))
+}
+
+fn executable(path: &Path) -> Option<PathBuf> {
     if !path.is_file() {
         return None;
     }

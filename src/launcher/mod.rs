@@ -8,6 +8,7 @@
 //!   a small supervisor when PID 1 (or asked to), or restart it on source
 //!   changes for servers without their own reloader.
 
+pub mod app_file;
 pub mod args;
 pub mod cgroup;
 pub mod detect;

@@ -4,6 +4,7 @@ use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::app_file;
 use super::args;
 use super::cgroup;
 use super::detect;
@@ -48,9 +49,11 @@ pub fn app_root(opts: &Options, env: &BTreeMap<String, String>) -> Result<PathBu
         .map_err(|e| Error::io(format!("cannot resolve {}", dir.display()), e))
 }
 
-/// The `.warpdrive` directory (it may not exist); a file there is an error.
+/// The `.warpdrive` directory (it may not exist); a file there, or a
+/// symlink leading out of the app, is an error.
 pub fn warpdrive_dir(app_root: &Path) -> Result<PathBuf, Error> {
     let dir = app_root.join(".warpdrive");
+    app_file::confine(app_root, &dir)?;
     if dir.exists() && !dir.is_dir() {
         return Err(Error::bad(format!(
             "{}: is a file, but must be a directory holding server_type, server_args, …; move it aside",
@@ -83,8 +86,8 @@ pub fn configured_type(
         ));
     }
     let file = wd.join("server_type");
-    match std::fs::read_to_string(&file) {
-        Ok(text) => {
+    match app_file::read_text(app_root_of(wd), &file)? {
+        Some(text) => {
             let word = text.split_whitespace().next().unwrap_or(server_type::AUTO);
             let origin = file.display().to_string();
             Ok((
@@ -92,9 +95,13 @@ pub fn configured_type(
                 format!(".warpdrive/server_type says {word}"),
             ))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((None, String::new())),
-        Err(e) => Err(Error::io(format!("cannot read {}", file.display()), e)),
+        None => Ok((None, String::new())),
     }
+}
+
+/// The app directory of a `.warpdrive` directory.
+fn app_root_of(wd: &Path) -> &Path {
+    wd.parent().unwrap_or(wd)
 }
 
 /// `.warpdrive/server_args`, or `server_args/<type>` when `server_args` is a
@@ -115,10 +122,8 @@ pub fn server_args(
     env: &BTreeMap<String, String>,
 ) -> Result<Vec<String>, Error> {
     let path = server_args_path(wd, server_type);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
+    let Some(text) = app_file::read_text(app_root_of(wd), &path)? else {
+        return Ok(Vec::new());
     };
     args::split_and_expand(&text, env).map_err(|e| Error::bad(format!("{}: {e}", path.display())))
 }

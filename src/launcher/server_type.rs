@@ -66,7 +66,8 @@ impl ServerType {
             .map(Some)
             .ok_or_else(|| {
                 Error::bad(format!(
-                    "{origin}: unknown server type {word:?}; valid types are {}",
+                    "{origin}: unknown server type {}; valid types are {}",
+                    crate::error::quoted(word),
                     ServerType::words().collect::<Vec<_>>().join(", ")
                 ))
             })

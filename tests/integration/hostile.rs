@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use crate::support::{self, Checked, Outcome};
+use crate::support::{self, Checked, Outcome, RunExt};
 
 /// A small WSGI app (`wsgi.py`), world-readable, for Apache's worker user.
 fn wsgi_app() -> tempfile::TempDir {
@@ -106,5 +106,216 @@ fn a_closed_stdout_ends_tune_local_and_list_quietly() {
         run_with_closed_stdout(&mut cmd)
             .success()
             .stderr_lacks("panicked");
+    }
+}
+
+// ------------------------------------------------------------ .warpdrive files
+
+/// The `.warpdrive` files the launcher reads.
+const READ_FILES: &[&str] = &["server_type", "server_args", "application"];
+
+/// `exec --dry-run` and a real `exec` (which would start Apache) of `app`
+/// must both refuse at once; the real one must start nothing.
+fn both_refuse(app: &Path) -> Vec<Outcome> {
+    let bound = Duration::from_secs(20);
+    vec![
+        exec_in(app).arg("--dry-run").run_within(bound).bad_input(),
+        exec_in(app).run_within(bound).bad_input(),
+    ]
+}
+
+fn mkfifo(path: &Path) {
+    nix::unistd::mkfifo(path, nix::sys::stat::Mode::from_bits_truncate(0o644)).expect("mkfifo");
+}
+
+#[test]
+fn a_fifo_in_warpdrive_is_refused_instead_of_hanging() {
+    for name in READ_FILES {
+        let app = wsgi_app();
+        std::fs::create_dir(app.path().join(".warpdrive")).unwrap();
+        mkfifo(&app.path().join(".warpdrive").join(name));
+        for out in both_refuse(app.path()) {
+            out.stderr_has(&format!(".warpdrive/{name}: is a FIFO"));
+        }
+    }
+}
+
+#[test]
+fn a_symlink_out_of_the_app_is_refused_and_its_target_never_shown() {
+    // /etc/shadow exists where tests run as root; any readable file outside
+    // the app makes the point where they do not.
+    let secret = ["/etc/shadow", "/etc/passwd"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("a file outside the app");
+    let first_line = std::fs::read_to_string(secret)
+        .ok()
+        .and_then(|t| t.lines().next().map(str::to_string))
+        .unwrap_or_else(|| "root:".to_string());
+    for name in READ_FILES {
+        let app = wsgi_app();
+        std::fs::create_dir(app.path().join(".warpdrive")).unwrap();
+        std::os::unix::fs::symlink(secret, app.path().join(".warpdrive").join(name)).unwrap();
+        for out in both_refuse(app.path()) {
+            out.stderr_lacks(&first_line)
+                .stderr_lacks("root:")
+                .stderr_has(&format!(
+                    ".warpdrive/{name}: a symlink leading out of the app"
+                ));
+        }
+    }
+    // .warpdrive itself pointing elsewhere.
+    let elsewhere = support::world_readable_tempdir();
+    support::write(&elsewhere.path().join("server_type"), "gunicorn\n");
+    let app = wsgi_app();
+    std::os::unix::fs::symlink(elsewhere.path(), app.path().join(".warpdrive")).unwrap();
+    for out in both_refuse(app.path()) {
+        out.stderr_has(".warpdrive: a symlink leading out of the app");
+    }
+}
+
+#[test]
+fn a_symlink_inside_the_app_is_followed() {
+    let app = wsgi_app();
+    support::write(&app.path().join("config/type"), "gunicorn\n");
+    std::fs::create_dir(app.path().join(".warpdrive")).unwrap();
+    std::os::unix::fs::symlink("../config/type", app.path().join(".warpdrive/server_type"))
+        .unwrap();
+    exec_in(app.path())
+        .arg("--dry-run")
+        .run()
+        .success()
+        .stdout_has("gunicorn --bind");
+}
+
+#[test]
+fn odd_files_in_warpdrive_exit_2_name_the_file_and_say_the_os_error_once() {
+    type Make = fn(&Path);
+    let cases: [(&str, Make, &str); 3] = [
+        (
+            "non-UTF-8 content",
+            |p| std::fs::write(p, b"gunicorn \xff\xfe\n").unwrap(),
+            "not UTF-8",
+        ),
+        (
+            "a directory",
+            |p| std::fs::create_dir(p).unwrap(),
+            "is a directory",
+        ),
+        (
+            "a symlink loop",
+            |p| std::os::unix::fs::symlink(p.file_name().unwrap(), p).unwrap(),
+            "os error",
+        ),
+    ];
+    for (what, make, says) in cases {
+        for name in ["server_type", "application"] {
+            let app = wsgi_app();
+            std::fs::create_dir(app.path().join(".warpdrive")).unwrap();
+            make(&app.path().join(".warpdrive").join(name));
+            for out in both_refuse(app.path()) {
+                let out = out
+                    .stderr_has(&format!(".warpdrive/{name}: "))
+                    .stderr_has(says);
+                assert!(
+                    out.stderr().matches("os error").count() <= 1,
+                    "{what} in {name}: the OS error is said more than once: {}",
+                    out.stderr()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn long_values_are_cut_in_messages() {
+    let app = wsgi_app();
+    let long = format!("gunicorn{}", "x".repeat(5000));
+    support::write(&app.path().join(".warpdrive/server_type"), &long);
+    let out = exec_in(app.path())
+        .arg("--dry-run")
+        .run()
+        .bad_input()
+        .stderr_has("unknown server type")
+        .stderr_has("…")
+        .stderr_lacks(&"x".repeat(100));
+    assert!(out.stderr().len() < 400, "{}", out.stderr());
+}
+
+#[test]
+fn a_hook_that_is_a_symlink_out_of_the_app_never_runs() {
+    let outside = support::world_readable_tempdir();
+    let marker = outside.path().join("ran");
+    let script = outside.path().join("hook.sh");
+    support::write(&script, &format!("#!/bin/sh\ntouch {}\n", marker.display()));
+    support::make_executable(&script);
+    let app = support::world_readable_tempdir();
+    support::write(&app.path().join("app.sh"), "#!/bin/sh\nexit 0\n");
+    support::make_executable(&app.path().join("app.sh"));
+    std::fs::create_dir_all(app.path().join(".warpdrive/action_hooks")).unwrap();
+    std::os::unix::fs::symlink(&script, app.path().join(".warpdrive/action_hooks/deploy")).unwrap();
+    exec_in(app.path())
+        .run_within(Duration::from_secs(20))
+        .bad_input()
+        .stderr_has(".warpdrive/action_hooks/deploy: a symlink leading out of the app");
+    assert!(!marker.exists(), "the hook outside the app ran");
+}
+
+// ------------------------------------------------------------ init and symlinks
+
+/// Every file under `dir`.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("read_dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p.display().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn init_never_writes_through_a_symlink_out_of_the_app() {
+    // (link in the app, what it points at, extra init flags)
+    let cases: [(&str, &[&str]); 4] = [
+        (".warpdrive", &[]),
+        (".warpdrive/server_args", &[]),
+        (".warpdrive/action_hooks", &["--deploy-hook"]),
+        (".warpdrive/server_type", &[]),
+    ];
+    for (link, flags) in cases {
+        let outside = support::world_readable_tempdir();
+        let app = wsgi_app();
+        let link_path = app.path().join(link);
+        std::fs::create_dir_all(link_path.parent().unwrap()).unwrap();
+        let target = if link.ends_with("server_type") {
+            let f = outside.path().join("victim");
+            support::write(&f, "precious\n");
+            f
+        } else {
+            outside.path().to_path_buf()
+        };
+        std::os::unix::fs::symlink(&target, &link_path).unwrap();
+        let before = files_under(outside.path());
+        let mut init = support::warpdrive();
+        init.arg("init")
+            .arg("--app-root")
+            .arg(app.path())
+            .args(["--yes", "--force"])
+            .args(flags);
+        init.run()
+            .bad_input()
+            .stderr_has(&format!("{link}: a symlink leading out of the app"));
+        assert_eq!(
+            files_under(outside.path()),
+            before,
+            "{link}: init wrote outside the app"
+        );
+        if link.ends_with("server_type") {
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n");
+        }
     }
 }
