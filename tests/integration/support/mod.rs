@@ -152,13 +152,37 @@ pub fn spawn(cmd: &mut Command) -> ProcessGuard {
     ProcessGuard::new(cmd.spawn().expect("spawn"))
 }
 
-/// A free TCP port on 127.0.0.1 (the OS picks it).
+/// A TCP port on 127.0.0.1 that nothing listens on, for a server the test starts.
+///
+/// The port comes from 10000–19999, below the kernel's ephemeral range
+/// (`ip_local_port_range`, 32768–60999 here): a port the OS picks with
+/// `bind(0)` is free only until the listener closes, and the kernel may then
+/// give it to another test's outgoing connection before the server binds it.
+/// This process never hands out the same port twice, and it starts at a point
+/// that depends on its pid, so concurrent test runs start apart. (The test
+/// control plane, `.ci/k8s`, picks its ports from 20000–31999.)
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const LOW: u32 = 10_000;
+    const COUNT: u32 = 10_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|p| p.parse::<u32>().ok()))
+        .unwrap_or(32_768);
+    assert!(
+        ephemeral_low >= LOW + COUNT,
+        "the ephemeral port range starts at {ephemeral_low}, inside the test range"
+    );
+    let start = std::process::id().wrapping_mul(7919) % COUNT;
+    for _ in 0..COUNT {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = (LOW + (start + n) % COUNT) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {LOW}..{}", LOW + COUNT);
 }
 
 /// A temp directory readable by every user (Apache's worker user must read
