@@ -9,6 +9,7 @@ mod hostile;
 mod init;
 mod middleware;
 mod pid1;
+mod real;
 mod reload;
 mod scale;
 mod ship;

@@ -1,0 +1,91 @@
+//! Completion of TARGETs and namespaces from the real control plane, asked
+//! the way a shell asks: through the real kubectl's plugin completion
+//! (`kubectl __complete warpdrive …` runs `kubectl_complete-warpdrive`).
+
+use std::process::Command;
+
+use serde_json::json;
+
+use super::{container, deployment, deploymentconfig, Ns};
+use crate::support::{self, Outcome, RunExt};
+
+/// `kubectl __complete warpdrive WORDS…` with the plugin and its completion
+/// hook first on PATH.
+fn complete(ns: &Ns, words: &[&str]) -> (Vec<String>, String) {
+    let dir = ns.scratch("plugin-path");
+    if !dir.exists() {
+        std::fs::create_dir_all(&dir).expect("mkdir");
+    }
+    std::os::unix::fs::symlink(support::bin(), dir.join("kubectl-warpdrive")).expect("symlink");
+    std::fs::copy(
+        support::repo().join("completions/kubectl_complete-warpdrive"),
+        dir.join("kubectl_complete-warpdrive"),
+    )
+    .expect("copy hook");
+    let out = Command::new(ns.plane.kubectl_path())
+        .env(
+            "PATH",
+            format!("{}:/usr/local/bin:/usr/bin:/bin", dir.display()),
+        )
+        .env("HOME", &dir)
+        .env("KUBECONFIG", &ns.plane.kubeconfig)
+        .env("WARPDRIVE_COMPLETE_TIMEOUT", "30s")
+        .env_remove("NO_COLOR")
+        .arg("__complete")
+        .arg("warpdrive")
+        .args(words)
+        .run()
+        .success();
+    parse(&out)
+}
+
+fn parse(out: &Outcome) -> (Vec<String>, String) {
+    let mut lines: Vec<&str> = out.stdout().lines().collect();
+    let directive = lines.pop().unwrap_or_default().to_owned();
+    if !(directive.starts_with(':') && directive[1..].parse::<u32>().is_ok()) {
+        out.fail("the last line must be a :N directive");
+    }
+    let values = lines
+        .iter()
+        .map(|l| l.split('\t').next().unwrap_or_default().to_owned())
+        .collect();
+    (values, directive)
+}
+
+#[test]
+fn targets_and_namespaces_complete_from_the_cluster() {
+    let Some(ns) = Ns::new("complete") else {
+        return;
+    };
+    ns.apply(&[
+        deployment("blog", 0, json!([container("web", &[])])),
+        deployment("shop", 0, json!([container("web", &[])])),
+        deploymentconfig("legacy", 0, json!([container("web", &[])])),
+    ]);
+    let n = ns.name.as_str();
+    let (values, directive) = complete(&ns, &["tune", "-n", n, ""]);
+    assert_eq!(values, ["deploy/blog", "deploy/shop", "dc/legacy"]);
+    assert_eq!(directive, ":4");
+    let (values, _) = complete(&ns, &["scale", "--namespace", n, "deploy/s"]);
+    assert_eq!(values, ["deploy/shop"]);
+    let (values, _) = complete(&ns, &["reload", "-n", n, "dc/"]);
+    assert_eq!(values, ["dc/legacy"]);
+    let (values, _) = complete(&ns, &["tune", "-n", n, "sts/"]);
+    assert!(values.is_empty(), "{values:?}");
+    // Namespaces: this test's among the cluster's own.
+    let (values, directive) = complete(&ns, &["tune", "-n", ""]);
+    for want in ["default", "kube-system", n] {
+        assert!(values.iter().any(|v| v == want), "{want} not in {values:?}");
+    }
+    assert_eq!(directive, ":4");
+    let (values, _) = complete(&ns, &["scale", "--namespace", &n[..n.len() - 1]]);
+    assert!(values.iter().any(|v| v == n), "{values:?}");
+    assert!(
+        values.iter().all(|v| v.starts_with(&n[..n.len() - 1])),
+        "{values:?}"
+    );
+    // What the user typed as --as reaches the cluster: a user who may list
+    // nothing gets no candidates, quietly.
+    let (values, _) = complete(&ns, &["tune", "--as", "nobody", "-n", n, ""]);
+    assert!(values.is_empty(), "{values:?}");
+}

@@ -1,0 +1,751 @@
+//! `tune` against the real control plane, with kubectl as the second client
+//! and the oracle on the same objects.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::proxy::{self, Proxy};
+use super::{container, deployment, say, statefulset, Ns};
+use crate::support::RunExt;
+
+/// deployment/blog, 2 replicas, container web with two variables; rolled out.
+fn blog(ns: &Ns) {
+    ns.apply(&[deployment(
+        "blog",
+        2,
+        json!([container(
+            "web",
+            &[("MOD_WSGI_PROCESSES", "1"), ("OTHER", "x")]
+        )]),
+    )]);
+    ns.rolled_out("deploy/blog");
+}
+
+fn rv(ns: &Ns, what: &str) -> String {
+    ns.get(what)["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Pods of `selector` that are not being deleted.
+fn live_pods(ns: &Ns, selector: &str) -> Vec<Value> {
+    let list = ns
+        .kubectl(&["get", "pods", "-l", selector, "-o", "json"])
+        .success()
+        .json();
+    list["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| p.pointer("/metadata/deletionTimestamp").is_none())
+        .collect()
+}
+
+fn names(pods: &[Value]) -> Vec<String> {
+    pods.iter()
+        .filter_map(|p| p.pointer("/metadata/name").and_then(Value::as_str))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The managedFields entries of an object, read from
+/// `kubectl get -o yaml --show-managed-fields`.
+fn managed_fields(ns: &Ns, what: &str) -> Vec<Value> {
+    let out = ns
+        .kubectl(&["get", what, "-o", "yaml", "--show-managed-fields"])
+        .success();
+    let obj: Value = serde_yaml::from_str(out.stdout()).expect("yaml from kubectl");
+    obj.pointer("/metadata/managedFields")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The env entries (by name) that `manager` owns in container `web`.
+fn owned_env(fields: &[Value], manager: &str) -> Vec<String> {
+    fields
+        .iter()
+        .filter(|f| f["manager"] == manager)
+        .filter_map(|f| {
+            f.pointer("/fieldsV1/f:spec/f:template/f:spec/f:containers/k:{\"name\":\"web\"}/f:env")
+        })
+        .filter_map(Value::as_object)
+        .flat_map(|env| env.keys().cloned())
+        .filter_map(|k| {
+            k.strip_prefix("k:")
+                .and_then(|j| serde_json::from_str::<Value>(j).ok())
+                .and_then(|v| v["name"].as_str().map(str::to_string))
+        })
+        .collect()
+}
+
+#[test]
+fn a_deployment_is_tuned_rolled_out_and_kubectl_agrees() {
+    let Some(ns) = Ns::new("tune-deploy") else {
+        return;
+    };
+    blog(&ns);
+    let old = names(&live_pods(&ns, "app=blog"));
+    assert_eq!(old.len(), 2, "{old:?}");
+    ns.run(&["tune", "deploy/blog", "--processes", "3", "--threads", "15"])
+        .success()
+        .stdout_has("deployment/blog, container web:")
+        .stdout_has("MOD_WSGI_PROCESSES  1 → 3")
+        .stdout_has("MOD_WSGI_THREADS    (unset) → 15")
+        .stdout_has("deployment \"blog\" successfully rolled out");
+    // The oracle: kubectl agrees that the rollout is finished, right away.
+    ns.kubectl(&["rollout", "status", "deploy/blog", "--watch=false"])
+        .success()
+        .stdout_has("successfully rolled out");
+    assert_eq!(
+        ns.env("deploy/blog", 0),
+        ["MOD_WSGI_PROCESSES=3", "OTHER=x", "MOD_WSGI_THREADS=15"]
+    );
+    let obj = ns.get("deploy/blog");
+    assert_eq!(obj["status"]["updatedReplicas"], 2);
+    assert_eq!(obj["status"]["availableReplicas"], 2);
+    assert_eq!(
+        obj["status"]["observedGeneration"],
+        obj["metadata"]["generation"]
+    );
+    // The pods serving now are new ones, made from the new template.
+    let now = live_pods(&ns, "app=blog");
+    assert_eq!(now.len(), 2, "{:?}", names(&now));
+    for p in &now {
+        assert!(!old.contains(
+            &p["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        ));
+        assert_eq!(
+            super::env_of(&json!({"spec": {"template": p}}), 0),
+            ["MOD_WSGI_PROCESSES=3", "OTHER=x", "MOD_WSGI_THREADS=15"]
+        );
+    }
+    // The write is attributed to the plugin, field by field.
+    let fields = managed_fields(&ns, "deploy/blog");
+    let ours = fields
+        .iter()
+        .find(|f| f["manager"] == "kubectl-warpdrive")
+        .unwrap_or_else(|| panic!("no managedFields entry for kubectl-warpdrive: {fields:#?}"));
+    assert_eq!(ours["operation"], "Update");
+    let mut owned = owned_env(&fields, "kubectl-warpdrive");
+    owned.sort();
+    assert_eq!(
+        owned,
+        ["MOD_WSGI_PROCESSES", "MOD_WSGI_THREADS"],
+        "{fields:#?}"
+    );
+}
+
+#[test]
+fn no_wait_sends_one_get_and_one_patch() {
+    let Some(ns) = Ns::new("tune-requests") else {
+        return;
+    };
+    blog(&ns);
+    let proxy = Proxy::start(ns.plane, proxy::Options::default());
+    let kubeconfig = ns.proxy_kubeconfig(&proxy);
+    ns.warpdrive()
+        .args([
+            "tune",
+            "deploy/blog",
+            "--threads",
+            "10",
+            "--no-wait",
+            "--kubeconfig",
+        ])
+        .arg(&kubeconfig)
+        .run()
+        .success();
+    let log = proxy.requests();
+    let lines: Vec<String> = log
+        .iter()
+        .map(|r| format!("{} {}", r.line(), r.status))
+        .collect();
+    let path = format!("/apis/apps/v1/namespaces/{}/deployments/blog", ns.name);
+    assert_eq!(
+        lines,
+        [format!("GET {path} 200"), format!("PATCH {path} 200")]
+    );
+    assert_eq!(log[1].content_type, "application/json-patch+json");
+    assert_eq!(
+        log[1].query("fieldManager").as_deref(),
+        Some("kubectl-warpdrive")
+    );
+    say(&format!(
+        "`tune --no-wait` sent {} requests to the real apiserver (discovery included): {}",
+        log.len(),
+        log.iter()
+            .map(|r| r.target.clone())
+            .map(|t| t.replace(&ns.name, "NS"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    // A bare name looks up both kinds (the DeploymentConfig CRD is served here).
+    proxy.clear();
+    ns.warpdrive()
+        .args([
+            "tune",
+            "blog",
+            "--threads",
+            "11",
+            "--no-wait",
+            "--kubeconfig",
+        ])
+        .arg(&kubeconfig)
+        .run()
+        .success();
+    let mut lines: Vec<String> = proxy
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.line(), r.status))
+        .collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "GET /apis/apps.openshift.io/v1/namespaces/{}/deploymentconfigs/blog 404",
+                ns.name
+            ),
+            format!("GET {path} 200"),
+            format!("PATCH {path} 200"),
+        ]
+    );
+}
+
+#[test]
+fn a_statefulset_is_tuned_and_waited_for() {
+    let Some(ns) = Ns::new("tune-sts") else {
+        return;
+    };
+    ns.apply(&[statefulset("db", 2, json!([container("web", &[])]))]);
+    ns.rolled_out("sts/db");
+    ns.run(&["tune", "sts/db", "--threads", "4"])
+        .success()
+        .stdout_has("statefulset/db, container web:")
+        .stdout_has("statefulset \"db\" successfully rolled out");
+    ns.kubectl(&["rollout", "status", "sts/db", "--watch=false"])
+        .success()
+        .stdout_has("roll out complete");
+    assert_eq!(ns.env("sts/db", 0), ["MOD_WSGI_THREADS=4"]);
+    let obj = ns.get("sts/db");
+    assert_eq!(obj["status"]["updatedReplicas"], 2);
+    assert_eq!(
+        obj["status"]["currentRevision"],
+        obj["status"]["updateRevision"]
+    );
+}
+
+#[test]
+fn a_real_concurrent_write_between_get_and_patch_is_retried_and_kept() {
+    let Some(ns) = Ns::new("tune-conflict") else {
+        return;
+    };
+    blog(&ns);
+    // Right before the plugin's first PATCH reaches the apiserver, kubectl
+    // (a real second client) changes the object.
+    let fired = Arc::new(AtomicBool::new(false));
+    let ns_name = ns.name.clone();
+    let kubeconfig_admin = ns.plane.kubeconfig.clone();
+    let kubectl_bin = ns.plane.kubectl_path();
+    let flag = fired.clone();
+    let proxy = Proxy::start(
+        ns.plane,
+        proxy::Options {
+            before: Some(Arc::new(move |r: &proxy::Request| {
+                if r.method == "PATCH" && !flag.swap(true, Ordering::SeqCst) {
+                    std::process::Command::new(&kubectl_bin)
+                        .arg("--kubeconfig")
+                        .arg(&kubeconfig_admin)
+                        .args([
+                            "-n",
+                            &ns_name,
+                            "annotate",
+                            "deploy/blog",
+                            "other-writer=was-here",
+                        ])
+                        .run()
+                        .success();
+                }
+            })),
+            ..Default::default()
+        },
+    );
+    let kubeconfig = ns.proxy_kubeconfig(&proxy);
+    ns.warpdrive()
+        .args([
+            "tune",
+            "deploy/blog",
+            "--threads",
+            "7",
+            "--no-wait",
+            "--kubeconfig",
+        ])
+        .arg(&kubeconfig)
+        .run()
+        .success();
+    assert!(fired.load(Ordering::SeqCst));
+    let log: Vec<(String, u16)> = proxy
+        .requests()
+        .iter()
+        .map(|r| (r.method.clone(), r.status))
+        .collect();
+    // The real apiserver answers a failed JSON-Patch `test` with 422 Invalid.
+    assert_eq!(
+        log,
+        [
+            ("GET".into(), 200),
+            ("PATCH".into(), 422),
+            ("GET".into(), 200),
+            ("PATCH".into(), 200)
+        ]
+    );
+    let obj = ns.get("deploy/blog");
+    assert_eq!(obj["metadata"]["annotations"]["other-writer"], "was-here");
+    assert_eq!(
+        super::env_of(&obj, 0),
+        ["MOD_WSGI_PROCESSES=1", "OTHER=x", "MOD_WSGI_THREADS=7"]
+    );
+}
+
+#[test]
+fn concurrent_writers_lose_no_update() {
+    let Some(ns) = Ns::new("tune-concurrent") else {
+        return;
+    };
+    blog(&ns);
+    // A second client annotating as fast as it can, all along.
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (stop, cmd) = (stop.clone(), ns.kubectl_cmd());
+        let program = cmd.get_program().to_owned();
+        let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while !stop.load(Ordering::SeqCst) {
+                n += 1;
+                std::process::Command::new(&program)
+                    .args(&args)
+                    .args([
+                        "annotate",
+                        "--overwrite",
+                        "deploy/blog",
+                        &format!("writer={n}"),
+                    ])
+                    .run()
+                    .success();
+            }
+            n
+        })
+    };
+    for round in 0..3 {
+        let p = (round + 2).to_string();
+        let t = (round + 20).to_string();
+        let spawn = |args: &[&str]| {
+            let mut cmd = ns.warpdrive();
+            cmd.args(args).args(["-n", &ns.name]);
+            std::thread::spawn(move || cmd.run())
+        };
+        let a = spawn(&["tune", "deploy/blog", "--processes", &p, "--no-wait"]);
+        let b = spawn(&["tune", "deploy/blog", "--threads", &t, "--no-wait"]);
+        for h in [a, b] {
+            h.join().expect("join").success();
+        }
+        let env = ns.env("deploy/blog", 0);
+        assert!(
+            env.contains(&format!("MOD_WSGI_PROCESSES={p}")),
+            "round {round}: {env:?}"
+        );
+        assert!(
+            env.contains(&format!("MOD_WSGI_THREADS={t}")),
+            "round {round}: {env:?}"
+        );
+        assert!(
+            env.contains(&"OTHER=x".to_string()),
+            "round {round}: {env:?}"
+        );
+    }
+    stop.store(true, Ordering::SeqCst);
+    let n = writer.join().expect("writer");
+    let obj = ns.get("deploy/blog");
+    assert_eq!(obj["metadata"]["annotations"]["writer"], n.to_string());
+}
+
+#[test]
+fn server_and_client_dry_runs_store_nothing() {
+    let Some(ns) = Ns::new("tune-dry-run") else {
+        return;
+    };
+    blog(&ns);
+    let before = ns.get("deploy/blog");
+    let out = ns
+        .run(&[
+            "tune",
+            "deploy/blog",
+            "--threads",
+            "12",
+            "--dry-run=server",
+            "-o",
+            "json",
+        ])
+        .success()
+        .stderr_has("MOD_WSGI_THREADS  (unset) → 12");
+    // The object the server computed, not stored.
+    let printed = out.json();
+    assert_eq!(
+        super::env_of(&printed, 0),
+        ["MOD_WSGI_PROCESSES=1", "OTHER=x", "MOD_WSGI_THREADS=12"]
+    );
+    let after = ns.get("deploy/blog");
+    assert_eq!(
+        after["metadata"]["resourceVersion"],
+        before["metadata"]["resourceVersion"]
+    );
+    assert_eq!(
+        after["metadata"]["generation"],
+        before["metadata"]["generation"]
+    );
+    assert_eq!(
+        super::env_of(&after, 0),
+        ["MOD_WSGI_PROCESSES=1", "OTHER=x"]
+    );
+    for flag in ["--dry-run=client", "--dry-run"] {
+        ns.run(&["tune", "deploy/blog", "--threads", "12", flag, "-o", "yaml"])
+            .success()
+            .stdout_has("value: '12'");
+        assert_eq!(
+            rv(&ns, "deploy/blog"),
+            before["metadata"]["resourceVersion"]
+                .as_str()
+                .unwrap_or_default()
+        );
+    }
+    // -o prints what the server stored: the new resourceVersion.
+    let stored = ns
+        .run(&[
+            "tune",
+            "deploy/blog",
+            "--threads",
+            "12",
+            "--no-wait",
+            "-o",
+            "json",
+        ])
+        .success()
+        .json();
+    let now = ns.get("deploy/blog");
+    assert_eq!(
+        stored["metadata"]["resourceVersion"],
+        now["metadata"]["resourceVersion"]
+    );
+    assert_ne!(
+        stored["metadata"]["resourceVersion"],
+        before["metadata"]["resourceVersion"]
+    );
+}
+
+/// A Role `NAME` with `verbs` on deployments, bound to a user or a group.
+fn role(ns: &Ns, name: &str, verbs: &[&str], subject: (&str, &str)) {
+    ns.apply(&[
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": name},
+            "rules": [{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": verbs}],
+        }),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": subject.0, "name": subject.1}],
+        }),
+    ]);
+}
+
+#[test]
+fn rbac_denials_through_as_are_one_line_and_change_nothing() {
+    let Some(ns) = Ns::new("tune-rbac") else {
+        return;
+    };
+    blog(&ns);
+    role(&ns, "reader", &["get", "list", "watch"], ("User", "alice"));
+    role(
+        &ns,
+        "editor",
+        &["get", "list", "watch", "patch"],
+        ("Group", "editors"),
+    );
+    let before = rv(&ns, "deploy/blog");
+    // alice may read but not patch.
+    let out = ns
+        .run(&["tune", "deploy/blog", "--threads", "3", "--as", "alice"])
+        .failure();
+    let err = out.stderr();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "error: cannot patch deployments.apps in namespace {}: deployments.apps \"blog\" is forbidden: User \"alice\" cannot patch resource \"deployments\" in API group \"apps\" in the namespace \"{}\"",
+            ns.name, ns.name
+        )),
+        "{err}"
+    );
+    assert!(err.contains("ask a cluster admin"), "{err}");
+    // A bare name: the forbidden DeploymentConfig lookup does not hide the Deployment.
+    ns.run(&["tune", "blog", "--threads", "3", "--as", "alice"])
+        .failure()
+        .stderr_has("cannot patch deployments.apps");
+    // bob may do nothing at all.
+    let out = ns
+        .run(&["tune", "deploy/blog", "--threads", "3", "--as", "bob"])
+        .failure();
+    assert_eq!(out.stderr().lines().count(), 1, "{}", out.stderr());
+    assert!(
+        out.stderr().contains(&format!(
+            "error: cannot get deployments.apps in namespace {}",
+            ns.name
+        )),
+        "{}",
+        out.stderr()
+    );
+    assert_eq!(rv(&ns, "deploy/blog"), before);
+    // --as-group: carol is allowed through the group "editors".
+    ns.run(&[
+        "tune",
+        "deploy/blog",
+        "--threads",
+        "3",
+        "--no-wait",
+        "--as",
+        "carol",
+        "--as-group",
+        "editors",
+    ])
+    .success();
+    assert!(ns
+        .env("deploy/blog", 0)
+        .contains(&"MOD_WSGI_THREADS=3".to_string()));
+    let fields = managed_fields(&ns, "deploy/blog");
+    assert_eq!(
+        owned_env(&fields, "kubectl-warpdrive"),
+        ["MOD_WSGI_THREADS"]
+    );
+}
+
+#[test]
+fn missing_objects_and_namespaces_are_bad_input() {
+    let Some(ns) = Ns::new("tune-404") else {
+        return;
+    };
+    blog(&ns);
+    ns.run(&["tune", "deploy/nope", "--threads", "3"])
+        .bad_input()
+        .stderr_has(&format!(
+            "deployment \"nope\" not found in namespace {}",
+            ns.name
+        ));
+    ns.run(&["tune", "sts/nope", "--threads", "3"])
+        .bad_input()
+        .stderr_has(&format!(
+            "statefulset \"nope\" not found in namespace {}",
+            ns.name
+        ));
+    ns.run(&["tune", "dc/nope", "--threads", "3"])
+        .bad_input()
+        .stderr_has(&format!(
+            "deploymentconfig \"nope\" not found in namespace {}",
+            ns.name
+        ));
+    ns.run(&["tune", "nope", "--threads", "3"])
+        .bad_input()
+        .stderr_has(&format!(
+            "no deployment or deploymentconfig named \"nope\" in namespace {}",
+            ns.name
+        ));
+    ns.warpdrive()
+        .args([
+            "tune",
+            "deploy/blog",
+            "--threads",
+            "3",
+            "-n",
+            "no-such-namespace",
+        ])
+        .run()
+        .bad_input()
+        .stderr_has("deployment \"blog\" not found in namespace no-such-namespace");
+}
+
+#[test]
+fn kubectl_set_env_and_tune_make_the_same_env() {
+    let Some(ns) = Ns::new("tune-set-env") else {
+        return;
+    };
+    let env = [
+        ("MOD_WSGI_PROCESSES", "1"),
+        ("OTHER", "x"),
+        ("MOD_WSGI_RELOAD_ON_CHANGES", "1"),
+    ];
+    ns.apply(&[
+        deployment("a", 1, json!([container("web", &env)])),
+        deployment("b", 1, json!([container("web", &env)])),
+    ]);
+    ns.run(&[
+        "tune",
+        "deploy/a",
+        "--processes",
+        "3",
+        "--threads",
+        "15",
+        "--unset",
+        "MOD_WSGI_RELOAD_ON_CHANGES",
+        "--no-wait",
+    ])
+    .success();
+    // kubectl speaks strategic merge patch to the real server.
+    ns.kubectl(&[
+        "set",
+        "env",
+        "deploy/b",
+        "MOD_WSGI_PROCESSES=3",
+        "MOD_WSGI_THREADS=15",
+        "MOD_WSGI_RELOAD_ON_CHANGES-",
+    ])
+    .success();
+    let a = ns.env("deploy/a", 0);
+    assert_eq!(a, ns.env("deploy/b", 0));
+    assert_eq!(
+        a,
+        ["MOD_WSGI_PROCESSES=3", "OTHER=x", "MOD_WSGI_THREADS=15"]
+    );
+    // The same object, both clients: each sees the other's writes.
+    ns.kubectl(&["set", "env", "deploy/a", "MOD_WSGI_THREADS=20"])
+        .success();
+    let ours = ns.run(&["tune", "deploy/a", "--list"]).success();
+    let theirs = ns.kubectl(&["set", "env", "deploy/a", "--list"]).success();
+    let values = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(values(ours.stdout()), values(theirs.stdout()));
+    assert_eq!(
+        values(ours.stdout()),
+        ["MOD_WSGI_PROCESSES=3", "OTHER=x", "MOD_WSGI_THREADS=20"]
+    );
+    ns.run(&["tune", "deploy/a", "--threads", "21", "--no-wait"])
+        .success()
+        .stdout_has("MOD_WSGI_THREADS  20 → 21");
+    ns.kubectl(&["set", "env", "deploy/a", "--list"])
+        .success()
+        .stdout_has("MOD_WSGI_THREADS=21");
+    // kubectl took MOD_WSGI_THREADS over, then the plugin again.
+    let fields = managed_fields(&ns, "deploy/a");
+    assert!(
+        owned_env(&fields, "kubectl-warpdrive").contains(&"MOD_WSGI_THREADS".to_string()),
+        "{fields:#?}"
+    );
+    assert!(
+        owned_env(&fields, "kubectl-set").is_empty()
+            || !owned_env(&fields, "kubectl-set").contains(&"MOD_WSGI_THREADS".to_string()),
+        "{fields:#?}"
+    );
+}
+
+#[test]
+fn valuefrom_variables_are_never_overwritten() {
+    let Some(ns) = Ns::new("tune-valuefrom") else {
+        return;
+    };
+    let mut web = container("web", &[("OTHER", "x")]);
+    web["env"].as_array_mut().expect("env").push(json!({
+        "name": "MOD_WSGI_THREADS",
+        "valueFrom": {"configMapKeyRef": {"name": "tuning", "key": "threads"}}
+    }));
+    ns.apply(&[
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "tuning"}, "data": {"threads": "5"}}),
+        deployment("blog", 1, json!([web])),
+    ]);
+    ns.rolled_out("deploy/blog");
+    let before = rv(&ns, "deploy/blog");
+    ns.run(&["tune", "deploy/blog", "--threads", "9"])
+        .bad_input()
+        .stderr_has("MOD_WSGI_THREADS is set from configmap tuning, key threads (valueFrom)");
+    assert_eq!(rv(&ns, "deploy/blog"), before);
+    ns.run(&["tune", "deploy/blog", "--list"])
+        .success()
+        .stdout_has("# MOD_WSGI_THREADS from configmap tuning, key threads");
+}
+
+#[test]
+fn rollouts_that_cannot_finish_fail_like_kubectl_rollout_status() {
+    let Some(ns) = Ns::new("tune-stuck") else {
+        return;
+    };
+    // Pods that no node accepts stay Pending: the rollout can never finish.
+    let mut stuck = deployment("stuck", 1, json!([container("web", &[])]));
+    stuck["spec"]["progressDeadlineSeconds"] = json!(2);
+    stuck["spec"]["template"]["spec"]["nodeSelector"] = json!({"no-such-label": "x"});
+    let mut slow = deployment("slow", 1, json!([container("web", &[])]));
+    slow["spec"]["template"]["spec"]["nodeSelector"] = json!({"no-such-label": "x"});
+    ns.apply(&[stuck, slow]);
+    // The deployment controller gives up after progressDeadlineSeconds.
+    let out = ns
+        .run(&[
+            "tune",
+            "deploy/stuck",
+            "--threads",
+            "3",
+            "--timeout",
+            "120s",
+        ])
+        .failure();
+    let err = out.stderr();
+    assert!(
+        err.contains("deployment \"stuck\" exceeded its progress deadline")
+            && err.contains("ProgressDeadlineExceeded"),
+        "{err}"
+    );
+    let theirs = ns
+        .kubectl(&["rollout", "status", "deploy/stuck", "--timeout=60s"])
+        .failure();
+    assert!(
+        theirs.stderr().contains("exceeded its progress deadline"),
+        "{}",
+        theirs.stderr()
+    );
+    // --timeout: both give up, with the state they were waiting in.
+    let out = ns
+        .run(&["tune", "deploy/slow", "--threads", "3", "--timeout", "2s"])
+        .failure();
+    assert!(
+        out.stderr()
+            .contains("timed out after 2s waiting for deployment/slow")
+            && out
+                .stderr()
+                .contains("1 old replicas are pending termination"),
+        "{}",
+        out.stderr()
+    );
+    let theirs = ns
+        .kubectl_cmd()
+        .args(["rollout", "status", "deploy/slow", "--timeout=2s"])
+        .run_within(Duration::from_secs(60));
+    assert_ne!(theirs.code(), Some(0), "{}", theirs.stderr());
+    assert!(
+        theirs
+            .both()
+            .contains("1 old replicas are pending termination"),
+        "{}",
+        theirs.both()
+    );
+}
