@@ -11,6 +11,11 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use super::errors::Error;
 use crate::cli::KubeArgs;
 
+/// The `fieldManager` of every write, so that the API server attributes the
+/// plugin's fields to it in `managedFields` (as `kubectl set env` is
+/// `kubectl-set`). Without it the server makes one up from the User-Agent.
+pub const FIELD_MANAGER: &str = "kubectl-warpdrive";
+
 /// A connected client plus what error messages need to know about it.
 #[derive(Clone)]
 pub struct Cluster {

@@ -84,7 +84,7 @@ pub async fn set_replicas(
         }
         let pp = PostParams {
             dry_run: dry_run == DryRun::Server,
-            field_manager: None,
+            field_manager: Some(super::config::FIELD_MANAGER.to_string()),
         };
         attempts += 1;
         match api.replace_subresource("scale", &w.name, &pp, &scale).await {

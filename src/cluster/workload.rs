@@ -384,14 +384,15 @@ async fn json_patch(
 ) -> Result<Value, kube::Error> {
     let kind = workload.kind;
     let mut uri = format!(
-        "/apis/{}/namespaces/{}/{}/{}",
+        "/apis/{}/namespaces/{}/{}/{}?fieldManager={}",
         kind.api_version(),
         workload.namespace,
         kind.plural(),
-        workload.name
+        workload.name,
+        super::config::FIELD_MANAGER
     );
     if server_dry_run {
-        uri.push_str("?dryRun=All");
+        uri.push_str("&dryRun=All");
     }
     let body = serde_json::to_vec(ops).map_err(kube::Error::SerdeError)?;
     let req = http::Request::patch(uri)

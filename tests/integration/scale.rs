@@ -217,7 +217,10 @@ fn dry_runs_and_output() {
         .into_iter()
         .find(|r| r.method == "PUT")
         .expect("PUT sent");
-    assert_eq!(put.query.trim_start_matches('&'), "dryRun=All");
+    assert_eq!(
+        put.query.trim_start_matches('&'),
+        "dryRun=All&fieldManager=kubectl-warpdrive"
+    );
     assert_eq!(rv(&server), before);
     assert_eq!(
         server.get(&DEPLOYMENTS, "default", "blog").unwrap()["spec"]["replicas"],

@@ -466,7 +466,7 @@ fn dry_runs_leave_the_resource_version_alone() {
         .into_iter()
         .find(|r| r.method == "PATCH")
         .expect("server dry run sends the PATCH");
-    assert_eq!(patch.query, "dryRun=All");
+    assert_eq!(patch.query, "fieldManager=kubectl-warpdrive&dryRun=All");
     assert_eq!(rv(&server), before);
     assert!(!server
         .env(&DEPLOYMENTS, "blog", "web")

@@ -126,7 +126,7 @@ fn tune_on_a_deploymentconfig_waits_for_the_new_replication_controller() {
     ns.run(&["tune", "dc/shop", "--processes", "2", "--threads", "8"])
         .success()
         .stdout_has("deploymentconfig/shop, container web:")
-        .stdout_has("deploymentconfig \"shop\" successfully rolled out");
+        .stdout_has("deploymentconfig/shop successfully rolled out");
     // Right when it returns: version 2 serves, version 1 is scaled away.
     let dc = ns.get("dc/shop");
     assert_eq!(dc["status"]["latestVersion"], 2, "{dc:#}");

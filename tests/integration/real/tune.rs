@@ -97,7 +97,8 @@ fn a_deployment_is_tuned_rolled_out_and_kubectl_agrees() {
         .stdout_has("deployment/blog, container web:")
         .stdout_has("MOD_WSGI_PROCESSES  1 → 3")
         .stdout_has("MOD_WSGI_THREADS    (unset) → 15")
-        .stdout_has("deployment \"blog\" successfully rolled out");
+        .stdout_has("deployment/blog successfully rolled out")
+        .stderr_has("Waiting for deployment \"blog\" rollout to finish");
     // The oracle: kubectl agrees that the rollout is finished, right away.
     ns.kubectl(&["rollout", "status", "deploy/blog", "--watch=false"])
         .success()
@@ -231,7 +232,7 @@ fn a_statefulset_is_tuned_and_waited_for() {
     ns.run(&["tune", "sts/db", "--threads", "4"])
         .success()
         .stdout_has("statefulset/db, container web:")
-        .stdout_has("statefulset \"db\" successfully rolled out");
+        .stdout_has("statefulset/db successfully rolled out");
     ns.kubectl(&["rollout", "status", "sts/db", "--watch=false"])
         .success()
         .stdout_has("roll out complete");
