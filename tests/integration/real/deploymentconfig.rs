@@ -144,7 +144,7 @@ fn tune_on_a_deploymentconfig_waits_for_the_new_replication_controller() {
     // the CRD (which refuses strategic merge).
     ns.run(&["tune", "shop", "--threads", "9"])
         .success()
-        .stdout_has("MOD_WSGI_THREADS    8 → 9");
+        .stdout_has("MOD_WSGI_THREADS  8 → 9");
     assert_eq!(ns.get("dc/shop")["status"]["latestVersion"], 3);
     let out = ns
         .kubectl(&["get", "dc/shop", "-o", "yaml", "--show-managed-fields"])

@@ -429,7 +429,7 @@ fn server_and_client_dry_runs_store_nothing() {
                 .unwrap_or_default()
         );
     }
-    // -o prints what the server stored: the new resourceVersion.
+    // -o prints what the server stored (controllers write the status after it).
     let stored = ns
         .run(&[
             "tune",
@@ -444,9 +444,14 @@ fn server_and_client_dry_runs_store_nothing() {
         .json();
     let now = ns.get("deploy/blog");
     assert_eq!(
-        stored["metadata"]["resourceVersion"],
-        now["metadata"]["resourceVersion"]
+        stored["metadata"]["generation"],
+        now["metadata"]["generation"]
     );
+    assert_eq!(
+        before["metadata"]["generation"].as_i64().map(|g| g + 1),
+        now["metadata"]["generation"].as_i64()
+    );
+    assert_eq!(super::env_of(&stored, 0), super::env_of(&now, 0));
     assert_ne!(
         stored["metadata"]["resourceVersion"],
         before["metadata"]["resourceVersion"]
