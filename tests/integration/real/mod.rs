@@ -312,12 +312,36 @@ impl Ns {
         wait_until(what, timeout, cond)
     }
 
-    /// Waits until `kubectl rollout status` says the workload is rolled out.
+    /// Waits until `kubectl rollout status` says the workload is rolled out,
+    /// and, for a Deployment, until its controller has nothing left to write
+    /// (its last status write, the `Progressing` condition's
+    /// `NewReplicaSetAvailable`, comes after the counts kubectl looks at), so
+    /// that a test can count the requests of the next write.
     pub fn rolled_out(&self, what: &str) -> Outcome {
-        self.kubectl_cmd()
+        let out = self
+            .kubectl_cmd()
             .args(["rollout", "status", what, "--timeout=120s"])
             .run_within(Duration::from_secs(150))
-            .success()
+            .success();
+        if what.starts_with("deploy/") {
+            self.wait_until(
+                &format!("{what} to settle"),
+                Duration::from_secs(60),
+                || {
+                    let obj = self.get(what);
+                    obj["status"]["observedGeneration"] == obj["metadata"]["generation"]
+                        && obj["status"]["conditions"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .any(|c| {
+                                c["type"] == "Progressing"
+                                    && c["reason"] == "NewReplicaSetAvailable"
+                            })
+                },
+            );
+        }
+        out
     }
 
     /// The env of container `idx` of a workload's pod template, as `K=V`

@@ -189,7 +189,9 @@ fn no_wait_sends_one_get_and_one_patch() {
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    // A bare name looks up both kinds (the DeploymentConfig CRD is served here).
+    // A bare name looks up both kinds (the DeploymentConfig CRD is served
+    // here). Once the rollout is over, so that no controller writes meanwhile.
+    ns.rolled_out("deploy/blog");
     proxy.clear();
     ns.warpdrive()
         .args([
