@@ -365,8 +365,9 @@ impl Ns {
 
 impl Drop for Ns {
     fn drop(&mut self) {
-        // Best effort, without waiting: the namespace controller finishes it.
-        let _ = self
+        // Best effort, without waiting for the namespace controller, and
+        // never a panic (this runs while a failed test unwinds).
+        let child = self
             .admin_cmd()
             .args([
                 "delete",
@@ -375,7 +376,21 @@ impl Drop for Ns {
                 "--wait=false",
                 "--ignore-not-found",
             ])
-            .run_within(Duration::from_secs(60));
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        if let Ok(mut child) = child {
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(30) {
+                if !matches!(child.try_wait(), Ok(None)) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
