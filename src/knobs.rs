@@ -116,7 +116,10 @@ impl Value {
 
 /// A knob value that failed validation; the message names the variable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{name}={value:?} is not valid: expected {expected}")]
+#[error(
+    "{name}={} is not valid: expected {expected}",
+    crate::error::quoted(value)
+)]
 pub struct InvalidValue {
     pub name: String,
     pub value: String,
@@ -124,8 +127,22 @@ pub struct InvalidValue {
 }
 
 impl Knob {
-    /// Validates `raw` for this knob.
+    /// Validates `raw` for this knob, including where mod_wsgi-express
+    /// would write it ([`crate::mod_wsgi_args::check_value`]): the launcher
+    /// and `tune --set` both call this.
     pub fn parse(&self, raw: &str) -> Result<Value, InvalidValue> {
+        let value = self.parse_kind(raw)?;
+        if let Err(e) = crate::mod_wsgi_args::check_value(self.mod_wsgi, raw.trim()) {
+            return Err(InvalidValue {
+                name: self.name.to_string(),
+                value: raw.to_string(),
+                expected: format!("a value without {} ({})", e.found(), e.why()),
+            });
+        }
+        Ok(value)
+    }
+
+    fn parse_kind(&self, raw: &str) -> Result<Value, InvalidValue> {
         let bad = |expected: String| InvalidValue {
             name: self.name.to_string(),
             value: raw.to_string(),
@@ -253,6 +270,23 @@ mod tests {
         assert!(Knobs::from_env([("MOD_WSGI_INITIAL_WORKERS", "1.5")]).is_err());
         assert!(Knobs::from_env([("MOD_WSGI_SERVER_MPM", "threaded")]).is_err());
         assert!(Knobs::from_env([("MOD_WSGI_ACCESS_LOG", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn rejects_values_that_would_break_out_of_mod_wsgi_express_files() {
+        let err = Knobs::from_env([("MOD_WSGI_WORKING_DIRECTORY", "/x$(touch F)")]).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("MOD_WSGI_WORKING_DIRECTORY=\"/x$(touch F)\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("without `$`") && text.contains("apachectl"),
+            "{text}"
+        );
+        assert!(Knobs::from_env([("MOD_WSGI_WORKING_DIRECTORY", "/tmp\nListen 1")]).is_err());
+        assert!(Knobs::from_env([("MOD_WSGI_CALLABLE_OBJECT", "app'")]).is_err());
+        assert!(Knobs::from_env([("MOD_WSGI_WORKING_DIRECTORY", "/srv/my app")]).is_ok());
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod error;
 pub mod init;
 pub mod knobs;
 pub mod launcher;
+pub mod mod_wsgi_args;
 pub mod output;
 pub mod reload;
 pub mod sync;

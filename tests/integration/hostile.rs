@@ -319,3 +319,169 @@ fn init_never_writes_through_a_symlink_out_of_the_app() {
         }
     }
 }
+
+// ------------------------------------------------------------ mod_wsgi-express
+
+/// A real `exec` of `app` on mod_wsgi (port `port`), bounded: a refusal
+/// returns at once; the binary before the fix started Apache and ran the
+/// injected command.
+fn exec_mod_wsgi(app: &Path, port: u16, env: &[(&str, &str)]) -> Outcome {
+    let runtime = app.join(".runtime");
+    let mut cmd = exec_in(app);
+    cmd.args(["--server-type", "mod_wsgi"])
+        .env("WARPDRIVE_HTTP_PORT", port.to_string())
+        .env("WARPDRIVE_RUNTIME_DIR", &runtime)
+        .envs(env.iter().copied());
+    cmd.run_within(Duration::from_secs(30))
+}
+
+fn nothing_listens(port: u16) {
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "something started on port {port}"
+    );
+}
+
+#[test]
+fn shell_syntax_in_a_mod_wsgi_knob_is_refused_and_never_runs() {
+    let app = wsgi_app();
+    let marker = app.path().join("PWNED");
+    let port = support::free_port();
+    let value = format!("{}$(touch {})", app.path().display(), marker.display());
+    exec_mod_wsgi(app.path(), port, &[("MOD_WSGI_WORKING_DIRECTORY", &value)])
+        .bad_input()
+        .stderr_has("MOD_WSGI_WORKING_DIRECTORY=")
+        .stderr_has("without `$`")
+        .stderr_has("apachectl");
+    assert!(!marker.exists(), "the injected command ran");
+    nothing_listens(port);
+    for (name, value) in [
+        (
+            "MOD_WSGI_WORKING_DIRECTORY",
+            format!("{}`id`", app.path().display()),
+        ),
+        (
+            "MOD_WSGI_CALLABLE_OBJECT",
+            "application'; import os; '".to_string(),
+        ),
+        ("MOD_WSGI_ENTRY_POINT", "wsgi\\".to_string()),
+    ] {
+        exec_mod_wsgi(app.path(), port, &[(name, &value)])
+            .bad_input()
+            .stderr_has(&format!("{name}="));
+    }
+}
+
+#[test]
+fn shell_syntax_in_server_args_for_mod_wsgi_is_refused_and_never_runs() {
+    let app = wsgi_app();
+    let marker = app.path().join("PWNED");
+    let port = support::free_port();
+    for line in [
+        format!(
+            "--working-directory '{}$(touch {})'",
+            app.path().display(),
+            marker.display()
+        ),
+        format!(
+            "--working-dir={}`touch {}`",
+            app.path().display(),
+            marker.display()
+        ),
+        format!("--locale \"C.UTF-8'; touch {}; '\"", marker.display()),
+        format!("--server-root '/tmp/x;touch {}'", marker.display()),
+    ] {
+        support::write(
+            &app.path().join(".warpdrive/server_args"),
+            &format!("{line}\n"),
+        );
+        exec_mod_wsgi(app.path(), port, &[])
+            .bad_input()
+            .stderr_has(".warpdrive/server_args: --")
+            .stderr_has("mod_wsgi-express writes this value into");
+        assert!(!marker.exists(), "{line}: the injected command ran");
+        nothing_listens(port);
+    }
+}
+
+#[test]
+fn a_line_break_in_a_mod_wsgi_value_is_refused() {
+    let app = wsgi_app();
+    let port = support::free_port();
+    let injected = support::free_port();
+    let value = format!("{}\nListen 127.0.0.1:{injected}", app.path().display());
+    exec_mod_wsgi(app.path(), port, &[("MOD_WSGI_WORKING_DIRECTORY", &value)])
+        .bad_input()
+        .stderr_has("a line break");
+    support::write(
+        &app.path().join(".warpdrive/server_args"),
+        &format!("--server-name \"x\nListen 127.0.0.1:{injected}\"\n"),
+    );
+    exec_mod_wsgi(app.path(), port, &[])
+        .bad_input()
+        .stderr_has(".warpdrive/server_args: --server-name")
+        .stderr_has("a line break");
+    nothing_listens(port);
+    nothing_listens(injected);
+}
+
+#[test]
+fn the_locale_from_the_environment_is_checked_too() {
+    let app = wsgi_app();
+    let port = support::free_port();
+    exec_mod_wsgi(app.path(), port, &[("LANG", "C.UTF-8'$(id)'")])
+        .bad_input()
+        .stderr_has("LANG=");
+    nothing_listens(port);
+}
+
+#[test]
+fn tune_set_refuses_the_same_values_before_anything_is_sent() {
+    use crate::apiserver::{container, ApiServer};
+    let server = ApiServer::start();
+    server.add_deployment(
+        "blog",
+        1,
+        serde_json::json!([container("web", &[("MOD_WSGI_PROCESSES", "1")])]),
+    );
+    for value in ["/x$(touch /tmp/F)", "/srv/app\nListen 9999", "/x`id`"] {
+        server
+            .run(&[
+                "tune",
+                "deploy/blog",
+                "--set",
+                &format!("MOD_WSGI_WORKING_DIRECTORY={value}"),
+            ])
+            .bad_input()
+            .stderr_has("--set: MOD_WSGI_WORKING_DIRECTORY=");
+    }
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+    let manifest = support::repo().join("tests/integration/manifests/simple.yaml");
+    support::warpdrive()
+        .args(["tune", "--local", "-f"])
+        .arg(&manifest)
+        .args(["--set", "MOD_WSGI_CALLABLE_OBJECT=app'x"])
+        .run()
+        .bad_input()
+        .stderr_has("MOD_WSGI_CALLABLE_OBJECT=");
+}
+
+#[test]
+fn ordinary_mod_wsgi_values_still_start() {
+    let app = wsgi_app();
+    let port = support::free_port();
+    support::write(
+        &app.path().join(".warpdrive/server_args"),
+        "--setenv GREETING 'hello world' --access-log-format '%h \\\"%r\\\"'\n",
+    );
+    let mut cmd = exec_in(app.path());
+    cmd.args(["--server-type", "mod_wsgi"])
+        .env("WARPDRIVE_HTTP_PORT", port.to_string())
+        .env("WARPDRIVE_RUNTIME_DIR", app.path().join(".runtime"))
+        .env("MOD_WSGI_WORKING_DIRECTORY", app.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let _server = support::spawn(&mut cmd);
+    let r = support::wait_for_200(port, "/", Duration::from_secs(60));
+    assert_eq!(r.map(|r| r.body).as_deref(), Some("ok"));
+}

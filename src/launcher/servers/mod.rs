@@ -20,6 +20,14 @@ pub use ctx::{Ctx, Launch, UserEntry};
 
 /// Builds the command for `ctx.server_type`.
 pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
+    let launch = build(ctx)?;
+    if launch.argv.first().is_some_and(|p| p == "mod_wsgi-express") {
+        mod_wsgi::check(ctx, &launch)?;
+    }
+    Ok(launch)
+}
+
+fn build(ctx: &Ctx) -> Result<Launch, Error> {
     match ctx.server_type {
         ServerType::Shell => shell::command(ctx),
         ServerType::Python => python::command(ctx),

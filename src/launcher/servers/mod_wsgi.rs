@@ -130,3 +130,67 @@ pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
     l.args(ctx.user_args.iter().cloned());
     Ok(l)
 }
+
+/// Refuses a mod_wsgi-express command whose values would break out of the
+/// files mod_wsgi-express generates from them ([`crate::mod_wsgi_args`]):
+/// server_args first (the message names the file), then the whole command
+/// (values the launcher built from the environment and the app), the app
+/// directory (mod_wsgi-express's default working directory), and the
+/// environment variables it copies into its script (`LANG` and the other
+/// locale variables when no `--locale`/`--lang` is given, `HTTPD`).
+pub fn check(ctx: &Ctx, launch: &Launch) -> Result<(), Error> {
+    use crate::mod_wsgi_args::{check_args, check_value};
+    let wd = ctx.app_root.join(".warpdrive");
+    let file = crate::launcher::resolve::server_args_path(&wd, ctx.server_type);
+    check_args(ctx.user_args).map_err(|e| Error::bad(format!("{}: {e}", file.display())))?;
+    let args = launch.argv.get(2..).unwrap_or_default();
+    check_args(args).map_err(|e| {
+        Error::bad(format!(
+            "the mod_wsgi-express command built from {}: {e}",
+            origin(&e.option)
+        ))
+    })?;
+    let root = ctx.app_root.display().to_string();
+    check_value("--working-directory", &root).map_err(|e| {
+        Error::bad(format!(
+            "the app directory {} holds {}: it is mod_wsgi-express's working directory, and {}; \
+             move the app to a directory without it",
+            crate::error::quoted(&root),
+            e.found(),
+            e.why()
+        ))
+    })?;
+    let has = |flag: &str| {
+        args.iter()
+            .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
+    };
+    let mut from_env: Vec<(&str, &str)> = vec![("HTTPD", "--httpd-executable")];
+    if !has("--locale") && !has("--lang") {
+        from_env.extend(["LC_ALL", "LC_CTYPE", "LANG", "LANGUAGE"].map(|v| (v, "--locale")));
+    }
+    for (var, option) in from_env {
+        if let Some(value) = ctx.env.get(var).filter(|v| !v.is_empty()) {
+            check_value(option, value).map_err(|e| {
+                Error::bad(format!(
+                    "{var}={} is not valid for mod_wsgi-express: it holds {} ({}); fix the \
+                     variable",
+                    crate::error::quoted(value),
+                    e.found(),
+                    e.why()
+                ))
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Where the launcher took the value of `option` from, for messages.
+fn origin(option: &str) -> &'static str {
+    match option {
+        "--server-root" => "the runtime directory (WARPDRIVE_RUNTIME_DIR, else TMPDIR)",
+        "--user" | "--group" => "WARPDRIVE_USER and WARPDRIVE_GROUP",
+        "--url-alias" => "the static files (.warpdrive/application or the Django settings)",
+        "--entry-point" | "--callable-object" | "" => "the app's entry point",
+        _ => "the environment",
+    }
+}
