@@ -19,6 +19,18 @@ use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 
 use super::error::Error;
+use super::server_type::ServerType;
+
+/// `.warpdrive/server_args`, or `server_args/<type>` when `server_args` is a
+/// directory (also where `init` writes). `wd` is the `.warpdrive` directory.
+pub fn server_args_path(wd: &Path, server_type: ServerType) -> PathBuf {
+    let path = wd.join("server_args");
+    if path.is_dir() {
+        path.join(server_type.name())
+    } else {
+        path
+    }
+}
 
 /// The largest `.warpdrive` file read (1 MiB); they are a few lines each.
 pub const MAX_BYTES: u64 = 1 << 20;

@@ -104,16 +104,7 @@ fn app_root_of(wd: &Path) -> &Path {
     wd.parent().unwrap_or(wd)
 }
 
-/// `.warpdrive/server_args`, or `server_args/<type>` when `server_args` is a
-/// directory (also where `init` writes).
-pub fn server_args_path(wd: &Path, server_type: ServerType) -> PathBuf {
-    let path = wd.join("server_args");
-    if path.is_dir() {
-        path.join(server_type.name())
-    } else {
-        path
-    }
-}
+pub use super::app_file::server_args_path;
 
 /// Reads and expands `.warpdrive/server_args` (or `server_args/<type>`).
 pub fn server_args(

@@ -141,7 +141,7 @@ pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
 pub fn check(ctx: &Ctx, launch: &Launch) -> Result<(), Error> {
     use crate::mod_wsgi_args::{check_args, check_value};
     let wd = ctx.app_root.join(".warpdrive");
-    let file = crate::launcher::resolve::server_args_path(&wd, ctx.server_type);
+    let file = crate::launcher::app_file::server_args_path(&wd, ctx.server_type);
     check_args(ctx.user_args).map_err(|e| Error::bad(format!("{}: {e}", file.display())))?;
     let args = launch.argv.get(2..).unwrap_or_default();
     check_args(args).map_err(|e| {
