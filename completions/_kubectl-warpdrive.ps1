@@ -26,6 +26,14 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-warpdrive' -ScriptBlock
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Start the app in the current directory on the right WSGI server (in the container)')
+            [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Build the app into the image: hooks, pip install, the server, collectstatic, the record (in the container)')
+            [CompletionResult]::new('alive', 'alive', [CompletionResultType]::ParameterValue, 'Run the alive hook (a liveness probe); exit 0 with no hook')
+            [CompletionResult]::new('ready', 'ready', [CompletionResultType]::ParameterValue, 'Run the ready hook (a readiness probe); exit 0 with no hook')
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Run the migrate hook (database migrations); exit 0 with no hook')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Run the setup hook (one-time setup of the app''s data); exit 0 with no hook')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Run the verify hook (checks of a deployment); exit 0 with no hook')
+            [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Print the runtime environment as shell-quoted `export NAME=VALUE` lines')
+            [CompletionResult]::new('shell', 'shell', [CompletionResultType]::ParameterValue, 'Start an interactive shell ($SHELL, else /bin/sh) with the runtime environment')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write the .warpdrive/ files that say how the app is served')
             [CompletionResult]::new('tune', 'tune', [CompletionResultType]::ParameterValue, 'Set processes, threads and other MOD_WSGI_* knobs on a Deployment or DeploymentConfig')
             [CompletionResult]::new('scale', 'scale', [CompletionResultType]::ParameterValue, 'Change the replica count and wait until the pods are ready')
@@ -43,6 +51,70 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-warpdrive' -ScriptBlock
             [CompletionResult]::new('--supervise', '--supervise', [CompletionResultType]::ParameterName, 'Stay as a supervisor (signal forwarding, zombie reaping) even when not PID 1')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-warpdrive;build' {
+            [CompletionResult]::new('--app-root', '--app-root', [CompletionResultType]::ParameterName, 'The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-warpdrive;alive' {
+            [CompletionResult]::new('--app-root', '--app-root', [CompletionResultType]::ParameterName, 'The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-warpdrive;ready' {
+            [CompletionResult]::new('--app-root', '--app-root', [CompletionResultType]::ParameterName, 'The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-warpdrive;migrate' {
+            [CompletionResult]::new('--app-root', '--app-root', [CompletionResultType]::ParameterName, 'The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-warpdrive;setup' {
+            [CompletionResult]::new('--app-root', '--app-root', [CompletionResultType]::ParameterName, 'The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-warpdrive;verify' {
+            [CompletionResult]::new('--app-root', '--app-root', [CompletionResultType]::ParameterName, 'The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-warpdrive;env' {
+            [CompletionResult]::new('--app-root', '--app-root', [CompletionResultType]::ParameterName, 'The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-warpdrive;shell' {
+            [CompletionResult]::new('--app-root', '--app-root', [CompletionResultType]::ParameterName, 'The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -161,6 +233,14 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-warpdrive' -ScriptBlock
         }
         'kubectl-warpdrive;help' {
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Start the app in the current directory on the right WSGI server (in the container)')
+            [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Build the app into the image: hooks, pip install, the server, collectstatic, the record (in the container)')
+            [CompletionResult]::new('alive', 'alive', [CompletionResultType]::ParameterValue, 'Run the alive hook (a liveness probe); exit 0 with no hook')
+            [CompletionResult]::new('ready', 'ready', [CompletionResultType]::ParameterValue, 'Run the ready hook (a readiness probe); exit 0 with no hook')
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Run the migrate hook (database migrations); exit 0 with no hook')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Run the setup hook (one-time setup of the app''s data); exit 0 with no hook')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Run the verify hook (checks of a deployment); exit 0 with no hook')
+            [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Print the runtime environment as shell-quoted `export NAME=VALUE` lines')
+            [CompletionResult]::new('shell', 'shell', [CompletionResultType]::ParameterValue, 'Start an interactive shell ($SHELL, else /bin/sh) with the runtime environment')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write the .warpdrive/ files that say how the app is served')
             [CompletionResult]::new('tune', 'tune', [CompletionResultType]::ParameterValue, 'Set processes, threads and other MOD_WSGI_* knobs on a Deployment or DeploymentConfig')
             [CompletionResult]::new('scale', 'scale', [CompletionResultType]::ParameterValue, 'Change the replica count and wait until the pods are ready')
@@ -170,6 +250,30 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-warpdrive' -ScriptBlock
             break
         }
         'kubectl-warpdrive;help;exec' {
+            break
+        }
+        'kubectl-warpdrive;help;build' {
+            break
+        }
+        'kubectl-warpdrive;help;alive' {
+            break
+        }
+        'kubectl-warpdrive;help;ready' {
+            break
+        }
+        'kubectl-warpdrive;help;migrate' {
+            break
+        }
+        'kubectl-warpdrive;help;setup' {
+            break
+        }
+        'kubectl-warpdrive;help;verify' {
+            break
+        }
+        'kubectl-warpdrive;help;env' {
+            break
+        }
+        'kubectl-warpdrive;help;shell' {
             break
         }
         'kubectl-warpdrive;help;init' {

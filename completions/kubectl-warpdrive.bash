@@ -16,8 +16,17 @@ _kubectl__warpdrive() {
             ",$1")
                 cmd="kubectl__warpdrive"
                 ;;
+            kubectl__warpdrive,alive)
+                cmd="kubectl__warpdrive__subcmd__alive"
+                ;;
+            kubectl__warpdrive,build)
+                cmd="kubectl__warpdrive__subcmd__build"
+                ;;
             kubectl__warpdrive,completion)
                 cmd="kubectl__warpdrive__subcmd__completion"
+                ;;
+            kubectl__warpdrive,env)
+                cmd="kubectl__warpdrive__subcmd__env"
                 ;;
             kubectl__warpdrive,exec)
                 cmd="kubectl__warpdrive__subcmd__exec"
@@ -28,17 +37,41 @@ _kubectl__warpdrive() {
             kubectl__warpdrive,init)
                 cmd="kubectl__warpdrive__subcmd__init"
                 ;;
+            kubectl__warpdrive,migrate)
+                cmd="kubectl__warpdrive__subcmd__migrate"
+                ;;
+            kubectl__warpdrive,ready)
+                cmd="kubectl__warpdrive__subcmd__ready"
+                ;;
             kubectl__warpdrive,reload)
                 cmd="kubectl__warpdrive__subcmd__reload"
                 ;;
             kubectl__warpdrive,scale)
                 cmd="kubectl__warpdrive__subcmd__scale"
                 ;;
+            kubectl__warpdrive,setup)
+                cmd="kubectl__warpdrive__subcmd__setup"
+                ;;
+            kubectl__warpdrive,shell)
+                cmd="kubectl__warpdrive__subcmd__shell"
+                ;;
             kubectl__warpdrive,tune)
                 cmd="kubectl__warpdrive__subcmd__tune"
                 ;;
+            kubectl__warpdrive,verify)
+                cmd="kubectl__warpdrive__subcmd__verify"
+                ;;
+            kubectl__warpdrive__subcmd__help,alive)
+                cmd="kubectl__warpdrive__subcmd__help__subcmd__alive"
+                ;;
+            kubectl__warpdrive__subcmd__help,build)
+                cmd="kubectl__warpdrive__subcmd__help__subcmd__build"
+                ;;
             kubectl__warpdrive__subcmd__help,completion)
                 cmd="kubectl__warpdrive__subcmd__help__subcmd__completion"
+                ;;
+            kubectl__warpdrive__subcmd__help,env)
+                cmd="kubectl__warpdrive__subcmd__help__subcmd__env"
                 ;;
             kubectl__warpdrive__subcmd__help,exec)
                 cmd="kubectl__warpdrive__subcmd__help__subcmd__exec"
@@ -49,14 +82,29 @@ _kubectl__warpdrive() {
             kubectl__warpdrive__subcmd__help,init)
                 cmd="kubectl__warpdrive__subcmd__help__subcmd__init"
                 ;;
+            kubectl__warpdrive__subcmd__help,migrate)
+                cmd="kubectl__warpdrive__subcmd__help__subcmd__migrate"
+                ;;
+            kubectl__warpdrive__subcmd__help,ready)
+                cmd="kubectl__warpdrive__subcmd__help__subcmd__ready"
+                ;;
             kubectl__warpdrive__subcmd__help,reload)
                 cmd="kubectl__warpdrive__subcmd__help__subcmd__reload"
                 ;;
             kubectl__warpdrive__subcmd__help,scale)
                 cmd="kubectl__warpdrive__subcmd__help__subcmd__scale"
                 ;;
+            kubectl__warpdrive__subcmd__help,setup)
+                cmd="kubectl__warpdrive__subcmd__help__subcmd__setup"
+                ;;
+            kubectl__warpdrive__subcmd__help,shell)
+                cmd="kubectl__warpdrive__subcmd__help__subcmd__shell"
+                ;;
             kubectl__warpdrive__subcmd__help,tune)
                 cmd="kubectl__warpdrive__subcmd__help__subcmd__tune"
+                ;;
+            kubectl__warpdrive__subcmd__help,verify)
+                cmd="kubectl__warpdrive__subcmd__help__subcmd__verify"
                 ;;
             *)
                 ;;
@@ -65,12 +113,48 @@ _kubectl__warpdrive() {
 
     case "${cmd}" in
         kubectl__warpdrive)
-            opts="-h -V --help --version exec init tune scale reload completion help"
+            opts="-h -V --help --version exec build alive ready migrate setup verify env shell init tune scale reload completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__warpdrive__subcmd__alive)
+            opts="-h -V --app-root --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --app-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__warpdrive__subcmd__build)
+            opts="-h -V --app-root --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --app-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -85,6 +169,24 @@ _kubectl__warpdrive() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__warpdrive__subcmd__env)
+            opts="-h -V --app-root --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --app-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -123,7 +225,7 @@ _kubectl__warpdrive() {
             return 0
             ;;
         kubectl__subcmd__warpdrive__subcmd__help)
-            opts="exec init tune scale reload completion help"
+            opts="exec build alive ready migrate setup verify env shell init tune scale reload completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -136,7 +238,49 @@ _kubectl__warpdrive() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__subcmd__warpdrive__subcmd__help__subcmd__alive)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__warpdrive__subcmd__help__subcmd__build)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__subcmd__warpdrive__subcmd__help__subcmd__completion)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__warpdrive__subcmd__help__subcmd__env)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -192,6 +336,34 @@ _kubectl__warpdrive() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__subcmd__warpdrive__subcmd__help__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__warpdrive__subcmd__help__subcmd__ready)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__subcmd__warpdrive__subcmd__help__subcmd__reload)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -220,7 +392,49 @@ _kubectl__warpdrive() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__subcmd__warpdrive__subcmd__help__subcmd__setup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__warpdrive__subcmd__help__subcmd__shell)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__subcmd__warpdrive__subcmd__help__subcmd__tune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__warpdrive__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -271,6 +485,42 @@ _kubectl__warpdrive() {
                     ;;
                 --server-type)
                     COMPREPLY=($(compgen -W "auto shell python paste django gunicorn mod_wsgi waitress uwsgi" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__warpdrive__subcmd__migrate)
+            opts="-h -V --app-root --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --app-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__warpdrive__subcmd__ready)
+            opts="-h -V --app-root --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --app-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -428,6 +678,42 @@ _kubectl__warpdrive() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__subcmd__warpdrive__subcmd__setup)
+            opts="-h -V --app-root --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --app-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__warpdrive__subcmd__shell)
+            opts="-h -V --app-root --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --app-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__subcmd__warpdrive__subcmd__tune)
             opts="-c -o -f -n -h -V --processes --threads --set --unset --list --container --dry-run --output --no-wait --timeout --local --filename --in-place --recommend --profile --apply --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -520,6 +806,24 @@ _kubectl__warpdrive() {
                     return 0
                     ;;
                 --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__warpdrive__subcmd__verify)
+            opts="-h -V --app-root --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --app-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

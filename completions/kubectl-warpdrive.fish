@@ -27,6 +27,14 @@ end
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a "exec" -d 'Start the app in the current directory on the right WSGI server (in the container)'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a "build" -d 'Build the app into the image: hooks, pip install, the server, collectstatic, the record (in the container)'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a "alive" -d 'Run the alive hook (a liveness probe); exit 0 with no hook'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a "ready" -d 'Run the ready hook (a readiness probe); exit 0 with no hook'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a "migrate" -d 'Run the migrate hook (database migrations); exit 0 with no hook'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a "setup" -d 'Run the setup hook (one-time setup of the app\'s data); exit 0 with no hook'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a "verify" -d 'Run the verify hook (checks of a deployment); exit 0 with no hook'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a "env" -d 'Print the runtime environment as shell-quoted `export NAME=VALUE` lines'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a "shell" -d 'Start an interactive shell ($SHELL, else /bin/sh) with the runtime environment'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a "init" -d 'Write the .warpdrive/ files that say how the app is served'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a "tune" -d 'Set processes, threads and other MOD_WSGI_* knobs on a Deployment or DeploymentConfig'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a "scale" -d 'Change the replica count and wait until the pods are ready'
@@ -49,6 +57,30 @@ complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand exec
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand exec" -l supervise -d 'Stay as a supervisor (signal forwarding, zombie reaping) even when not PID 1'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand exec" -s V -l version -d 'Print version'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand build" -l app-root -d 'The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]' -r -F
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand build" -s h -l help -d 'Print help'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand build" -s V -l version -d 'Print version'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand alive" -l app-root -d 'The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]' -r -F
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand alive" -s h -l help -d 'Print help'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand alive" -s V -l version -d 'Print version'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand ready" -l app-root -d 'The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]' -r -F
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand ready" -s h -l help -d 'Print help'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand ready" -s V -l version -d 'Print version'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand migrate" -l app-root -d 'The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]' -r -F
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand migrate" -s h -l help -d 'Print help'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand migrate" -s V -l version -d 'Print version'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand setup" -l app-root -d 'The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]' -r -F
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand setup" -s h -l help -d 'Print help'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand setup" -s V -l version -d 'Print version'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand verify" -l app-root -d 'The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]' -r -F
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand verify" -s V -l version -d 'Print version'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand env" -l app-root -d 'The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]' -r -F
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand env" -s h -l help -d 'Print help'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand env" -s V -l version -d 'Print version'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand shell" -l app-root -d 'The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]' -r -F
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand shell" -s h -l help -d 'Print help'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand shell" -s V -l version -d 'Print version'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l app-root -d 'The application directory' -r -F
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l entry-point -d 'WSGI entry point to record: `module:callable` or a dotted module [default: Django\'s WSGI_APPLICATION, else wsgi:application]' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l static-url -d 'URL under which static files are served, e.g. /static/ [default: Django\'s STATIC_URL]' -r
@@ -142,10 +174,18 @@ complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand relo
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -s V -l version -d 'Print version'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand completion" -s h -l help -d 'Print help'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand completion" -s V -l version -d 'Print version'
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec init tune scale reload completion help" -f -a "exec" -d 'Start the app in the current directory on the right WSGI server (in the container)'
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec init tune scale reload completion help" -f -a "init" -d 'Write the .warpdrive/ files that say how the app is served'
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec init tune scale reload completion help" -f -a "tune" -d 'Set processes, threads and other MOD_WSGI_* knobs on a Deployment or DeploymentConfig'
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec init tune scale reload completion help" -f -a "scale" -d 'Change the replica count and wait until the pods are ready'
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec init tune scale reload completion help" -f -a "reload" -d 'Turn live code reloading on or off and sync local code into the pod'
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec init tune scale reload completion help" -f -a "completion" -d 'Print a shell completion script'
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec init tune scale reload completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "exec" -d 'Start the app in the current directory on the right WSGI server (in the container)'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "build" -d 'Build the app into the image: hooks, pip install, the server, collectstatic, the record (in the container)'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "alive" -d 'Run the alive hook (a liveness probe); exit 0 with no hook'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "ready" -d 'Run the ready hook (a readiness probe); exit 0 with no hook'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "migrate" -d 'Run the migrate hook (database migrations); exit 0 with no hook'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "setup" -d 'Run the setup hook (one-time setup of the app\'s data); exit 0 with no hook'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "verify" -d 'Run the verify hook (checks of a deployment); exit 0 with no hook'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "env" -d 'Print the runtime environment as shell-quoted `export NAME=VALUE` lines'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "shell" -d 'Start an interactive shell ($SHELL, else /bin/sh) with the runtime environment'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "init" -d 'Write the .warpdrive/ files that say how the app is served'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "tune" -d 'Set processes, threads and other MOD_WSGI_* knobs on a Deployment or DeploymentConfig'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "scale" -d 'Change the replica count and wait until the pods are ready'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "reload" -d 'Turn live code reloading on or off and sync local code into the pod'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "completion" -d 'Print a shell completion script'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -34,6 +34,46 @@ pub enum Command {
         after_help = "Examples:\n  warpdrive exec\n  warpdrive exec --dry-run -o json\n  warpdrive exec -- python manage.py migrate"
     )]
     Exec(ExecArgs),
+    /// Build the app into the image: hooks, pip install, the server, collectstatic, the record (in the container).
+    #[command(
+        after_help = "Examples:\n  warpdrive build\n  warpdrive build --app-root /opt/app-root/src"
+    )]
+    Build(BuildArgs),
+    /// Run the alive hook (a liveness probe); exit 0 with no hook.
+    #[command(
+        after_help = "Examples:\n  warpdrive alive\n  warpdrive alive --app-root ."
+    )]
+    Alive(LifecycleArgs),
+    /// Run the ready hook (a readiness probe); exit 0 with no hook.
+    #[command(
+        after_help = "Examples:\n  warpdrive ready\n  warpdrive ready --app-root ."
+    )]
+    Ready(LifecycleArgs),
+    /// Run the migrate hook (database migrations); exit 0 with no hook.
+    #[command(
+        after_help = "Examples:\n  warpdrive migrate\n  warpdrive migrate --app-root ."
+    )]
+    Migrate(LifecycleArgs),
+    /// Run the setup hook (one-time setup of the app's data); exit 0 with no hook.
+    #[command(
+        after_help = "Examples:\n  warpdrive setup\n  warpdrive setup --app-root ."
+    )]
+    Setup(LifecycleArgs),
+    /// Run the verify hook (checks of a deployment); exit 0 with no hook.
+    #[command(
+        after_help = "Examples:\n  warpdrive verify\n  warpdrive verify --app-root ."
+    )]
+    Verify(LifecycleArgs),
+    /// Print the runtime environment as shell-quoted `export NAME=VALUE` lines.
+    #[command(
+        after_help = "Examples:\n  warpdrive env\n  warpdrive env --app-root ."
+    )]
+    Env(LifecycleArgs),
+    /// Start an interactive shell ($SHELL, else /bin/sh) with the runtime environment.
+    #[command(
+        after_help = "Examples:\n  warpdrive shell\n  warpdrive shell --app-root /opt/app-root/src"
+    )]
+    Shell(LifecycleArgs),
     /// Write the .warpdrive/ files that say how the app is served.
     #[command(
         after_help = "Examples:\n  kubectl warpdrive init\n  kubectl warpdrive init --yes --dry-run\n  kubectl warpdrive init --server-type gunicorn --entry-point blog.wsgi:application --yes"
@@ -107,6 +147,20 @@ pub struct ExecArgs {
     /// Run this command instead of the app server, with the same environment and PID-1 handling.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]
+    #[arg(long, value_name = "DIR")]
+    pub app_root: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LifecycleArgs {
+    /// The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]
+    #[arg(long, value_name = "DIR")]
+    pub app_root: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

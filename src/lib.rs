@@ -1,6 +1,7 @@
 //! kubectl-warpdrive: the plugin (`init`, `tune`, `scale`, `reload`) and the
 //! in-container launcher (`exec`) in one binary.
 //!
+//! * [`build`]: `warpdrive build` (the image-build step) and the lifecycle commands.
 //! * [`cli`]: the clap definition (also the source of completions and man pages).
 //! * [`commands`]: one file per subcommand; thin glue over the modules below.
 //! * [`complete`]: the engine behind kubectl's plugin completion (`__complete`).
@@ -13,6 +14,7 @@
 // closed pipe.
 #![deny(clippy::print_stdout)]
 
+pub mod build;
 pub mod cli;
 pub mod cluster;
 pub mod commands;

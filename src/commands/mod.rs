@@ -8,11 +8,13 @@ use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command};
 
+pub mod build;
 pub mod complete;
 pub mod completion;
 pub mod exec;
 pub mod generate;
 pub mod init;
+pub mod lifecycle;
 pub mod reload;
 pub mod scale;
 pub mod tune;
@@ -92,6 +94,14 @@ pub fn dispatch(mut args: Vec<OsString>) -> anyhow::Result<i32> {
     match cli.command {
         Command::Exec(a) => exec::run(a, &environment()),
         Command::Init(a) => init::run(a, &environment()),
+        Command::Build(a) => build::run(a, &environment()),
+        Command::Alive(a) => lifecycle::hook("alive", a, &environment()),
+        Command::Ready(a) => lifecycle::hook("ready", a, &environment()),
+        Command::Migrate(a) => lifecycle::hook("migrate", a, &environment()),
+        Command::Setup(a) => lifecycle::hook("setup", a, &environment()),
+        Command::Verify(a) => lifecycle::hook("verify", a, &environment()),
+        Command::Env(a) => lifecycle::env(a, &environment()),
+        Command::Shell(a) => lifecycle::shell(a, &environment()),
         Command::Tune(a) => tune::run(a),
         Command::Scale(a) => scale::run(a),
         Command::Reload(a) => reload::run(a),

@@ -226,6 +226,18 @@ pub fn read_record(app_root: &Path) -> Result<Option<AppInfo>, Error> {
 /// known value, in a fixed order. `static_root` must be inside `app_root`
 /// (it is written relative to it).
 pub fn format_record(info: &AppInfo, app_root: &Path) -> Result<String, Error> {
+    format_record_with(info, app_root, false)
+}
+
+/// [`format_record`], where a `static_root` outside the app is written as an
+/// absolute path (which [`read_record`] reads as it is): `warpdrive build`
+/// collects the static files of a Django app without STATIC_ROOT under
+/// `$WARPDRIVE_APP_ROOT`.
+pub fn format_record_absolute_ok(info: &AppInfo, app_root: &Path) -> Result<String, Error> {
+    format_record_with(info, app_root, true)
+}
+
+fn format_record_with(info: &AppInfo, app_root: &Path, outside_ok: bool) -> Result<String, Error> {
     let mut lines = vec![
         "# What `kubectl warpdrive init` detected, read by `warpdrive exec` so that the"
             .to_string(),
@@ -250,13 +262,17 @@ pub fn format_record(info: &AppInfo, app_root: &Path) -> Result<String, Error> {
         put("static_url", u.clone())?;
     }
     if let Some(r) = &info.static_root {
-        let rel = r.strip_prefix(app_root).map_err(|_| {
-            Error::bad(format!(
-                "static directory {} is outside the app {}; choose a directory inside it",
-                r.display(),
-                app_root.display()
-            ))
-        })?;
+        let rel = match r.strip_prefix(app_root) {
+            Ok(rel) => rel,
+            Err(_) if outside_ok && r.is_absolute() => r.as_path(),
+            Err(_) => {
+                return Err(Error::bad(format!(
+                    "static directory {} is outside the app {}; choose a directory inside it",
+                    r.display(),
+                    app_root.display()
+                )))
+            }
+        };
         let rel = rel.to_string_lossy();
         put(
             "static_root",

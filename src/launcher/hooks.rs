@@ -13,6 +13,7 @@
 //! that fails stops the start: [`Error::HookFailed`] carries its exit status
 //! (128+N if signal N killed it), which becomes the launcher's exit status.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -38,20 +39,43 @@ pub fn check(app_root: &Path) -> Result<(), Error> {
 
 /// Runs `deploy-cfg` (once per container) and `deploy` (every time).
 pub fn run_hooks(app_root: &Path, runtime_dir: &Path) -> Result<(), Error> {
-    let dir = app_root.join(HOOK_DIR);
+    deploy_cfg_once(app_root, runtime_dir, None)?;
+    run_named(app_root, "deploy", None)?;
+    Ok(())
+}
+
+/// Runs `deploy-cfg` unless it already ran in this container (the marker in
+/// `runtime_dir`). `env`, when given, is the hook's whole environment.
+pub fn deploy_cfg_once(
+    app_root: &Path,
+    runtime_dir: &Path,
+    env: Option<&BTreeMap<String, String>>,
+) -> Result<(), Error> {
     let marker = runtime_dir.join("hooks").join("deploy-cfg.done");
-    if !marker.exists() {
-        if let Some(hook) = runnable(app_root, &dir.join("deploy-cfg"))? {
-            run_hook(&hook, app_root)?;
-            dirs::ensure_dir(marker.parent().unwrap_or(runtime_dir))?;
-            std::fs::write(&marker, format!("{}\n", hook.display()))
-                .map_err(|e| Error::io(format!("cannot write {}", marker.display()), e))?;
-        }
+    if marker.exists() {
+        return Ok(());
     }
-    if let Some(hook) = runnable(app_root, &dir.join("deploy"))? {
-        run_hook(&hook, app_root)?;
+    if let Some(hook) = runnable(app_root, &app_root.join(HOOK_DIR).join("deploy-cfg"))? {
+        run_hook(&hook, app_root, env)?;
+        dirs::ensure_dir(marker.parent().unwrap_or(runtime_dir))?;
+        std::fs::write(&marker, format!("{}\n", hook.display()))
+            .map_err(|e| Error::io(format!("cannot write {}", marker.display()), e))?;
     }
     Ok(())
+}
+
+/// Runs `.warpdrive/action_hooks/<name>` when it exists and is executable
+/// (warning when it is not); `Ok(false)` when there is none to run. `env`,
+/// when given, is the hook's whole environment.
+pub fn run_named(
+    app_root: &Path,
+    name: &str,
+    env: Option<&BTreeMap<String, String>>,
+) -> Result<bool, Error> {
+    match runnable(app_root, &app_root.join(HOOK_DIR).join(name))? {
+        Some(hook) => run_hook(&hook, app_root, env).map(|()| true),
+        None => Ok(false),
+    }
 }
 
 /// `Some(path)` if the hook exists and is executable; warns and returns
@@ -76,10 +100,17 @@ fn executable(path: &Path) -> Option<PathBuf> {
     Some(path.to_path_buf())
 }
 
-fn run_hook(hook: &Path, app_root: &Path) -> Result<(), Error> {
+fn run_hook(
+    hook: &Path,
+    app_root: &Path,
+    env: Option<&BTreeMap<String, String>>,
+) -> Result<(), Error> {
     let name = hook.display().to_string();
     let mut cmd = Command::new(hook);
     cmd.current_dir(app_root);
+    if let Some(env) = env {
+        cmd.env_clear().envs(env);
+    }
     // The hook may have been written a moment ago (see `text_busy`).
     let status = text_busy::retry(|| cmd.status()).map_err(|e| match e.raw_os_error() {
         Some(code) if code == nix::libc::ENOEXEC => Error::bad(format!(

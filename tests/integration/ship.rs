@@ -307,6 +307,14 @@ complete_line kubectl warpdrive exec --server-type mod
         answers[0],
         [
             "exec",
+            "build",
+            "alive",
+            "ready",
+            "migrate",
+            "setup",
+            "verify",
+            "env",
+            "shell",
             "init",
             "tune",
             "scale",
@@ -971,7 +979,12 @@ fn help_examples_run_for_real() {
             && !args.iter().any(|a| a == "--dry-run" || a == "--");
         // `init` without --yes asks questions on a terminal.
         let asks = args.first().is_some_and(|a| a == "init") && !args.iter().any(|a| a == "--yes");
-        if serves || asks || args.iter().any(|a| a == "--watch") {
+        // `build` installs packages (tests/integration/build.rs runs it
+        // with a local wheelhouse); `shell` is interactive.
+        let builds_or_waits = args
+            .first()
+            .is_some_and(|a| a == "build" || a == "shell");
+        if serves || asks || builds_or_waits || args.iter().any(|a| a == "--watch") {
             continue;
         }
         let app = support::copy_app(&repo().join("examples/hello-django"));

@@ -1,0 +1,28 @@
+//! `alive`, `ready`, `migrate`, `setup`, `verify` (`lifecycle::run_hook`),
+//! `env` (`lifecycle::export_lines`) and `shell` (`lifecycle::exec_shell`).
+
+use std::collections::BTreeMap;
+
+use crate::build::lifecycle;
+use crate::cli::LifecycleArgs;
+
+/// Runs hook `name`; its failure carries its exit status.
+pub fn hook(
+    name: &str,
+    args: LifecycleArgs,
+    env: &BTreeMap<String, String>,
+) -> anyhow::Result<i32> {
+    lifecycle::run_hook(name, args.app_root, env)?;
+    Ok(0)
+}
+
+pub fn env(args: LifecycleArgs, env: &BTreeMap<String, String>) -> anyhow::Result<i32> {
+    let (_, runtime) = lifecycle::runtime_env(args.app_root, env)?;
+    crate::out!("{}", lifecycle::export_lines(&runtime)?);
+    Ok(0)
+}
+
+pub fn shell(args: LifecycleArgs, env: &BTreeMap<String, String>) -> anyhow::Result<i32> {
+    let (root, runtime) = lifecycle::runtime_env(args.app_root, env)?;
+    Err(lifecycle::exec_shell(&root, &runtime).into())
+}
