@@ -40,34 +40,22 @@ pub enum Command {
     )]
     Build(BuildArgs),
     /// Run the alive hook (a liveness probe); exit 0 with no hook.
-    #[command(
-        after_help = "Examples:\n  warpdrive alive\n  warpdrive alive --app-root ."
-    )]
+    #[command(after_help = "Examples:\n  warpdrive alive\n  warpdrive alive --app-root .")]
     Alive(LifecycleArgs),
     /// Run the ready hook (a readiness probe); exit 0 with no hook.
-    #[command(
-        after_help = "Examples:\n  warpdrive ready\n  warpdrive ready --app-root ."
-    )]
+    #[command(after_help = "Examples:\n  warpdrive ready\n  warpdrive ready --app-root .")]
     Ready(LifecycleArgs),
     /// Run the migrate hook (database migrations); exit 0 with no hook.
-    #[command(
-        after_help = "Examples:\n  warpdrive migrate\n  warpdrive migrate --app-root ."
-    )]
+    #[command(after_help = "Examples:\n  warpdrive migrate\n  warpdrive migrate --app-root .")]
     Migrate(LifecycleArgs),
     /// Run the setup hook (one-time setup of the app's data); exit 0 with no hook.
-    #[command(
-        after_help = "Examples:\n  warpdrive setup\n  warpdrive setup --app-root ."
-    )]
+    #[command(after_help = "Examples:\n  warpdrive setup\n  warpdrive setup --app-root .")]
     Setup(LifecycleArgs),
     /// Run the verify hook (checks of a deployment); exit 0 with no hook.
-    #[command(
-        after_help = "Examples:\n  warpdrive verify\n  warpdrive verify --app-root ."
-    )]
+    #[command(after_help = "Examples:\n  warpdrive verify\n  warpdrive verify --app-root .")]
     Verify(LifecycleArgs),
     /// Print the runtime environment as shell-quoted `export NAME=VALUE` lines.
-    #[command(
-        after_help = "Examples:\n  warpdrive env\n  warpdrive env --app-root ."
-    )]
+    #[command(after_help = "Examples:\n  warpdrive env\n  warpdrive env --app-root .")]
     Env(LifecycleArgs),
     /// Start an interactive shell ($SHELL, else /bin/sh) with the runtime environment.
     #[command(

@@ -981,9 +981,7 @@ fn help_examples_run_for_real() {
         let asks = args.first().is_some_and(|a| a == "init") && !args.iter().any(|a| a == "--yes");
         // `build` installs packages (tests/integration/build.rs runs it
         // with a local wheelhouse); `shell` is interactive.
-        let builds_or_waits = args
-            .first()
-            .is_some_and(|a| a == "build" || a == "shell");
+        let builds_or_waits = args.first().is_some_and(|a| a == "build" || a == "shell");
         if serves || asks || builds_or_waits || args.iter().any(|a| a == "--watch") {
             continue;
         }
