@@ -3,6 +3,7 @@
 
 mod apiserver;
 mod apps;
+mod build;
 mod exec;
 mod hooks;
 mod hostile;
