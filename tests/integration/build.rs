@@ -399,3 +399,44 @@ fn shell_runs_with_the_runtime_environment() {
         .success()
         .stdout_is(&format!("hi there|{}", src.display()));
 }
+
+/// A directory holding `warpdrive`, the binary under test, for scripts.
+fn warpdrive_on_path(dir: &Path) -> String {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    std::os::unix::fs::symlink(support::bin(), bin.join("warpdrive")).expect("symlink");
+    format!("{}:{}", bin.display(), support::venv_path())
+}
+
+#[test]
+fn s2i_assemble_moves_the_source_and_builds_it() {
+    let work = support::world_readable_tempdir();
+    let upload = work.path().join("upload");
+    std::fs::create_dir_all(&upload).expect("mkdir");
+    let app = bare_app();
+    support::copy_tree(app.path(), &upload);
+    hook(&upload, "build", "#!/bin/sh\npwd > built\n");
+    let src = work.path().join("app-root/src");
+    let path = warpdrive_on_path(work.path());
+    Command::new(repo().join("s2i/bin/assemble"))
+        .env("PATH", &path)
+        .env("WARPDRIVE_SRC_ROOT", &src)
+        .env("WARPDRIVE_S2I_UPLOAD", &upload)
+        .env("WARPDRIVE_APP_ROOT", work.path().join("app-root"))
+        .run_within(BUILD)
+        .success()
+        .stdout_has("---> Installing application source")
+        .stdout_has("build: build: ran .warpdrive/action_hooks/build")
+        .stdout_has("build: record: nothing detected to record");
+    assert!(!upload.exists(), "the upload is left behind");
+    assert!(src.join("app.sh").is_file());
+    let built = std::fs::read_to_string(src.join("built")).expect("built");
+    assert_eq!(
+        Path::new(built.trim()),
+        src.canonicalize().expect("canonical")
+    );
+    Command::new(repo().join("s2i/bin/usage"))
+        .run_within(Duration::from_secs(10))
+        .success()
+        .stdout_has("oc new-app");
+}

@@ -1138,7 +1138,10 @@ fn shipped_scripts_and_containerfile_pass_their_linters() {
     assert!(shellcheck.exists(), "no shellcheck: run .ci/setup");
     let out = run(Command::new(shellcheck)
         .arg(repo().join("plugins/package.sh"))
-        .arg(repo().join("completions/kubectl_complete-warpdrive")));
+        .arg(repo().join("completions/kubectl_complete-warpdrive"))
+        .arg(repo().join("s2i/bin/assemble"))
+        .arg(repo().join("s2i/bin/run"))
+        .arg(repo().join("s2i/bin/usage")));
     out.success();
 
     let hadolint = support::venv().join("bin/hadolint");
@@ -1149,7 +1152,8 @@ fn shipped_scripts_and_containerfile_pass_their_linters() {
     );
     let out = run(Command::new(hadolint)
         .arg("--no-color")
-        .arg(repo().join("examples/Containerfile")));
+        .arg(repo().join("examples/Containerfile"))
+        .arg(repo().join("s2i/Containerfile")));
     out.success();
 }
 
