@@ -33,7 +33,7 @@ pub fn run(args: ExecArgs, env: &BTreeMap<String, String>) -> anyhow::Result<i32
     launcher::dirs::ensure_dir(&runtime_dir)?;
     if !is_command {
         launcher::hooks::run_hooks(&plan.cwd, &runtime_dir)?;
-        if plan.env.contains_key("WARPDRIVE_WSGI_TARGET") {
+        if launcher::support::needed(&plan.env) {
             launcher::support::install(&runtime_dir)?;
         }
     }

@@ -27,6 +27,47 @@ pub const PROXY_HEADERS: &[&str] = &[
     "Forwarded",
 ];
 
+/// The proxy family: every header a proxy may set to describe the client's
+/// connection. From a peer outside `WARPDRIVE_TRUST_PROXY` none of them
+/// reaches the app, on any server (the `warpdrive_wsgi` middleware removes
+/// them, and for mod_wsgi Apache unsets them; see
+/// [`crate::launcher::support`]). The middleware holds the same list.
+pub const PROXY_FAMILY: &[&str] = &[
+    "X-Forwarded-For",
+    "X-Forwarded-Proto",
+    "X-Forwarded-Host",
+    "X-Forwarded-Port",
+    "X-Forwarded-Prefix",
+    "X-Forwarded-Server",
+    "X-Forwarded-By",
+    "X-Forwarded-Protocol",
+    "X-Forwarded-Ssl",
+    "X-Forwarded-Scheme",
+    "X-Forwarded-HTTPS",
+    "X-Forwarded-Script-Name",
+    "Forwarded",
+    "X-Real-IP",
+    "X-Client-IP",
+    "X-Host",
+    "X-Scheme",
+    "X-HTTPS",
+    "X-Url-Scheme",
+    "Front-End-Https",
+    "X-Script-Name",
+    "HTTPS",
+];
+
+/// The headers waitress itself clears from peers it does not trust (its
+/// `clear_untrusted_proxy_headers`, on by default).
+pub const WAITRESS_CLEARS: &[&str] = &[
+    "X-Forwarded-For",
+    "X-Forwarded-Host",
+    "X-Forwarded-Proto",
+    "X-Forwarded-Port",
+    "X-Forwarded-By",
+    "Forwarded",
+];
+
 /// Known headers mod_wsgi-express itself cannot trust.
 pub const MOD_WSGI_UNTRUSTABLE: &[&str] = &["Forwarded"];
 
@@ -97,5 +138,15 @@ mod tests {
         assert_eq!(canonical_header(" FORWARDED "), Some("Forwarded"));
         assert_eq!(canonical_header("X-Forwarded-Prefix"), None);
         assert_eq!(canonical_header(""), None);
+    }
+
+    #[test]
+    fn every_trustable_header_is_in_the_family() {
+        for h in PROXY_HEADERS.iter().chain(WAITRESS_CLEARS) {
+            assert!(
+                PROXY_FAMILY.iter().any(|f| f.eq_ignore_ascii_case(h)),
+                "{h}"
+            );
+        }
     }
 }

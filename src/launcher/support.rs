@@ -54,6 +54,7 @@ use std::path::{Path, PathBuf};
 
 use super::dirs;
 use super::error::Error;
+use super::proxy::PROXY_FAMILY;
 
 /// The module's file name (and `warpdrive_wsgi` its import name).
 pub const MODULE_FILE: &str = "warpdrive_wsgi.py";
@@ -64,32 +65,71 @@ pub const ENTRY_POINT: &str = "warpdrive_wsgi:application";
 /// The module's source, embedded in the binary.
 pub const SOURCE: &str = include_str!("support/warpdrive_wsgi.py");
 
-/// Writes the module into `<runtime_dir>/python/` (only if its content
-/// differs, atomically via rename) and returns that directory, for
-/// `PYTHONPATH`. The directory and file are world-readable, so that a
-/// server running as another user (Apache's worker) can read them.
+/// The variable holding the Apache expression that is true for a peer
+/// outside the trusted list (`! -R '10.0.0.0/8' && …`), read by the
+/// Apache include ([`apache_conf`]) when mod_wsgi-express starts httpd.
+pub const UNTRUSTED_PEER_VAR: &str = "WARPDRIVE_UNTRUSTED_PEER";
+
+/// Where the Apache include for mod_wsgi is written.
+pub fn apache_conf_path(runtime_dir: &Path) -> PathBuf {
+    runtime_dir
+        .join("apache")
+        .join("warpdrive-untrusted-peers.conf")
+}
+
+/// The Apache include: every header of [`PROXY_FAMILY`] unset when the
+/// request comes from a peer outside the trusted list.
+pub fn apache_conf() -> String {
+    let mut text = format!(
+        "# Written by `warpdrive exec` for mod_wsgi-express (--include-file): from a\n\
+         # peer outside WARPDRIVE_TRUST_PROXY no proxy header reaches the app.\n\
+         <If \"${{{UNTRUSTED_PEER_VAR}}}\">\n"
+    );
+    for h in PROXY_FAMILY {
+        text.push_str(&format!("RequestHeader unset {h}\n"));
+    }
+    text.push_str("</If>\n");
+    text
+}
+
+/// Whether a plan with this environment needs [`install`] before it runs.
+pub fn needed(plan_env: &std::collections::BTreeMap<String, String>) -> bool {
+    plan_env.contains_key("WARPDRIVE_WSGI_TARGET") || plan_env.contains_key(UNTRUSTED_PEER_VAR)
+}
+
+/// Writes the module into `<runtime_dir>/python/` and the Apache include
+/// ([`apache_conf_path`]), each only if its content differs, atomically via
+/// rename, and returns the module's directory, for `PYTHONPATH`. The
+/// directories and files are world-readable, so that a server running as
+/// another user (Apache's worker) can read them.
 pub fn install(runtime_dir: &Path) -> Result<PathBuf, Error> {
     let dir = dirs::support_dir(runtime_dir);
-    dirs::ensure_dir(&dir)?;
-    let target = dir.join(MODULE_FILE);
-    if std::fs::read(&target).is_ok_and(|old| old == SOURCE.as_bytes()) {
-        return Ok(dir);
+    write_if_changed(&dir.join(MODULE_FILE), SOURCE)?;
+    write_if_changed(&apache_conf_path(runtime_dir), &apache_conf())?;
+    Ok(dir)
+}
+
+fn write_if_changed(target: &Path, text: &str) -> Result<(), Error> {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    dirs::ensure_dir(dir)?;
+    if std::fs::read(target).is_ok_and(|old| old == text.as_bytes()) {
+        return Ok(());
     }
     let mut tmp = tempfile::Builder::new()
-        .prefix(".warpdrive_wsgi")
+        .prefix(".warpdrive")
         .suffix(".tmp")
-        .tempfile_in(&dir)
+        .tempfile_in(dir)
         .map_err(|e| Error::io(format!("cannot write in {}", dir.display()), e))?;
     use std::io::Write;
-    tmp.write_all(SOURCE.as_bytes())
+    tmp.write_all(text.as_bytes())
         .map_err(|e| Error::io(format!("cannot write {}", tmp.path().display()), e))?;
     use std::os::unix::fs::PermissionsExt;
     tmp.as_file()
         .set_permissions(std::fs::Permissions::from_mode(0o644))
         .map_err(|e| Error::io(format!("cannot chmod {}", tmp.path().display()), e))?;
-    tmp.persist(&target)
+    tmp.persist(target)
         .map_err(|e| Error::io(format!("cannot write {}", target.display()), e.error))?;
-    Ok(dir)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -118,5 +158,21 @@ mod tests {
         assert_eq!(mode & 0o777, 0o644);
         // No temp files left behind.
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        let conf = std::fs::read_to_string(apache_conf_path(rt.path())).unwrap();
+        assert!(
+            conf.contains("RequestHeader unset X-Forwarded-Prefix\n"),
+            "{conf}"
+        );
+    }
+
+    #[test]
+    fn the_module_and_the_launcher_know_the_same_proxy_family() {
+        let start = SOURCE
+            .find("PROXY_FAMILY = (")
+            .expect("PROXY_FAMILY in the module");
+        let list = &SOURCE[start..];
+        let list = &list[..list.find(')').expect("end of the tuple")];
+        let names: Vec<&str> = list.split('"').skip(1).step_by(2).collect();
+        assert_eq!(names, PROXY_FAMILY);
     }
 }

@@ -1,7 +1,11 @@
 //! The `warpdrive_wsgi` support module: its proxy-header rules on crafted
-//! environs, its start-up errors, and, served by gunicorn, waitress and
-//! uWSGI, the same spoofed requests compared with a live mod_wsgi-express
-//! configured with the equivalent `--trust-proxy-header`/`--trust-proxy`.
+//! environs, its start-up errors, and the same spoofed requests sent to
+//! every server `warpdrive exec` starts ([`SERVERS`]), compared with a live
+//! mod_wsgi-express configured with the equivalent
+//! `--trust-proxy-header`/`--trust-proxy` (and, from an untrusted peer,
+//! with the stricter rule that no proxy header at all reaches the app);
+//! then the hostile cases: header names with `_` or trailing spaces, NULs,
+//! and waitress's own clearing.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -81,12 +85,24 @@ for kept in ("X_FORWARDED_SERVER", "X_URL_SCHEME", "X_SCRIPT_NAME", "FORWARDED",
              "X_FORWARDED_PROTO", "X_FORWARDED_HOST", "X_FORWARDED_PORT"):
     assert "HTTP_" + kept in e, (kept, e)
 
-# Untrusted peer: nothing applied, the whole claimed families removed.
+# Untrusted peer: nothing applied, no header of the proxy family left.
 e = fix(FOUR, "10.9.8.7", env(**SPOOF))
 assert (e["REMOTE_ADDR"], e["wsgi.url_scheme"], e["HTTP_HOST"], e["SERVER_PORT"]) == \
     ("127.0.0.1", "http", "127.0.0.1:8080", "8080"), e
-assert not [k for k in e if k in w.REGISTRY and k != "HTTP_X_FORWARDED_SERVER" and k != "HTTP_X_SCRIPT_NAME"], e
-assert e["HTTP_FORWARDED"] == "for=5.5.5.5", e
+assert not [k for k in e if k in w.REGISTRY], e
+assert not [k for k in e if k in w.FAMILY_KEYS], e
+assert e["HTTP_X_OTHER"] == "keep", e
+# ... also when only a peer list is set.
+e = fix([], "10.9.8.7", env(**SPOOF))
+assert not [k for k in e if k in w.FAMILY_KEYS] and e["HTTP_X_OTHER"] == "keep", e
+# Malformed names and values.
+assert w.malformed({"HTTP_X_FORWARDED_FOR ": "1.1.1.1"}) == "HTTP_X_FORWARDED_FOR "
+assert w.malformed({"HTTP_X_FORWARDED_FOR": "1.1.1.1\x00"}) == "HTTP_X_FORWARDED_FOR"
+assert w.malformed({"HTTP_X_A": "tab\tok", "HTTP_X.B": "token chars are fine"}) is None
+# uWSGI merges X-Forwarded-Host and X_Forwarded_Host: such a value is not applied.
+u = env(X_FORWARDED_HOST="real.example, evil.example") | {"uwsgi.version": b"2.0"}
+e = fix(["X-Forwarded-Host"], None, u)
+assert e["HTTP_HOST"] == "127.0.0.1:8080" and "HTTP_X_FORWARDED_HOST" not in e, e
 
 # Trusted peer list: X-Forwarded-For is walked from the right.
 def xff(value, proxies="10.0.0.0/8, 127.0.0.0/8"):
@@ -266,6 +282,11 @@ fn requests() -> Vec<Vec<(&'static str, &'static str)>> {
             ("X-Script-Name", "/sn"),
             ("X-Forwarded-Script-Name", "/fsn"),
             ("Forwarded", "for=5.5.5.5;proto=https"),
+            ("X-Forwarded-Prefix", "/prefix"),
+            ("X-Forwarded-By", "by"),
+            ("X-Forwarded-Protocol", "https"),
+            ("Front-End-Https", "on"),
+            ("HTTPS", "on"),
             ("X-Other", "keep"),
         ],
         vec![
@@ -295,6 +316,8 @@ fn compared(
         "HTTP_FORWARDED",
         "HTTP_X_URL_SCHEME",
         "HTTP_X_OTHER",
+        "HTTP_HTTPS",
+        "HTTP_FRONT_END_HTTPS",
     ];
     if with_server_name {
         keys.push("SERVER_NAME");
@@ -335,45 +358,55 @@ fn start_mod_wsgi(app: &Path, port: u16, sc: &Scenario) -> ProcessGuard {
     support::spawn(c.current_dir(app))
 }
 
-fn start_wrapped(server: &str, app: &Path, pp: &str, port: u16, sc: &Scenario) -> ProcessGuard {
-    let bin = support::venv().join("bin");
-    let listen = format!("127.0.0.1:{port}");
-    let mut c = match server {
-        "gunicorn" => {
-            let mut c = Command::new(bin.join("gunicorn"));
-            // gunicorn's own scheme handling (for peers in
-            // --forwarded-allow-ips, 127.0.0.1 by default) answers 400 to
-            // contradictory scheme headers before the app runs: off.
-            c.args(["--bind", &listen, "--forwarded-allow-ips", ""])
-                .arg("warpdrive_wsgi:application");
-            c
-        }
-        "waitress" => {
-            let mut c = Command::new(bin.join("waitress-serve"));
-            // waitress strips X-Forwarded-* by default before any app sees them.
-            c.args([
-                &format!("--listen={listen}"),
-                "--no-clear-untrusted-proxy-headers",
-                "warpdrive_wsgi:application",
-            ]);
-            c
-        }
-        "uwsgi" => {
-            let mut c = Command::new(bin.join("uwsgi"));
-            c.args(["--http-socket", &listen, "--need-app", "--master"])
-                .args(["--module", "warpdrive_wsgi:application"]);
-            c
-        }
-        _ => unreachable!(),
-    };
-    clean_env(&mut c);
-    c.current_dir(app)
-        .env("PYTHONPATH", pp)
-        .env("WARPDRIVE_WSGI_TARGET", "app:application")
-        .env("WARPDRIVE_TRUST_PROXY_HEADERS", sc.headers.join(","))
-        .env("WARPDRIVE_TRUST_PROXY", sc.proxies.join(","));
+/// The servers `warpdrive exec` serves WSGI apps with, each compared below
+/// (a new one, e.g. an ASGI server with the middleware's twin, joins here).
+pub const SERVERS: &[&str] = &["mod_wsgi", "gunicorn", "waitress", "uwsgi"];
+
+/// `warpdrive exec --server-type SERVER` on the app, as in a container:
+/// the launcher's own options (waitress's clearing, gunicorn's
+/// `--forwarded-allow-ips ''`, mod_wsgi's untrusted-peer include, …).
+pub fn start_via_launcher(
+    server: &str,
+    app: &Path,
+    port: u16,
+    headers: &[&str],
+    proxies: &[&str],
+) -> ProcessGuard {
+    let mut c = support::warpdrive();
+    c.arg("exec")
+        .arg("--app-root")
+        .arg(app)
+        .args(["--server-type", server])
+        .env("WARPDRIVE_HTTP_PORT", port.to_string())
+        .env(
+            "WARPDRIVE_RUNTIME_DIR",
+            app.parent().unwrap().join(format!("runtime-{port}")),
+        )
+        .env("WARPDRIVE_TRUST_PROXY_HEADERS", headers.join(","))
+        .env("WARPDRIVE_TRUST_PROXY", proxies.join(","));
     log_to(&mut c, app, port);
     support::spawn(&mut c)
+}
+
+/// A world-readable app whose `wsgi.py` (and `app.py`, for the reference
+/// mod_wsgi-express) is [`DUMP_APP`]; returns (temp dir, app dir).
+pub fn dump_app() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = support::world_readable_tempdir();
+    let app = dir.path().join("app");
+    std::fs::create_dir_all(&app).unwrap();
+    support::set_mode(&app, 0o755);
+    support::write(&app.join("app.py"), DUMP_APP);
+    support::write(&app.join("wsgi.py"), DUMP_APP);
+    (dir, app)
+}
+
+/// Waits until `name` answers on `port`, or fails the test with its log.
+pub fn wait_started(name: &str, app: &Path, port: u16) {
+    assert!(
+        support::wait_for_200(port, "/", Duration::from_secs(60)).is_some(),
+        "{name} did not start on port {port}: {}",
+        std::fs::read_to_string(log_path(app, port)).unwrap_or_default()
+    );
 }
 
 /// Server output goes to `<app>/../server-<port>.log` (shown if it fails to start).
@@ -392,41 +425,56 @@ fn fetch(name: &str, port: u16, headers: &[(&str, &str)]) -> serde_json::Value {
     serde_json::from_str(&r.body).expect("json")
 }
 
-/// Starts the four servers for `sc`, sends every request to each, and
-/// compares what the app saw with mod_wsgi's view. Returns mod_wsgi's views
-/// for scenario-specific sanity checks.
+/// Whether 127.0.0.1 (where the tests send from) is a trusted peer.
+fn local_peer_trusted(sc: &Scenario) -> bool {
+    sc.proxies.is_empty() || sc.proxies.iter().any(|p| p.starts_with("127."))
+}
+
+/// The environ keys of the proxy family.
+fn family_keys() -> Vec<String> {
+    warpdrive::launcher::proxy::PROXY_FAMILY
+        .iter()
+        .map(|h| format!("HTTP_{}", h.to_uppercase().replace('-', "_")))
+        .collect()
+}
+
+/// Starts a reference mod_wsgi-express configured with the equivalent
+/// `--trust-proxy-header`/`--trust-proxy`, and the servers of [`SERVERS`]
+/// through `warpdrive exec`; sends every request to each and compares what
+/// the app saw with the reference's view, which from an untrusted peer
+/// must also lack every header of the proxy family (mod_wsgi itself keeps
+/// the families no trusted header claims). Returns the expected views.
 fn compare_with_mod_wsgi(sc: &Scenario) -> Vec<BTreeMap<String, String>> {
-    let dir = support::world_readable_tempdir();
-    let app = dir.path().join("app");
-    std::fs::create_dir_all(&app).unwrap();
-    support::set_mode(&app, 0o755);
-    support::write(&app.join("app.py"), DUMP_APP);
-    let pp = install_module(dir.path());
-    let names = ["mod_wsgi", "gunicorn", "waitress", "uwsgi"];
-    let ports: Vec<u16> = names.iter().map(|_| support::free_port()).collect();
-    let mut guards = vec![start_mod_wsgi(&app, ports[0], sc)];
-    for (name, port) in names[1..].iter().zip(&ports[1..]) {
-        guards.push(start_wrapped(name, &app, &pp, *port, sc));
+    let (_dir, app) = dump_app();
+    let reference_port = support::free_port();
+    let ports: Vec<u16> = SERVERS.iter().map(|_| support::free_port()).collect();
+    let mut guards = vec![start_mod_wsgi(&app, reference_port, sc)];
+    for (name, port) in SERVERS.iter().zip(&ports) {
+        guards.push(start_via_launcher(
+            name, &app, *port, sc.headers, sc.proxies,
+        ));
     }
-    for (name, port) in names.iter().zip(&ports) {
-        assert!(
-            support::wait_for_200(*port, "/", Duration::from_secs(60)).is_some(),
-            "{name} did not start on port {port}: {}",
-            std::fs::read_to_string(log_path(&app, *port)).unwrap_or_default()
-        );
+    wait_started("the reference mod_wsgi-express", &app, reference_port);
+    for (name, port) in SERVERS.iter().zip(&ports) {
+        wait_started(name, &app, *port);
     }
+    let family = family_keys();
     let mut reference = Vec::new();
     for req in requests() {
         // SERVER_NAME differs between servers unless a proxy header sets it.
         let with_server_name = sc.headers.contains(&"X-Forwarded-Server")
             && req.iter().any(|(h, _)| *h == "X-Forwarded-Server");
-        let want = compared(&fetch(names[0], ports[0], &req), ports[0], with_server_name);
-        for (name, port) in names[1..].iter().zip(&ports[1..]) {
+        let mut want = compared(
+            &fetch("reference", reference_port, &req),
+            reference_port,
+            with_server_name,
+        );
+        if !local_peer_trusted(sc) {
+            want.retain(|k, _| !family.contains(k));
+        }
+        for (name, port) in SERVERS.iter().zip(&ports) {
             let got = compared(&fetch(name, *port, &req), *port, with_server_name);
-            assert_eq!(
-                got, want,
-                "{name} differs from mod_wsgi for request {req:?}"
-            );
+            assert_eq!(got, want, "{name} differs for request {req:?}");
         }
         reference.push(want);
     }
@@ -496,4 +544,159 @@ fn proxy_headers_scheme_only_match_mod_wsgi() {
     assert_eq!(views[0]["wsgi.url_scheme"], "https");
     assert_eq!(views[0]["REMOTE_ADDR"], "127.0.0.1");
     assert!(views[0].contains_key("HTTP_X_REAL_IP"));
+}
+
+#[test]
+fn from_an_untrusted_peer_no_proxy_header_reaches_the_app() {
+    // Trusting only X-Forwarded-For claims only the client family; the
+    // other headers used to reach the app from any peer, on every server.
+    let views = compare_with_mod_wsgi(&Scenario {
+        headers: &["X-Forwarded-For"],
+        proxies: &["10.9.8.7"],
+    });
+    let family = family_keys();
+    for v in &views {
+        assert_eq!(v["REMOTE_ADDR"], "127.0.0.1");
+        assert_eq!(v["wsgi.url_scheme"], "http");
+        let left: Vec<&String> = v.keys().filter(|k| family.contains(k)).collect();
+        assert!(left.is_empty(), "proxy headers reached the app: {left:?}");
+    }
+    assert_eq!(views[0]["HTTP_X_OTHER"], "keep");
+}
+
+/// Sends a request with raw header lines (which HTTP clients refuse to
+/// write) and returns the status and body.
+fn raw_get(port: u16, header_lines: &[u8]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // HTTP/1.0: the answer is not chunked.
+    let mut req = b"GET /probe HTTP/1.0\r\nHost: 127.0.0.1\r\n".to_vec();
+    req.extend_from_slice(header_lines);
+    req.extend_from_slice(b"Connection: close\r\n\r\n");
+    s.write_all(&req).expect("send");
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
+}
+
+/// Starts every server of [`SERVERS`] trusting `headers` from any peer.
+fn all_servers(app: &Path, headers: &[&str], proxies: &[&str]) -> (Vec<ProcessGuard>, Vec<u16>) {
+    let ports: Vec<u16> = SERVERS.iter().map(|_| support::free_port()).collect();
+    let guards = SERVERS
+        .iter()
+        .zip(&ports)
+        .map(|(name, port)| start_via_launcher(name, app, *port, headers, proxies))
+        .collect();
+    for (name, port) in SERVERS.iter().zip(&ports) {
+        wait_started(name, app, *port);
+    }
+    (guards, ports)
+}
+
+#[test]
+fn malformed_header_names_and_nul_values_are_refused_on_every_server() {
+    let (_dir, app) = dump_app();
+    let (_guards, ports) = all_servers(&app, FOUR, &[]);
+    for (name, port) in SERVERS.iter().zip(&ports) {
+        for lines in [
+            &b"X-Forwarded-For : 6.6.6.6\r\n"[..],
+            b"X-Forwarded-For\t: 6.6.6.6\r\n",
+            b"X-Forwarded-For: 6.6.6.6\x00\r\n",
+            b"X-Forwarded-Host: evil\x01\r\n",
+        ] {
+            let (status, body) = raw_get(*port, lines);
+            assert_eq!(
+                status,
+                400,
+                "{name}: {:?} got {status}: {body}",
+                String::from_utf8_lossy(lines)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_header_name_with_an_underscore_never_stands_for_a_trusted_one() {
+    let (_dir, app) = dump_app();
+    let (_guards, ports) = all_servers(&app, FOUR, &["127.0.0.1"]);
+    for (name, port) in SERVERS.iter().zip(&ports) {
+        // Both spellings sent: uWSGI merges them into one value, which is
+        // then not applied; the others drop the underscore one.
+        for lines in [
+            &b"X_Forwarded_Host: evil.example\r\nX-Forwarded-Host: real.example\r\n"[..],
+            b"X-Forwarded-Host: real.example\r\nX_Forwarded_Host: evil.example\r\n",
+            b"X-Forwarded-Port: 443\r\nX_Forwarded_Port: 1\r\n",
+        ] {
+            let (status, body) = raw_get(*port, lines);
+            assert_eq!(status, 200, "{name}: {body}");
+            let env: serde_json::Value = serde_json::from_str(&body).expect("json");
+            for key in [
+                "HTTP_HOST",
+                "SERVER_PORT",
+                "HTTP_X_FORWARDED_HOST",
+                "HTTP_X_FORWARDED_PORT",
+            ] {
+                let v = env[key].as_str().unwrap_or("");
+                assert!(
+                    !v.contains("evil") && v != "1" && !v.contains(','),
+                    "{name}: {:?} gave {key}={v:?}",
+                    String::from_utf8_lossy(lines)
+                );
+            }
+        }
+        // Alone, the underscore spelling is dropped by every server whose
+        // parser can tell (uWSGI cannot: see the module docstring).
+        if *name != "uwsgi" {
+            let (_, body) = raw_get(*port, b"X_Forwarded_For: 6.6.6.6\r\n");
+            let env: serde_json::Value = serde_json::from_str(&body).expect("json");
+            assert_eq!(env["REMOTE_ADDR"], "127.0.0.1", "{name}: {body}");
+        }
+    }
+}
+
+#[test]
+fn waitress_keeps_its_own_clearing_unless_a_trusted_header_needs_it_off() {
+    let (_dir, app) = dump_app();
+    let dry = |headers: &str| {
+        support::warpdrive()
+            .arg("exec")
+            .arg("--app-root")
+            .arg(&app)
+            .args(["--server-type", "waitress", "--dry-run"])
+            .env("WARPDRIVE_TRUST_PROXY_HEADERS", headers)
+            .run()
+            .success()
+    };
+    dry("X-Real-IP,X-Forwarded-SSL").stdout_lacks("--no-clear-untrusted-proxy-headers");
+    dry("X-Forwarded-For").stdout_has("--no-clear-untrusted-proxy-headers");
+    // Live: trusting X-Real-IP, waitress still clears X-Forwarded-By & co.
+    let port = support::free_port();
+    let _server = start_via_launcher("waitress", &app, port, &["X-Real-IP"], &[]);
+    wait_started("waitress", &app, port);
+    let env = fetch(
+        "waitress",
+        port,
+        &[
+            ("X-Real-IP", "3.3.3.3"),
+            ("X-Forwarded-By", "by"),
+            ("Forwarded", "for=5.5.5.5"),
+            ("X-Forwarded-Host", "evil.example"),
+        ],
+    );
+    assert_eq!(env["REMOTE_ADDR"], "3.3.3.3");
+    for gone in [
+        "HTTP_X_FORWARDED_BY",
+        "HTTP_FORWARDED",
+        "HTTP_X_FORWARDED_HOST",
+    ] {
+        assert!(env.get(gone).is_none(), "{gone}: {env}");
+    }
 }

@@ -258,7 +258,10 @@ impl Ctx<'_> {
             None
         };
         let always = self.server_type == ServerType::Uwsgi;
-        if self.proxy.headers.is_empty() && static_files.is_none() && !always {
+        // A peer list alone still needs the module: it removes the proxy
+        // family from peers outside it.
+        let proxies = !self.proxy.headers.is_empty() || !self.proxy.peers.is_empty();
+        if !proxies && static_files.is_none() && !always {
             return Ok(entry.to_string());
         }
         if let Some((url, root)) = static_files {

@@ -7,6 +7,7 @@ use super::ctx::{Ctx, Launch};
 use crate::knobs::Value;
 use crate::launcher::error::Error;
 use crate::launcher::proxy::MOD_WSGI_UNTRUSTABLE;
+use crate::launcher::support;
 
 /// `mod_wsgi-express start-server` with what every container needs: logs to
 /// the terminal, the port on all interfaces, a writable server root, an
@@ -56,7 +57,40 @@ pub fn base(ctx: &Ctx) -> Result<Launch, Error> {
     for peer in &ctx.proxy.peers {
         l.args(["--trust-proxy", peer]);
     }
+    untrusted_peers(ctx, &mut l);
     Ok(l)
+}
+
+/// With a peer list (`WARPDRIVE_TRUST_PROXY`, or `--trust-proxy` in
+/// server_args), Apache unsets every header of the proxy family for any
+/// other peer, as the middleware does on the other servers (mod_wsgi itself
+/// keeps the families no trusted header claims): the launcher's
+/// `--include-file` holds `<If "${WARPDRIVE_UNTRUSTED_PEER}">`, and the
+/// expression (`! -R 'PEER' && …`) goes in that variable.
+fn untrusted_peers(ctx: &Ctx, l: &mut Launch) {
+    let mut peers: Vec<&str> = ctx.proxy.peers.iter().map(String::as_str).collect();
+    let args = ctx.user_args;
+    for (i, a) in args.iter().enumerate() {
+        if a == "--trust-proxy" {
+            peers.extend(args.get(i + 1).map(String::as_str));
+        } else if let Some(p) = a.strip_prefix("--trust-proxy=") {
+            peers.push(p);
+        }
+    }
+    peers.retain(|p| p.parse::<std::net::IpAddr>().is_ok() || p.parse::<ipnet::IpNet>().is_ok());
+    if peers.is_empty() {
+        return;
+    }
+    let expr: Vec<String> = peers.iter().map(|p| format!("! -R '{p}'")).collect();
+    l.env
+        .insert(support::UNTRUSTED_PEER_VAR.into(), expr.join(" && "));
+    l.arg("--include-file").arg(
+        support::apache_conf_path(ctx.runtime_dir)
+            .display()
+            .to_string(),
+    );
+    l.notes
+        .push("proxy headers from other peers unset in Apache".into());
 }
 
 /// The account Apache's children run as when the launcher is root:

@@ -38,6 +38,13 @@ pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
         l.arg("--static-map");
         l.arg(format!("{}={}", url.trim_end_matches('/'), root.display()));
     }
+    if !ctx.proxy.headers.is_empty() {
+        eprintln!(
+            "warpdrive: warning: uwsgi cannot tell X-Forwarded-For from X_Forwarded_For (its HTTP \
+             parser maps both to one name); let the proxy in front drop header names with \
+             underscores (nginx does by default) and set WARPDRIVE_TRUST_PROXY"
+        );
+    }
     let found = ctx.user_entry(
         &["--module", "-w", "--wsgi"],
         &[

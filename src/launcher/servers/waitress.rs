@@ -5,6 +5,7 @@
 
 use super::ctx::{Ctx, Launch};
 use crate::launcher::error::Error;
+use crate::launcher::proxy::WAITRESS_CLEARS;
 
 pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
     let mut l = Launch::new("waitress-serve");
@@ -32,8 +33,16 @@ pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
     ] {
         ctx.ignored(knob);
     }
-    if !ctx.proxy.headers.is_empty() {
-        // Waitress would delete X-Forwarded-* before the middleware sees them.
+    // Waitress clears X-Forwarded-For/-Host/-Proto/-Port/-By and Forwarded
+    // itself (it trusts no peer here). That stays on unless a trusted header
+    // is one of them: the middleware must see it, and removes the whole
+    // proxy family from untrusted peers instead.
+    if ctx
+        .proxy
+        .headers
+        .iter()
+        .any(|h| WAITRESS_CLEARS.contains(&h.as_str()))
+    {
         l.arg("--no-clear-untrusted-proxy-headers");
     }
     l.watch = ctx.watch_spec();

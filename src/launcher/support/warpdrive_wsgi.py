@@ -44,9 +44,13 @@ scheme        X_FORWARDED_PROTO, X_FORWARDED_SCHEME, X_SCHEME (http/https),
   are not claimed are left alone, and so are headers mod_wsgi does not know
   (``Forwarded``, ``X-Url-Scheme``, ``X-Forwarded-Prefix``, ...): a
   trusted ``Forwarded`` does nothing, with a warning at start-up.
-* Peer not in ``WARPDRIVE_TRUST_PROXY``: every header of a claimed family
-  is removed, the trusted ones included; REMOTE_ADDR, scheme, host and port
-  stay as the server set them.
+* Peer not in ``WARPDRIVE_TRUST_PROXY`` (a list is set, the peer is not in
+  it): no header of ``PROXY_FAMILY`` reaches the app, trusted or not, known
+  to mod_wsgi or not (X-Forwarded-Prefix, -By, -Protocol, Forwarded,
+  X-Url-Scheme, Front-End-Https, HTTPS, ...); REMOTE_ADDR, scheme, host and
+  port stay as the server set them. (Stricter than mod_wsgi, which keeps the
+  unclaimed families; for mod_wsgi the launcher unsets the same list in
+  Apache.)
 * Peer trusted (or no peer list): each trusted header present is applied,
   in the order given; the last one applied in a family stays in environ and
   the others of that family are removed.
@@ -73,6 +77,26 @@ Server options the launcher must use with this module (the tests do):
 * uWSGI: ``--need-app``, so that a configuration error stops the server
   instead of leaving it serving "no python application found".
 
+Malformed requests: a header name that is not letters, digits and dashes
+(``X-Forwarded-For `` with a trailing space reaches uWSGI's environ as
+``HTTP_X_FORWARDED_FOR ``) or a control character such as NUL in a value
+gets 400 Bad Request, as gunicorn, waitress and Apache answer themselves.
+
+Underscores: gunicorn, waitress and Apache drop a header whose name has an
+``_`` (``X_Forwarded_For`` would otherwise be read as X-Forwarded-For).
+uWSGI cannot: its HTTP parser turns ``-`` into ``_`` and merges both
+spellings into one ``HTTP_X_FORWARDED_FOR`` (``"evil, real"``) before any
+Python runs. Here, under uWSGI, a trusted header other than X-Forwarded-For
+whose value holds a comma (two copies arrived) is not applied and removed;
+for X-Forwarded-For, set ``WARPDRIVE_TRUST_PROXY`` so that the list is
+walked from the right, and let the proxy drop underscore names (nginx does
+by default).
+
+For an ASGI twin: ``ProxyHeaders(app, headers, proxies).fix(environ)`` and
+``malformed(environ)`` work on any dict in WSGI environ form (``REMOTE_ADDR``,
+``HTTP_*`` keys, ``wsgi.url_scheme``), so a scope can be mapped to one, fixed,
+and mapped back.
+
 Difference: mod_wsgi resolves host names in X-Forwarded-For against the
 peer list; here a non-IP element is simply not a trusted proxy.
 """
@@ -80,9 +104,44 @@ peer list; here a non-IP element is simply not a trusted proxy.
 import importlib
 import ipaddress
 import os
+import re
 import sys
 
-__all__ = ["application", "ProxyHeaders", "load_target"]
+__all__ = ["application", "ProxyHeaders", "load_target", "malformed", "PROXY_FAMILY"]
+
+# Every header of the proxy family: none reaches the app from a peer outside
+# WARPDRIVE_TRUST_PROXY. The launcher holds the same list (launcher::proxy::
+# PROXY_FAMILY, checked by a test) and unsets it in Apache for mod_wsgi.
+PROXY_FAMILY = (
+    "X-Forwarded-For",
+    "X-Forwarded-Proto",
+    "X-Forwarded-Host",
+    "X-Forwarded-Port",
+    "X-Forwarded-Prefix",
+    "X-Forwarded-Server",
+    "X-Forwarded-By",
+    "X-Forwarded-Protocol",
+    "X-Forwarded-Ssl",
+    "X-Forwarded-Scheme",
+    "X-Forwarded-HTTPS",
+    "X-Forwarded-Script-Name",
+    "Forwarded",
+    "X-Real-IP",
+    "X-Client-IP",
+    "X-Host",
+    "X-Scheme",
+    "X-HTTPS",
+    "X-Url-Scheme",
+    "Front-End-Https",
+    "X-Script-Name",
+    "HTTPS",
+)
+
+# What a header name must not hold: whitespace (``X-Forwarded-For :``) and
+# control characters; HTTP/1.1 servers answer 400 to both.
+_BAD_NAME = re.compile(r"[\s\x00-\x1f\x7f]")
+# Control characters a header value must not hold (tab is allowed).
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 # environ key -> (family, how the value is applied)
 REGISTRY = {
@@ -135,6 +194,22 @@ def parse_networks(text, origin="WARPDRIVE_TRUST_PROXY"):
                 % (origin, word)
             )
     return networks
+
+
+FAMILY_KEYS = tuple("HTTP_" + h.upper().replace("-", "_") for h in PROXY_FAMILY)
+
+
+def malformed(environ):
+    """The first ``HTTP_*`` key whose name or value no HTTP/1.1 server would
+    accept (see the module docstring), or None."""
+    for key, value in environ.items():
+        if not key.startswith("HTTP_"):
+            continue
+        if _BAD_NAME.search(key):
+            return key
+        if isinstance(value, str) and _CONTROL.search(value):
+            return key
+    return None
 
 
 def transport_scheme(environ):
@@ -208,6 +283,12 @@ class ProxyHeaders(object):
     def fix(self, environ):
         """Rewrites ``environ`` in place (exposed for tests)."""
         transport = transport_scheme(environ)
+        if self.proxies is not None and not self.peer_trusted(environ):
+            for key in FAMILY_KEYS:
+                environ.pop(key, None)
+            if transport:
+                environ["wsgi.url_scheme"] = transport
+            return environ
         if not self.claimed:
             if "uwsgi.version" in environ and transport:
                 environ["wsgi.url_scheme"] = transport
@@ -224,6 +305,11 @@ class ProxyHeaders(object):
                 continue
             family, how = entry
             value = environ[key]
+            if "uwsgi.version" in environ and how != "forwarded_for" and "," in value:
+                # uWSGI merged several copies (X-Forwarded-Host and
+                # X_Forwarded_Host look the same to it): none is applied.
+                environ.pop(key, None)
+                continue
             if how == "forwarded_for":
                 self.forwarded_for(environ, value)
             elif how == "remote_addr":
@@ -257,6 +343,13 @@ class ProxyHeaders(object):
         return environ
 
     def __call__(self, environ, start_response):
+        if malformed(environ) is not None:
+            body = b"Bad Request: malformed header\n"
+            start_response(
+                "400 Bad Request",
+                [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))],
+            )
+            return [body]
         return self.app(self.fix(environ), start_response)
 
 
