@@ -22,6 +22,11 @@ pub fn run(args: ExecArgs, env: &BTreeMap<String, String>) -> anyhow::Result<i32
         launcher::hooks::check(&plan.cwd)?;
         plan
     };
+    // Checked before a dry run too, so that a bad value shows at once.
+    let stop = launcher::drain::Settings::from_env(
+        env,
+        plan.server_type.map(launcher::servers::stop_signal),
+    )?;
     if args.dry_run {
         print_plan(&plan, args.output)?;
         return Ok(0);
@@ -37,7 +42,12 @@ pub fn run(args: ExecArgs, env: &BTreeMap<String, String>) -> anyhow::Result<i32
             launcher::support::install(&runtime_dir)?;
         }
     }
-    Ok(launcher::runtime::run(&plan, args.supervise)?)
+    let how = launcher::runtime::Supervision {
+        stop,
+        draining_file: launcher::dirs::draining_file(&runtime_dir),
+        cgroup_root: launcher::cgroup::root(env),
+    };
+    Ok(launcher::runtime::run(&plan, args.supervise, &how)?)
 }
 
 fn print_plan(plan: &Plan, output: DryRunOutput) -> anyhow::Result<()> {

@@ -27,6 +27,18 @@ pub fn support_dir(runtime_dir: &Path) -> PathBuf {
     runtime_dir.join("python")
 }
 
+/// The name of the file the supervisor creates in the runtime directory when
+/// a SIGTERM starts the drain (see `drain`): while it exists the app is
+/// going away, and `warpdrive ready` (or a readiness probe such as
+/// `test ! -e $WARPDRIVE_RUNTIME_DIR/draining`) reports not ready. Removed
+/// when the supervisor starts.
+pub const DRAINING: &str = "draining";
+
+/// `<runtime dir>/draining` (see [`DRAINING`]).
+pub fn draining_file(runtime_dir: &Path) -> PathBuf {
+    runtime_dir.join(DRAINING)
+}
+
 /// Creates `dir` (mode 0755) if needed.
 pub fn ensure_dir(dir: &Path) -> Result<(), Error> {
     std::fs::create_dir_all(dir)

@@ -13,6 +13,7 @@ pub mod args;
 pub mod cgroup;
 pub mod detect;
 pub mod dirs;
+pub mod drain;
 pub mod error;
 pub mod hooks;
 pub mod path;

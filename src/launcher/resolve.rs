@@ -201,24 +201,9 @@ pub fn resolve(opts: &Options, env: &BTreeMap<String, String>) -> Result<Plan, E
             .get("WARPDRIVE_AUTO_PROCESSES")
             .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes" | "on"))
     {
-        let root = env
-            .get("WARPDRIVE_CGROUP_ROOT")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("/sys/fs/cgroup"));
-        let limits = cgroup::Limits::read(&root);
-        let n = limits.processes();
-        knobs.set("MOD_WSGI_PROCESSES", Value::Int(n));
-        notes.push(format!(
-            "{n} processes from the container's limits (cpu {}, memory {})",
-            limits
-                .cpus
-                .map(|c| format!("{c}"))
-                .unwrap_or_else(|| "unlimited".into()),
-            limits
-                .memory_bytes
-                .map(|m| format!("{} MiB", m >> 20))
-                .unwrap_or_else(|| "unlimited".into())
-        ));
+        let limits = cgroup::Limits::read(&cgroup::root(env));
+        knobs.set("MOD_WSGI_PROCESSES", Value::Int(limits.processes()));
+        notes.push(limits.explain());
     }
     let port = port(env)?;
     let (server_type, reason) = match configured {

@@ -6,12 +6,16 @@
 //!   itself with the server (`execvp` semantics), so no extra process stays
 //!   behind.
 //! * **supervise**: PID 1 (or `--supervise`): the launcher spawns the server
-//!   and stays as a tiny supervisor, like `tini`: it forwards SIGTERM, SIGINT,
-//!   SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to the child, reaps every
+//!   in its own process group and stays as a tiny supervisor, like `tini`:
+//!   it forwards SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to the
+//!   child, stops it on SIGTERM/SIGINT with a drain, the server's own
+//!   graceful stop signal and a SIGKILL of the group after a timeout (the
+//!   rules, and their tests, are in [`drain`](super::drain)), reaps every
 //!   zombie (orphans are re-parented to PID 1; when not PID 1 the launcher
-//!   makes itself a child subreaper so the same holds), and returns the
-//!   child's exit status, 128+N when signal N killed it. The loop is one
-//!   `sigwait` in one thread and allocates nothing.
+//!   makes itself a child subreaper so the same holds), logs a line each
+//!   time the kernel OOM-kills a process in its cgroup (see
+//!   [`cgroup::OomWatch`]), and returns the child's exit status, 128+N when
+//!   signal N killed it. The loop is one `sigtimedwait` in one thread.
 //! * **watch**: the plan has a [`WatchSpec`]: supervise as above, and also
 //!   restart the child when a watched source file changes (the rules, and
 //!   their tests, are in [`restart`](super::restart)). In this mode the child runs in its own process
@@ -39,13 +43,15 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::mpsc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::sys::signal::{kill, killpg, sigprocmask, SigSet, SigmaskHow, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
+use super::cgroup::{self, OomWatch};
+use super::drain::{self, Drain};
 use super::error::Error;
 use super::plan::{Plan, WatchSpec};
 use super::restart::{self, Action, Input, Restarts};
@@ -62,10 +68,24 @@ pub const FORWARDED: [Signal; 7] = [
     Signal::SIGWINCH,
 ];
 
+/// How often the supervisor reads the cgroup's OOM-kill counter.
+pub const OOM_POLL: Duration = Duration::from_secs(1);
+
+/// What the supervisor needs besides the plan.
+#[derive(Debug, Clone)]
+pub struct Supervision {
+    /// The stop sequence (drain, stop signal, stop timeout).
+    pub stop: drain::Settings,
+    /// Created when the drain starts (see `dirs::draining_file`).
+    pub draining_file: PathBuf,
+    /// Where the cgroup files are (`cgroup::root`).
+    pub cgroup_root: PathBuf,
+}
+
 /// Runs the plan: `exec()`s it, or supervises it (PID 1, `supervise`, or a
 /// watch spec). Returns the exit code the launcher should exit with; in exec
 /// mode it only returns on error.
-pub fn run(plan: &Plan, supervise: bool) -> Result<i32, Error> {
+pub fn run(plan: &Plan, supervise: bool, how: &Supervision) -> Result<i32, Error> {
     let program = resolve_program(plan)?;
     let pid1 = nix::unistd::getpid().as_raw() == 1;
     if let Some(watch) = &plan.watch {
@@ -81,7 +101,7 @@ pub fn run(plan: &Plan, supervise: bool) -> Result<i32, Error> {
         };
         return Err(exec_error(&plan.argv[0], &program, err));
     }
-    supervise_loop(plan, &program, pid1)
+    supervise_loop(plan, &program, pid1, how)
 }
 
 /// Finds `argv[0]` the way `execvp` would, with PATH taken from the plan's
@@ -253,28 +273,142 @@ fn spawn(cmd: &mut Command, plan: &Plan, program: &Path) -> Result<Pid, Error> {
     Ok(Pid::from_raw(child.id() as i32))
 }
 
-/// PID-1 mode: spawn, forward, reap, return the child's status.
-fn supervise_loop(plan: &Plan, program: &Path, pid1: bool) -> Result<i32, Error> {
+/// Waits for one of `set`'s signals until `deadline`; `None` when it passed
+/// (or the wait was interrupted: the caller's state ignores early ticks).
+fn wait_signal(set: &SigSet, deadline: Option<Instant>) -> Result<Option<Signal>, Error> {
+    let Some(deadline) = deadline else {
+        return match set.wait() {
+            Ok(sig) => Ok(Some(sig)),
+            Err(Errno::EINTR) => Ok(None),
+            Err(e) => Err(Error::io("sigwait", e.into())),
+        };
+    };
+    let left = deadline.saturating_duration_since(Instant::now());
+    let timeout = nix::libc::timespec {
+        tv_sec: left.as_secs().min(i32::MAX as u64) as nix::libc::time_t,
+        tv_nsec: left.subsec_nanos() as nix::libc::c_long,
+    };
+    // SAFETY: sigtimedwait reads the set and the timeout, and writes no
+    // siginfo (null).
+    let n = unsafe { nix::libc::sigtimedwait(set.as_ref(), std::ptr::null_mut(), &timeout) };
+    if n < 0 {
+        return match Errno::last() {
+            Errno::EAGAIN | Errno::EINTR => Ok(None),
+            e => Err(Error::io("sigtimedwait", e.into())),
+        };
+    }
+    Ok(Signal::try_from(n).ok())
+}
+
+/// The earlier of two optional instants.
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// PID-1 mode: spawn, forward, stop with a drain, reap, watch for OOM
+/// kills, return the child's status. The decisions are [`Drain`]'s.
+fn supervise_loop(
+    plan: &Plan,
+    program: &Path,
+    pid1: bool,
+    how: &Supervision,
+) -> Result<i32, Error> {
     let (set, old_mask) = block_signals()?;
     become_subreaper(pid1);
+    // A file left by an earlier run in the same runtime directory would
+    // say "draining" from the start.
+    let _ = std::fs::remove_file(&how.draining_file);
+    let mut oom = OomWatch::open(&how.cgroup_root, &cgroup::Membership::current());
     let mut cmd = command(plan, program);
+    // Its own group, so that the final SIGKILL reaches what it started.
+    cmd.process_group(0);
     restore_mask_in_child(&mut cmd, old_mask);
     let child = spawn(&mut cmd, plan, program)?;
     release_startup_memory();
+    let name = &plan.argv[0];
+    let mut state = Drain::new(how.stop);
+    let mut next_oom = Instant::now() + OOM_POLL;
+    let mut stop_sent: Option<Signal> = None;
     loop {
-        let sig = match set.wait() {
-            Ok(sig) => sig,
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(Error::io("sigwait", e.into())),
+        let oom_at = oom.as_ref().map(|_| next_oom);
+        let input = match wait_signal(&set, earliest(state.deadline(), oom_at))? {
+            Some(sig) => drain::Input::Signal(sig),
+            None => drain::Input::Tick,
         };
-        if sig == Signal::SIGCHLD {
-            if let Some(code) = reap_all(Some(child)) {
-                return Ok(code);
+        if let Some(w) = oom.as_mut() {
+            if Instant::now() >= next_oom {
+                next_oom = Instant::now() + OOM_POLL;
+                if let Some(line) = w.check() {
+                    eprintln!("{line}");
+                }
             }
-        } else {
-            let _ = kill(child, sig);
+        }
+        let mut actions = VecDeque::from(state.on(input, Instant::now()));
+        while let Some(action) = actions.pop_front() {
+            match action {
+                drain::Action::NotReady(for_how_long) => {
+                    let marked = std::fs::write(&how.draining_file, b"");
+                    if !for_how_long.is_zero() {
+                        eprintln!(
+                            "warpdrive: SIGTERM: not ready{}; serving {} s more before stopping {name} \
+                             (WARPDRIVE_DRAIN_SECONDS)",
+                            match marked {
+                                Ok(()) => format!(" ({} exists)", how.draining_file.display()),
+                                Err(e) => format!(
+                                    " (cannot create {}: {e})",
+                                    how.draining_file.display()
+                                ),
+                            },
+                            secs(for_how_long)
+                        );
+                    }
+                }
+                drain::Action::Forward(sig) => {
+                    let _ = kill(child, sig);
+                }
+                drain::Action::Stop(sig) => {
+                    eprintln!(
+                        "warpdrive: sending {} to {name} (its graceful stop); SIGKILL in {} s \
+                         (WARPDRIVE_STOP_TIMEOUT)",
+                        sig.as_str(),
+                        secs(how.stop.stop_timeout)
+                    );
+                    stop_sent = Some(sig);
+                    let _ = kill(child, sig);
+                }
+                drain::Action::Kill => {
+                    eprintln!(
+                        "warpdrive: {name} still runs {} s after {}; killing its process group",
+                        secs(how.stop.stop_timeout),
+                        stop_sent.map(Signal::as_str).unwrap_or("the stop signal")
+                    );
+                    let _ = killpg(child, Signal::SIGKILL);
+                }
+                drain::Action::Reap => {
+                    if let Some(code) = reap_all(Some(child)) {
+                        actions.extend(state.on(drain::Input::ChildExited(code), Instant::now()));
+                    }
+                }
+                drain::Action::Exit(code) => {
+                    if let Some(line) = oom.as_mut().and_then(OomWatch::check) {
+                        eprintln!("{line}");
+                    }
+                    if state.stopping() {
+                        let _ = std::fs::remove_file(&how.draining_file);
+                    }
+                    return Ok(code);
+                }
+            }
         }
     }
+}
+
+fn secs(d: Duration) -> String {
+    let s = format!("{:.1}", d.as_secs_f64());
+    s.trim_end_matches(".0").to_string()
 }
 
 /// Shrinks the supervisor's resident set once the child runs, so PID 1

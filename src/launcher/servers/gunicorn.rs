@@ -2,8 +2,16 @@
 //! leaves proxy headers to the launcher (`--forwarded-allow-ips ''`), so they
 //! are trusted only as `WARPDRIVE_TRUST_PROXY_HEADERS` says.
 
+use nix::sys::signal::Signal;
+
 use super::ctx::{Ctx, Launch};
 use crate::launcher::error::Error;
+
+/// gunicorn's graceful stop: the arbiter closes its listeners at once and
+/// gives the workers `--graceful-timeout` (30 s) to finish their requests;
+/// connections still waiting in the backlog are dropped, which is why the
+/// launcher's drain delays this signal while the endpoints update.
+pub const STOP_SIGNAL: Signal = Signal::SIGTERM;
 
 pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
     let mut l = Launch::new("gunicorn");

@@ -3,6 +3,8 @@
 //! resolved context into the server's command line. What they share is in
 //! [`ctx`].
 
+use nix::sys::signal::Signal;
+
 use crate::launcher::error::Error;
 use crate::launcher::server_type::ServerType;
 
@@ -17,6 +19,19 @@ pub mod uwsgi;
 pub mod waitress;
 
 pub use ctx::{Ctx, Launch, UserEntry};
+
+/// The graceful stop signal of each server type (each file's `STOP_SIGNAL`),
+/// sent by the supervisor after the drain (see `launcher::drain`).
+pub fn stop_signal(server_type: ServerType) -> Signal {
+    match server_type {
+        ServerType::Shell => shell::STOP_SIGNAL,
+        ServerType::Python => python::STOP_SIGNAL,
+        ServerType::Paste | ServerType::Django | ServerType::ModWsgi => mod_wsgi::STOP_SIGNAL,
+        ServerType::Gunicorn => gunicorn::STOP_SIGNAL,
+        ServerType::Waitress => waitress::STOP_SIGNAL,
+        ServerType::Uwsgi => uwsgi::STOP_SIGNAL,
+    }
+}
 
 /// Builds the command for `ctx.server_type`.
 pub fn command(ctx: &Ctx) -> Result<Launch, Error> {

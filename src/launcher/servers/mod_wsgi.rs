@@ -1,6 +1,7 @@
 //! `mod_wsgi`: mod_wsgi-express (Apache). Also the base of `django` and
 //! `paste`, which add their own entry point to [`base`].
 
+use nix::sys::signal::Signal;
 use nix::unistd::{Group, User};
 
 use super::ctx::{Ctx, Launch};
@@ -8,6 +9,11 @@ use crate::knobs::Value;
 use crate::launcher::error::Error;
 use crate::launcher::proxy::MOD_WSGI_UNTRUSTABLE;
 use crate::launcher::support;
+
+/// Apache's graceful stop (`apachectl -k graceful-stop`), for `mod_wsgi`,
+/// `django` and `paste`: the listeners close, requests in flight finish.
+/// SIGTERM, what the others take, is Apache's immediate stop.
+pub const STOP_SIGNAL: Signal = Signal::SIGWINCH;
 
 /// `mod_wsgi-express start-server` with what every container needs: logs to
 /// the terminal, the port on all interfaces, a writable server root, an

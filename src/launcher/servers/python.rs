@@ -1,7 +1,16 @@
 //! `python`: runs `python app.py`, with server_args as its arguments.
 
+use nix::sys::signal::Signal;
+
 use super::ctx::{Ctx, Launch};
 use crate::launcher::error::Error;
+
+/// The convention for a program in a container: an `app.py` that wants to
+/// finish its requests handles SIGTERM (Python's default is to end at once,
+/// and SIGINT would raise KeyboardInterrupt in whatever the main thread is
+/// doing, often the request itself). The launcher's drain lets requests in
+/// flight finish before this is sent.
+pub const STOP_SIGNAL: Signal = Signal::SIGTERM;
 
 pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
     let script = ctx.app_root.join("app.py");

@@ -1,13 +1,25 @@
 //! `uwsgi`: a master with an HTTP socket on 0.0.0.0:PORT. `--die-on-term`
-//! makes SIGTERM stop it (uWSGI 2.0 otherwise reloads); `--need-app` makes a
-//! broken app an error instead of a server answering 500.
+//! makes SIGTERM stop it (uWSGI 2.0 otherwise reloads), and the
+//! `unix_signal:15 gracefully_kill_them_all` master hook makes that stop
+//! graceful (without it `--die-on-term` kills the workers mid-request);
+//! `--need-app` makes a broken app an error instead of a server answering 500.
+
+use nix::sys::signal::Signal;
 
 use super::ctx::{Ctx, Launch};
 use crate::launcher::error::Error;
 
+/// uWSGI's graceful stop, with the master hook above: the workers finish
+/// their requests, then the master exits.
+pub const STOP_SIGNAL: Signal = Signal::SIGTERM;
+
 pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
     let mut l = Launch::new("uwsgi");
     l.args(["--master", "--http-socket", &ctx.bind(), "--die-on-term"]);
+    l.args([
+        "--hook-master-start",
+        "unix_signal:15 gracefully_kill_them_all",
+    ]);
     l.args([
         "--enable-threads",
         "--thunder-lock",

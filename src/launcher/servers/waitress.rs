@@ -3,9 +3,17 @@
 //! runs one process (scale with replicas, or raise MOD_WSGI_THREADS).
 //! It has no reloader, so the launcher restarts it on source changes.
 
+use nix::sys::signal::Signal;
+
 use super::ctx::{Ctx, Launch};
 use crate::launcher::error::Error;
 use crate::launcher::proxy::WAITRESS_CLEARS;
+
+/// Waitress installs no signal handlers: SIGTERM ends Python at once.
+/// SIGINT (KeyboardInterrupt) is its only orderly stop: it stops accepting
+/// and gives its threads 5 s. Requests in flight are protected by the
+/// launcher's drain more than by this.
+pub const STOP_SIGNAL: Signal = Signal::SIGINT;
 
 pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
     let mut l = Launch::new("waitress-serve");
