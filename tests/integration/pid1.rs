@@ -2,6 +2,7 @@
 //! supervisor (`--supervise`): signal forwarding, zombie reaping, exit
 //! status, and plain `exec()` when neither applies.
 
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -354,4 +355,122 @@ fn watch_restarts_python_on_edit() {
 #[test]
 fn watch_restarts_waitress_on_edit() {
     restart_on_edit("waitress", crate::apps::wsgi_module("before edit"));
+}
+
+/// A memory cgroup made for one test (v1 `memory` hierarchy or v2, below
+/// the test's own cgroup), removed on drop.
+struct TestCgroup {
+    dir: std::path::PathBuf,
+}
+
+impl TestCgroup {
+    /// Creates it with a memory limit of `mib`, or says why it cannot.
+    fn create(mib: u64) -> Result<TestCgroup, String> {
+        let own = std::fs::read_to_string("/proc/self/cgroup").map_err(|e| e.to_string())?;
+        let name = format!("warpdrive-oom-test-{}", std::process::id());
+        let v1 = own.lines().find_map(|l| {
+            let mut it = l.splitn(3, ':');
+            let (_, names, path) = (it.next()?, it.next()?, it.next()?);
+            names
+                .split(',')
+                .any(|n| n == "memory")
+                .then(|| path.to_string())
+        });
+        let (parent, limit_file) = match v1 {
+            Some(path) => (
+                Path::new("/sys/fs/cgroup/memory").join(path.trim_start_matches('/')),
+                "memory.limit_in_bytes",
+            ),
+            None => {
+                let path = own
+                    .lines()
+                    .find_map(|l| l.strip_prefix("0::"))
+                    .ok_or("no cgroup v2 line in /proc/self/cgroup")?;
+                let parent = Path::new("/sys/fs/cgroup").join(path.trim_start_matches('/'));
+                // The child needs the memory controller enabled by its parent.
+                std::fs::write(parent.join("cgroup.subtree_control"), "+memory")
+                    .map_err(|e| format!("cannot enable memory in {}: {e}", parent.display()))?;
+                (parent, "memory.max")
+            }
+        };
+        let dir = parent.join(name);
+        std::fs::create_dir(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let cg = TestCgroup { dir };
+        std::fs::write(cg.dir.join(limit_file), (mib << 20).to_string())
+            .map_err(|e| format!("cannot set {limit_file} in {}: {e}", cg.dir.display()))?;
+        Ok(cg)
+    }
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        // Empty once the guard has killed and reaped what ran in it.
+        let start = Instant::now();
+        while std::fs::remove_dir(&self.dir).is_err() && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// The supervisor logs one line naming the memory limit when the kernel
+/// OOM-kills a process in its cgroup: a real cgroup with a 48 MiB limit,
+/// made by the test, and a worker that allocates 200 MiB in it.
+#[test]
+fn an_oom_kill_in_the_cgroup_is_logged_with_the_limit() {
+    let cg = TestCgroup::create(48).unwrap_or_else(|why| {
+        panic!("this test needs a writable memory cgroup (root, cgroup v1 or v2): {why}")
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("stderr");
+    let procs = cg.dir.join("cgroup.procs");
+    let script = "python3 -c 'x = bytearray(200 << 20)'; echo allocated; exec sleep 60";
+    let mut c = support::warpdrive();
+    c.args(["exec", "--supervise", "--", "sh", "-c", script])
+        .env("WARPDRIVE_RUNTIME_DIR", dir.path().join("rt"))
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap());
+    // SAFETY: between fork and exec only open/write/close, async-signal-safe;
+    // the path is a CString made before the fork. Writing 0 moves the child
+    // itself into the cgroup before the launcher starts.
+    let procs_c = std::ffi::CString::new(procs.as_os_str().as_encoded_bytes()).unwrap();
+    unsafe {
+        c.pre_exec(move || {
+            let fd = libc::open(procs_c.as_ptr(), libc::O_WRONLY);
+            if fd < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let n = libc::write(fd, b"0".as_ptr().cast(), 1);
+            libc::close(fd);
+            if n != 1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let guard = support::spawn(&mut c);
+    let start = Instant::now();
+    let line = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(l) = text.lines().find(|l| l.contains("out of memory")) {
+            break l.to_string();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no OOM line in 30 s:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    eprintln!("{line}");
+    assert!(
+        line.starts_with("warpdrive: out of memory: the kernel killed 1 process that went past the container's memory limit of 48 MiB"),
+        "{line}"
+    );
+    assert!(line.contains(&format!("in {}", cg.dir.display())), "{line}");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(
+        text.matches("out of memory").count(),
+        1,
+        "one line per kill:\n{text}"
+    );
+    drop(guard);
 }
