@@ -16,6 +16,22 @@ pub fn hook(
     Ok(0)
 }
 
+/// `ready`: not ready (exit 1, one line) while the supervisor drains after
+/// SIGTERM (its `dirs::draining_file` exists in the runtime directory, the
+/// same one as `exec`'s), else the ready hook.
+pub fn ready(args: LifecycleArgs, env: &BTreeMap<String, String>) -> anyhow::Result<i32> {
+    let dirs = crate::launcher::dirs::runtime_dir(env);
+    let draining = crate::launcher::dirs::draining_file(&dirs);
+    if draining.exists() {
+        eprintln!(
+            "warpdrive: not ready: draining after SIGTERM ({} exists)",
+            draining.display()
+        );
+        return Ok(1);
+    }
+    hook("ready", args, env)
+}
+
 pub fn env(args: LifecycleArgs, env: &BTreeMap<String, String>) -> anyhow::Result<i32> {
     let (_, runtime) = lifecycle::runtime_env(args.app_root, env)?;
     crate::out!("{}", lifecycle::export_lines(&runtime)?);

@@ -137,6 +137,16 @@ fn drain_one(server: &Server) -> Seen {
         stderr()
     );
 
+    let ready = || {
+        let out = support::warpdrive()
+            .args(["ready", "--app-root"])
+            .arg(app.path())
+            .env("WARPDRIVE_RUNTIME_DIR", &runtime)
+            .output()
+            .unwrap();
+        crate::support::Outcome::new("warpdrive ready".into(), out)
+    };
+    ready().success();
     let mut slow = Some(std::thread::spawn(move || get_status(port, "/slow")));
     let mut answer = || slow.take().and_then(|t| t.join().unwrap());
     wait_until("the slow request to be in flight", || {
@@ -146,6 +156,9 @@ fn drain_one(server: &Server) -> Seen {
     guard.signal(libc::SIGTERM);
     let draining = runtime.join("draining");
     wait_until("the draining file", || draining.exists());
+    ready()
+        .status(1)
+        .stderr_has("warpdrive: not ready: draining after SIGTERM");
     let served_during_drain = (0..3)
         .filter(|_| get_status(port, "/") == Some(200))
         .count();
