@@ -32,10 +32,12 @@
 
 use std::path::{Path, PathBuf};
 
-/// MiB of memory budgeted per worker process. Measured: an idle worker of
-/// the Django example is 30–45 MiB RSS (`bench/worker_memory.sh`, figures
-/// in the README); a worker that has served real requests grows, so the
-/// budget is about twice the largest idle figure.
+/// MiB of memory budgeted per worker process: about twice the one worker
+/// figure measured so far (`bench/worker_memory.sh`: waitress's single
+/// process serving the Django example, 44.6 MB RSS / 41.5 MB PSS after one
+/// request; the uWSGI master with the app loaded, 48 MB RSS). A worker
+/// that has served real requests grows. The script does not yet find the
+/// workers of gunicorn, uWSGI and Apache, only their parents.
 pub const MIB_PER_PROCESS: u64 = 96;
 
 /// Where the cgroup files are: `WARPDRIVE_CGROUP_ROOT`, else `/sys/fs/cgroup`.
