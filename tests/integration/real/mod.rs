@@ -111,11 +111,8 @@ fn start() -> Result<Option<ControlPlane>, String> {
         return Ok(None);
     }
     let bin = PathBuf::from(bindir.stdout().trim());
-    let state = std::env::temp_dir().join(format!(
-        "warpdrive-k8s-test.{}.{}",
-        std::process::id(),
-        Instant::now().elapsed().subsec_nanos()
-    ));
+    sweep_locks();
+    let state = std::env::temp_dir().join(format!("warpdrive-k8s-test.{}", std::process::id()));
     let t0 = Instant::now();
     let up = Command::new(k8s_script())
         .arg("up")
@@ -170,6 +167,30 @@ fn start() -> Result<Option<ControlPlane>, String> {
         plane.state.display()
     ));
     Ok(Some(plane))
+}
+
+/// Removes the `STATE.lock` files `.ci/k8s` left next to the state dirs of
+/// earlier runs (their state dirs are gone: the owner watch ran `down`).
+fn sweep_locks() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("warpdrive-k8s-test.")
+            .and_then(|r| r.strip_suffix(".lock"))
+        else {
+            continue;
+        };
+        let state = e.path().with_extension("");
+        let alive = pid
+            .parse::<i32>()
+            .is_ok_and(|p| unsafe { libc::kill(p, 0) } == 0);
+        if !alive && !state.exists() {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 /// Writes one line straight to stderr, past the test harness's capture (so
