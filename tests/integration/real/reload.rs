@@ -5,14 +5,17 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use super::proxy::{self, Proxy};
 use super::{container, deployment, Ns};
-use crate::support::{Outcome, RunExt};
+use crate::support::{self, Checked, Outcome, RunExt};
 
 const V4: &str = "v4.channel.k8s.io";
 const V5: &str = "v5.channel.k8s.io";
@@ -352,4 +355,340 @@ fn sync_into_a_busybox_userland_over_v5_and_v4() {
         assert_eq!(expected(&src), snapshot(&dest), "over {want}");
         put(&src, "blog/__init__.py", "");
     }
+}
+
+#[test]
+fn bad_input_changes_nothing() {
+    let Some(ns) = Ns::new("reload-bad-input") else {
+        return;
+    };
+    blog(&ns, 2);
+    let src = source(&ns);
+    let s = src.to_str().expect("utf8");
+    let gen = ns.get("deploy/blog")["metadata"]["generation"].clone();
+    for args in [
+        vec![
+            "reload",
+            "deploy/blog",
+            "--source",
+            s,
+            "--dest",
+            "relative/path",
+        ],
+        vec!["reload", "deploy/blog", "off", "--watch"],
+        vec!["reload", "deploy/blog", "--source", "/nonexistent/dir"],
+        vec!["reload", "deploy/blog", "--source", s, "--exclude", "[z-a]"],
+        vec!["reload", "deploy/blog", "--timeout", "soon"],
+        vec!["reload", "deploy/blog", "-c", "sidecar", "--no-sync"],
+        vec!["reload", "deploy/nope", "--no-sync"],
+    ] {
+        ns.run(&args).bad_input();
+    }
+    let obj = ns.get("deploy/blog");
+    assert_eq!(obj["metadata"]["generation"], gen);
+    assert_eq!(obj["spec"]["replicas"], 2);
+}
+
+#[test]
+fn escaping_symlinks_are_not_synced_and_nothing_lands_outside_dest() {
+    let Some(ns) = Ns::new("reload-symlinks") else {
+        return;
+    };
+    blog(&ns, 1);
+    let src = source(&ns);
+    let outside = ns.scratch("outside");
+    fs::create_dir_all(&outside).expect("mkdir");
+    std::os::unix::fs::symlink(&outside, src.join("escape")).expect("symlink");
+    std::os::unix::fs::symlink("../../../etc/passwd", src.join("blog/pw")).expect("symlink");
+    let dest = ns.scratch("pod-root").join("app");
+    let (s, d) = (src.to_str().expect("utf8"), dest.to_str().expect("utf8"));
+    let out = ns
+        .run(&["reload", "deploy/blog", "--source", s, "--dest", d])
+        .success();
+    assert!(
+        out.stderr().contains("escape") && out.stderr().contains("points outside"),
+        "{}",
+        out.stderr()
+    );
+    assert!(fs::symlink_metadata(dest.join("escape")).is_err());
+    assert!(fs::symlink_metadata(dest.join("blog/pw")).is_err());
+    assert_eq!(
+        fs::read_link(dest.join("alias.py")).expect("link"),
+        Path::new("app.py")
+    );
+    // A symlinked directory planted in the pod is not written through.
+    fs::remove_dir_all(dest.join("blog")).expect("rm");
+    std::os::unix::fs::symlink(&outside, dest.join("blog")).expect("symlink");
+    ns.run(&["reload", "deploy/blog", "--source", s, "--dest", d])
+        .failure()
+        .stderr_has("refusing to write through the symlink");
+    assert_eq!(fs::read_dir(&outside).expect("ls").count(), 0);
+}
+
+/// Writes `n` files of about `total / n` bytes in 100 directories.
+fn make_tree(root: &Path, n: usize, total: u64) {
+    let avg = total / n as u64;
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    for i in 0..n {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let size = (avg / 2 + seed % avg.max(1)) as usize;
+        let dir = root.join(format!("pkg{:02}/sub{}", i % 100, i % 7));
+        fs::create_dir_all(&dir).expect("mkdir");
+        fs::write(
+            dir.join(format!("mod_{i}.py")),
+            vec![b'a' + (i % 26) as u8; size],
+        )
+        .expect("write");
+    }
+}
+
+#[test]
+fn a_tree_of_10000_files_and_then_nothing_to_send() {
+    let Some(ns) = Ns::new("reload-10000") else {
+        return;
+    };
+    blog(&ns, 1);
+    let src = ns.scratch("src");
+    make_tree(&src, 10_000, 20 << 20);
+    let dest = ns.scratch("pod-root").join("app");
+    let (s, d) = (src.to_str().expect("utf8"), dest.to_str().expect("utf8"));
+    ns.run(&["reload", "deploy/blog", "--source", s, "--dest", d])
+        .success()
+        .stdout_has("synced 10000 files");
+    assert_eq!(expected(&src), snapshot(&dest));
+    ns.run(&["reload", "deploy/blog", "--source", s, "--dest", d])
+        .success()
+        .stdout_has("synced 0 files");
+}
+
+/// A sparse file of `mb` MiB with a marker in each MiB.
+fn big_file(path: &Path, mb: u64) {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut f = fs::File::create(path).expect("create");
+    f.set_len(mb << 20).expect("set_len");
+    for i in 0..mb {
+        f.seek(SeekFrom::Start(i << 20)).expect("seek");
+        f.write_all(format!("block {i} of {mb}").as_bytes())
+            .expect("write");
+    }
+}
+
+/// Files equal, compared in chunks.
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::io::Read;
+    let (Ok(mut fa), Ok(mut fb)) = (fs::File::open(a), fs::File::open(b)) else {
+        return false;
+    };
+    let (mut ba, mut bb) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
+    loop {
+        let na = fa.read(&mut ba).expect("read");
+        let mut nb = 0;
+        while nb < na {
+            let n = fb.read(&mut bb[nb..na]).expect("read");
+            if n == 0 {
+                return false;
+            }
+            nb += n;
+        }
+        if na == 0 {
+            return fb.read(&mut bb).expect("read") == 0;
+        }
+        if ba[..na] != bb[..na] {
+            return false;
+        }
+    }
+}
+
+#[test]
+fn a_200_mb_file_streams_through_the_real_apiserver_with_small_peak_memory() {
+    let Some(ns) = Ns::new("reload-200mb") else {
+        return;
+    };
+    blog(&ns, 1);
+    let src = ns.scratch("src");
+    fs::create_dir_all(&src).expect("mkdir");
+    big_file(&src.join("data.bin"), 210);
+    let dest = ns.scratch("pod-root").join("app");
+    let mut cmd = ns.warpdrive();
+    cmd.args(["reload", "deploy/blog", "--source"])
+        .arg(&src)
+        .arg("--dest")
+        .arg(&dest)
+        .args(["-n", &ns.name])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut guard = support::spawn(&mut cmd);
+    let pid = guard.pid();
+    let mut hwm = 0u64;
+    let start = Instant::now();
+    while !matches!(guard.child().try_wait(), Ok(Some(_))) {
+        if let Ok(status) = fs::read_to_string(format!("/proc/{pid}/status")) {
+            if let Some(kb) = status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                hwm = hwm.max(kb);
+            }
+        }
+        assert!(start.elapsed() < Duration::from_secs(300), "timed out");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    guard
+        .into_child()
+        .wait_with_output()
+        .expect("wait")
+        .check()
+        .success();
+    assert!(same_file(&src.join("data.bin"), &dest.join("data.bin")));
+    assert!(
+        hwm < 64 * 1024,
+        "peak RSS {hwm} kB: the file was not streamed"
+    );
+}
+
+#[test]
+fn a_killed_client_leaves_nothing_behind_in_the_pod() {
+    let Some(ns) = Ns::new("reload-killed") else {
+        return;
+    };
+    blog(&ns, 1);
+    ns.run(&["reload", "deploy/blog", "--no-sync"]).success();
+    let src = ns.scratch("src");
+    fs::create_dir_all(&src).expect("mkdir");
+    big_file(&src.join("data.bin"), 400);
+    let dest = ns.scratch("pod-root").join("app");
+    let mut cmd = ns.warpdrive();
+    cmd.args(["reload", "deploy/blog", "--source"])
+        .arg(&src)
+        .arg("--dest")
+        .arg(&dest)
+        .args(["-n", &ns.name])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut guard = support::spawn(&mut cmd);
+    // Wait until part of the file is staged in the "pod", then kill the client.
+    let staged_part = || -> Option<u64> {
+        let staging = fs::read_dir(&dest).ok()?.filter_map(|e| e.ok()).find(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".warpdrive-staging.")
+        })?;
+        let mut stack = vec![staging.path()];
+        while let Some(d) = stack.pop() {
+            for e in fs::read_dir(&d).ok()?.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.file_name().is_some_and(|n| n == "data.bin") {
+                    return fs::metadata(&p).ok().map(|m| m.len()).filter(|n| *n > 0);
+                }
+            }
+        }
+        None
+    };
+    super::wait_until(
+        "part of data.bin in the staging dir",
+        Duration::from_secs(120),
+        || staged_part().is_some(),
+    );
+    unsafe {
+        libc::kill(guard.pid() as i32, libc::SIGKILL);
+    }
+    guard.wait_timeout(Duration::from_secs(10));
+    // The apiserver closes the stream, kwok ends the command's stdin, the pod
+    // side sees a cut stream and removes its staging dir.
+    super::wait_until("the pod side to clean up", Duration::from_secs(60), || {
+        fs::read_dir(&dest)
+            .map(|rd| rd.count() == 0)
+            .unwrap_or(true)
+    });
+    assert!(!dest.join("data.bin").exists());
+}
+
+/// Lines of a child's stdout, as they come.
+fn line_reader(stdout: std::process::ChildStdout) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn wait_line(rx: &mpsc::Receiver<String>, what: &str, seen: &mut Vec<String>) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(l) => {
+                seen.push(l.clone());
+                if l.contains(what) {
+                    return l;
+                }
+            }
+            Err(_) => panic!("no line with {what:?}; got {seen:?}"),
+        }
+    }
+}
+
+#[test]
+fn watch_sends_edits_creates_and_deletes_until_ctrl_c() {
+    let Some(ns) = Ns::new("reload-watch") else {
+        return;
+    };
+    blog(&ns, 2);
+    let src = source(&ns);
+    put(&src, "node_modules/pkg/index.js", "ignored");
+    let dest = ns.scratch("pod-root").join("app");
+    let mut cmd = ns.warpdrive();
+    cmd.args(["reload", "deploy/blog", "--source"])
+        .arg(&src)
+        .arg("--dest")
+        .arg(&dest)
+        .args([
+            "--watch",
+            "--delete",
+            "--exclude",
+            "node_modules/",
+            "-n",
+            &ns.name,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut guard = support::spawn(&mut cmd);
+    let rx = line_reader(guard.child().stdout.take().expect("stdout"));
+    let mut seen = Vec::new();
+    wait_line(&rx, "watching", &mut seen);
+    let until = |what: &str, cond: &dyn Fn() -> bool| {
+        super::wait_until(what, Duration::from_secs(60), cond)
+    };
+    put(&src, "blog/views.py", "VIEWS = 'edited'\n");
+    until("the edit", &|| {
+        fs::read_to_string(dest.join("blog/views.py")).is_ok_and(|t| t.contains("edited"))
+    });
+    put(&src, "newpkg/deep/mod.py", "DEEP = 1\n");
+    until("a new directory", &|| {
+        dest.join("newpkg/deep/mod.py").exists()
+    });
+    fs::remove_file(src.join("app.py")).expect("rm");
+    until("the delete", &|| !dest.join("app.py").exists());
+    put(&src, "node_modules/pkg/other.js", "ignored");
+    put(&src, "last.py", "LAST = 1\n");
+    until("the last file", &|| dest.join("last.py").exists());
+    let mut want = expected(&src);
+    want.retain(|p, _| !p.starts_with("node_modules"));
+    until("equal trees", &|| want == snapshot(&dest));
+    guard.signal(libc::SIGINT);
+    let status = guard
+        .wait_timeout(Duration::from_secs(30))
+        .expect("stopped");
+    assert!(status.success(), "{status:?}");
+    wait_line(&rx, "stopped after", &mut seen);
 }

@@ -286,3 +286,54 @@ fn errors_are_one_line() {
         .failure()
         .stderr_has("timed out after 2s waiting for deployment/blog");
 }
+
+#[test]
+fn the_context_namespace_and_impersonation_reach_the_scale_requests() {
+    let Some(ns) = Ns::new("scale-flags") else {
+        return;
+    };
+    blog(&ns, 1, &[]);
+    // The group "ops" may scale; bob alone may not.
+    ns.apply(&[
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": "scaler"},
+            "rules": [
+                {"apiGroups": ["apps"], "resources": ["deployments", "deployments/scale"], "verbs": ["get", "list", "update"]},
+                {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": ["list"]},
+                {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},
+            ],
+        }),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "scaler"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "scaler"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "ops"}],
+        }),
+    ]);
+    // The admin kubeconfig with the test's namespace in its context.
+    let text = std::fs::read_to_string(&ns.plane.kubeconfig).expect("kubeconfig");
+    let mut kc: serde_yaml::Value = serde_yaml::from_str(&text).expect("yaml");
+    kc["contexts"][0]["context"]["namespace"] = serde_yaml::Value::from(ns.name.as_str());
+    let file = ns.scratch("team-kubeconfig");
+    std::fs::write(&file, serde_yaml::to_string(&kc).expect("yaml")).expect("write");
+    let scale = |extra: &[&str]| {
+        crate::support::warpdrive()
+            .args(["scale", "blog", "--replicas", "2", "--kubeconfig"])
+            .arg(&file)
+            .args(extra)
+            .run()
+    };
+    scale(&["--as", "bob", "--as-group", "ops"])
+        .success()
+        .stdout_has("deployment/blog: 2 of 2 pods ready");
+    scale(&["--as", "bob"])
+        .failure()
+        .stderr_has("User \"bob\" cannot get resource \"deployments\"");
+    // -n overrides the context's namespace.
+    scale(&["-n", "default"])
+        .bad_input()
+        .stderr_has("no deployment or deploymentconfig named \"blog\" in namespace default");
+}

@@ -277,6 +277,23 @@ fn a_real_concurrent_write_between_get_and_patch_is_retried_and_kept() {
                         ])
                         .run()
                         .success();
+                    // A Deployment's generation counts annotation changes too, so the
+                    // deployment controller writes observedGeneration next: let that
+                    // second write happen before the PATCH, for exactly one conflict.
+                    super::wait_until(
+                        "the controller to observe the annotation",
+                        Duration::from_secs(60),
+                        || {
+                            let obj = std::process::Command::new(&kubectl_bin)
+                                .arg("--kubeconfig")
+                                .arg(&kubeconfig_admin)
+                                .args(["-n", &ns_name, "get", "deploy/blog", "-o", "json"])
+                                .run()
+                                .success()
+                                .json();
+                            obj["status"]["observedGeneration"] == obj["metadata"]["generation"]
+                        },
+                    );
                 }
             })),
             ..Default::default()
@@ -755,5 +772,400 @@ fn rollouts_that_cannot_finish_fail_like_kubectl_rollout_status() {
             .contains("1 old replicas are pending termination"),
         "{}",
         theirs.both()
+    );
+}
+
+#[test]
+fn container_selection_by_flag_and_annotation() {
+    let Some(ns) = Ns::new("tune-containers") else {
+        return;
+    };
+    let mut annotated = deployment(
+        "annotated",
+        1,
+        json!([container("proxy", &[]), container("web", &[])]),
+    );
+    annotated["spec"]["template"]["metadata"]["annotations"] =
+        json!({"kubectl.kubernetes.io/default-container": "web"});
+    ns.apply(&[
+        deployment(
+            "two",
+            1,
+            json!([container("web", &[]), container("proxy", &[])]),
+        ),
+        annotated,
+    ]);
+    ns.run(&["tune", "deploy/two", "--threads", "9"])
+        .bad_input()
+        .stderr_has("has 2 containers: pick one with -c (web, proxy)");
+    ns.run(&["tune", "deploy/two", "-c", "nginx", "--threads", "9"])
+        .bad_input()
+        .stderr_has("no container \"nginx\"");
+    ns.run(&[
+        "tune",
+        "deploy/two",
+        "-c",
+        "proxy",
+        "--threads",
+        "9",
+        "--no-wait",
+    ])
+    .success();
+    assert!(ns.env("deploy/two", 0).is_empty());
+    assert_eq!(ns.env("deploy/two", 1), ["MOD_WSGI_THREADS=9"]);
+    ns.run(&["tune", "deploy/annotated", "--processes", "2", "--no-wait"])
+        .success();
+    assert!(ns.env("deploy/annotated", 0).is_empty());
+    assert_eq!(ns.env("deploy/annotated", 1), ["MOD_WSGI_PROCESSES=2"]);
+}
+
+#[test]
+fn bad_values_send_nothing_and_unchanged_values_send_no_write() {
+    let Some(ns) = Ns::new("tune-validation") else {
+        return;
+    };
+    blog(&ns);
+    let proxy = Proxy::start(ns.plane, proxy::Options::default());
+    let kubeconfig = ns.proxy_kubeconfig(&proxy);
+    let kc = kubeconfig.to_str().expect("utf8");
+    for (args, needle) in [
+        (
+            vec!["--processes", "0"],
+            "expected a whole number from 1 to 256",
+        ),
+        (vec!["--threads", "513"], "from 1 to 512"),
+        (
+            vec!["--set", "MOD_WSGI_SERVER_MPM=threaded"],
+            "one of event, worker, prefork",
+        ),
+        (
+            vec!["--set", "DEBUG=1"],
+            "tune only sets MOD_WSGI_* variables",
+        ),
+        (
+            vec!["--threads", "5", "--set", "MOD_WSGI_THREADS=6"],
+            "given more than once",
+        ),
+        (vec![], "nothing to change"),
+        (
+            vec!["--timeout", "soon", "--threads", "2"],
+            "--timeout \"soon\" is not a duration",
+        ),
+    ] {
+        let mut all = vec!["tune", "deploy/blog", "--kubeconfig", kc];
+        all.extend(args.iter());
+        let out = ns.warpdrive().args(&all).run().bad_input();
+        assert!(out.stderr().contains(needle), "{args:?}: {}", out.stderr());
+    }
+    assert!(proxy.requests().is_empty(), "{:?}", proxy.requests());
+    // --list prints, an unset removes, a value it already has sends no write.
+    ns.run(&["tune", "deploy/blog", "--list"])
+        .success()
+        .stdout_is("# deployments blog, container web\nMOD_WSGI_PROCESSES=1\nOTHER=x\n");
+    ns.run(&[
+        "tune",
+        "deploy/blog",
+        "--unset",
+        "MOD_WSGI_PROCESSES",
+        "--set",
+        "MOD_WSGI_ACCESS_LOG=1",
+    ])
+    .success()
+    .stdout_has("MOD_WSGI_PROCESSES   1 → (unset)");
+    assert_eq!(
+        ns.env("deploy/blog", 0),
+        ["OTHER=x", "MOD_WSGI_ACCESS_LOG=1"]
+    );
+    ns.rolled_out("deploy/blog");
+    proxy.clear();
+    ns.warpdrive()
+        .args([
+            "tune",
+            "deploy/blog",
+            "--set",
+            "MOD_WSGI_ACCESS_LOG=1",
+            "--kubeconfig",
+            kc,
+        ])
+        .run()
+        .success()
+        .stderr_has("nothing to change")
+        .stdout_has("MOD_WSGI_ACCESS_LOG  1 (unchanged)");
+    let methods: Vec<String> = proxy.requests().iter().map(|r| r.method.clone()).collect();
+    assert!(methods.iter().all(|m| m == "GET"), "{methods:?}");
+    // An unknown MOD_WSGI_ name is a warning, and is set.
+    ns.run(&[
+        "tune",
+        "deploy/blog",
+        "--set",
+        "MOD_WSGI_FROBNICATE=1",
+        "--no-wait",
+    ])
+    .success()
+    .stderr_has("warning: MOD_WSGI_FROBNICATE is not a MOD_WSGI_* knob");
+    assert!(ns
+        .env("deploy/blog", 0)
+        .contains(&"MOD_WSGI_FROBNICATE=1".to_string()));
+}
+
+#[test]
+fn recommend_reads_the_real_objects_resources() {
+    let Some(ns) = Ns::new("tune-recommend") else {
+        return;
+    };
+    ns.apply(&[deployment(
+        "blog",
+        1,
+        json!([{"name": "web", "image": "app", "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}}}]),
+    )]);
+    let before = ns.get("deploy/blog")["metadata"]["generation"].clone();
+    ns.run(&["tune", "deploy/blog", "--recommend"])
+        .success()
+        .stdout_has("container web: CPU limit 2 cores → 2 processes (one per core, GIL); memory limit 1024 MiB fits (1024−50)/90 = 10; io profile → 15 threads per process")
+        .stdout_has("recommended: 2 processes × 15 threads")
+        .stdout_has("kubectl warpdrive tune deployment/blog --processes 2 --threads 15");
+    assert_eq!(ns.get("deploy/blog")["metadata"]["generation"], before);
+    ns.run(&[
+        "tune",
+        "deploy/blog",
+        "--recommend",
+        "--profile",
+        "cpu",
+        "--apply",
+        "--no-wait",
+    ])
+    .success()
+    .stdout_has("recommended: 2 processes × 2 threads");
+    assert_eq!(
+        ns.env("deploy/blog", 0),
+        ["MOD_WSGI_PROCESSES=2", "MOD_WSGI_THREADS=2"]
+    );
+}
+
+/// The admin kubeconfig's cluster and user entries (server, CA, client cert).
+fn admin_entries(ns: &Ns) -> (serde_yaml::Value, serde_yaml::Value) {
+    let text = std::fs::read_to_string(&ns.plane.kubeconfig).expect("kubeconfig");
+    let kc: serde_yaml::Value = serde_yaml::from_str(&text).expect("yaml");
+    (
+        kc["clusters"][0]["cluster"].clone(),
+        kc["users"][0]["user"].clone(),
+    )
+}
+
+fn write_yaml(path: &std::path::Path, v: &serde_yaml::Value) {
+    std::fs::write(path, serde_yaml::to_string(v).expect("yaml")).expect("write");
+}
+
+/// The plugin with HOME in `home`, no KUBECONFIG unless given, no `-n`.
+fn run_env(
+    ns: &Ns,
+    home: &std::path::Path,
+    kubeconfig_env: Option<&std::ffi::OsStr>,
+    args: &[&str],
+) -> crate::support::Outcome {
+    let mut cmd = crate::support::warpdrive();
+    cmd.env("HOME", home)
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .args(args);
+    if let Some(v) = kubeconfig_env {
+        cmd.env("KUBECONFIG", v);
+    }
+    let _ = ns;
+    cmd.run()
+}
+
+#[test]
+fn kubeconfig_files_merge_and_the_context_namespace_is_the_default() {
+    let Some(ns) = Ns::new("tune-kubeconfig") else {
+        return;
+    };
+    blog(&ns);
+    let (cluster, user) = admin_entries(&ns);
+    let dead = crate::support::free_port();
+    let home = ns.scratch("home");
+    std::fs::create_dir_all(&home).expect("mkdir");
+    // File one: contexts only (current: the test's namespace); file two: clusters and users.
+    let one = home.join("one");
+    let two = home.join("two");
+    write_yaml(&one, &serde_yaml::to_value(json!({
+        "apiVersion": "v1", "kind": "Config", "current-context": "team",
+        "contexts": [
+            {"name": "team", "context": {"cluster": "real", "user": "admin", "namespace": ns.name}},
+            {"name": "other", "context": {"cluster": "dead", "user": "admin"}},
+        ],
+    })).expect("value"));
+    let mut clusters = serde_yaml::to_value(json!([
+        {"name": "dead", "cluster": {"server": format!("http://127.0.0.1:{dead}")}},
+    ]))
+    .expect("value");
+    if let serde_yaml::Value::Sequence(s) = &mut clusters {
+        let mut real = serde_yaml::Mapping::new();
+        real.insert("name".into(), "real".into());
+        real.insert("cluster".into(), cluster);
+        s.push(serde_yaml::Value::Mapping(real));
+    }
+    let mut users = serde_yaml::Mapping::new();
+    users.insert("name".into(), "admin".into());
+    users.insert("user".into(), user);
+    let mut top = serde_yaml::Mapping::new();
+    top.insert("apiVersion".into(), "v1".into());
+    top.insert("kind".into(), "Config".into());
+    top.insert("clusters".into(), clusters);
+    top.insert(
+        "users".into(),
+        serde_yaml::Value::Sequence(vec![serde_yaml::Value::Mapping(users)]),
+    );
+    write_yaml(&two, &serde_yaml::Value::Mapping(top));
+    let list = std::ffi::OsString::from(format!("{}:{}", one.display(), two.display()));
+    run_env(
+        &ns,
+        &home,
+        Some(&list),
+        &["tune", "deploy/blog", "--threads", "4", "--no-wait"],
+    )
+    .success();
+    assert!(ns
+        .env("deploy/blog", 0)
+        .contains(&"MOD_WSGI_THREADS=4".to_string()));
+    run_env(
+        &ns,
+        &home,
+        Some(&list),
+        &[
+            "tune",
+            "deploy/blog",
+            "--threads",
+            "4",
+            "--context",
+            "other",
+        ],
+    )
+    .failure()
+    .stderr_has(&format!("at http://127.0.0.1:{dead}"));
+    run_env(
+        &ns,
+        &home,
+        Some(&list),
+        &["tune", "deploy/blog", "--threads", "4", "--context", "nope"],
+    )
+    .bad_input();
+    // ~/.kube/config is the default; without any, a clear error.
+    run_env(&ns, &home, None, &["tune", "deploy/blog", "--threads", "4"])
+        .bad_input()
+        .stderr_has("no kubeconfig found");
+    std::fs::create_dir_all(home.join(".kube")).expect("mkdir");
+    std::fs::copy(&ns.plane.kubeconfig, home.join(".kube/config")).expect("copy");
+    run_env(
+        &ns,
+        &home,
+        None,
+        &[
+            "tune",
+            "deploy/blog",
+            "--threads",
+            "5",
+            "-n",
+            &ns.name,
+            "--no-wait",
+        ],
+    )
+    .success();
+    assert!(ns
+        .env("deploy/blog", 0)
+        .contains(&"MOD_WSGI_THREADS=5".to_string()));
+}
+
+#[test]
+fn cluster_user_and_impersonation_flags_reach_the_real_server() {
+    let Some(ns) = Ns::new("tune-flags") else {
+        return;
+    };
+    blog(&ns);
+    // Only the group "ops" may patch; alice alone may not.
+    role(&ns, "ops", &["get", "list", "patch"], ("Group", "ops"));
+    let (cluster, user) = admin_entries(&ns);
+    let dead = crate::support::free_port();
+    let mut real = serde_yaml::Mapping::new();
+    real.insert("name".into(), "real".into());
+    real.insert("cluster".into(), cluster);
+    let mut admin = serde_yaml::Mapping::new();
+    admin.insert("name".into(), "admin".into());
+    admin.insert("user".into(), user);
+    let rest: serde_yaml::Value = serde_yaml::to_value(json!({
+        "apiVersion": "v1", "kind": "Config", "current-context": "main",
+        "contexts": [{"name": "main", "context": {"cluster": "dead", "user": "stranger"}}],
+        "clusters": [{"name": "dead", "cluster": {"server": format!("http://127.0.0.1:{dead}")}}],
+        "users": [{"name": "stranger", "user": {"token": "not-a-valid-token"}}],
+    }))
+    .expect("value");
+    let mut top = rest;
+    if let serde_yaml::Value::Sequence(s) = &mut top["clusters"] {
+        s.push(serde_yaml::Value::Mapping(real));
+    }
+    if let serde_yaml::Value::Sequence(s) = &mut top["users"] {
+        s.push(serde_yaml::Value::Mapping(admin));
+    }
+    let kc = ns.scratch("multi");
+    write_yaml(&kc, &top);
+    let kc = kc.to_str().expect("utf8");
+    let home = ns.dir.path();
+    let base = [
+        "tune",
+        "deploy/blog",
+        "--threads",
+        "4",
+        "--no-wait",
+        "--kubeconfig",
+        kc,
+        "--cluster",
+        "real",
+    ];
+    let with = |extra: &[&str]| -> Vec<String> {
+        base.iter()
+            .chain(extra.iter())
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let args = with(&[
+        "--user",
+        "admin",
+        "-n",
+        &ns.name,
+        "--as",
+        "alice",
+        "--as-group",
+        "devs",
+        "--as-group",
+        "ops",
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run_env(&ns, home, None, &args).success();
+    assert!(ns
+        .env("deploy/blog", 0)
+        .contains(&"MOD_WSGI_THREADS=4".to_string()));
+    // Without the group: refused by the real RBAC, naming alice.
+    let args = with(&[
+        "--user",
+        "admin",
+        "-n",
+        &ns.name,
+        "--as",
+        "alice",
+        "--as-group",
+        "devs",
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run_env(&ns, home, None, &args)
+        .failure()
+        .stderr_has("User \"alice\" cannot get resource \"deployments\"");
+    // A token the real server does not know: 401, one line.
+    let args = with(&["--user", "stranger", "-n", &ns.name]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run_env(&ns, home, None, &args).failure();
+    assert_eq!(out.stderr().lines().count(), 1, "{}", out.stderr());
+    assert!(
+        out.stderr().contains("did not accept your credentials"),
+        "{}",
+        out.stderr()
     );
 }
