@@ -267,6 +267,8 @@ fn errors_are_one_line() {
         "{}",
         out.stderr()
     );
+    ns.run(&["scale", "deploy/blog", "--replicas", "-1"])
+        .status(2);
     ns.run(&["scale", "deploy/nope", "--replicas", "3"])
         .bad_input()
         .stderr_has(&format!(

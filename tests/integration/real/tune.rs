@@ -1169,3 +1169,112 @@ fn cluster_user_and_impersonation_flags_reach_the_real_server() {
         out.stderr()
     );
 }
+
+#[test]
+fn a_422_for_an_object_that_did_not_move_is_reported_not_retried() {
+    let Some(ns) = Ns::new("tune-invalid") else {
+        return;
+    };
+    blog(&ns);
+    // A real admission policy that refuses MOD_WSGI_THREADS above 8 as Invalid (422).
+    let name = format!("warpdrive-threads-{}", ns.name);
+    let policy = json!({
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicy",
+        "metadata": {"name": name},
+        "spec": {
+            "failurePolicy": "Fail",
+            "matchConstraints": {"resourceRules": [{"apiGroups": ["apps"], "apiVersions": ["v1"], "operations": ["UPDATE"], "resources": ["deployments"]}]},
+            "validations": [{
+                "expression": "!object.spec.template.spec.containers.exists(c, has(c.env) && c.env.exists(e, e.name == 'MOD_WSGI_THREADS' && has(e.value) && int(e.value) > 8))",
+                "message": "MOD_WSGI_THREADS above 8 is not allowed here",
+                "reason": "Invalid",
+            }],
+        }
+    });
+    let binding = json!({
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": {"name": name},
+        "spec": {
+            "policyName": name,
+            "validationActions": ["Deny"],
+            "matchResources": {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns.name}}},
+        }
+    });
+    ns.apply(&[policy, binding]);
+    // The apiserver loads policies in the background: wait until it denies.
+    ns.wait_until(
+        "the admission policy to apply",
+        Duration::from_secs(60),
+        || {
+            let out = ns.kubectl(&[
+                "set",
+                "env",
+                "deploy/blog",
+                "MOD_WSGI_THREADS=9",
+                "--dry-run=server",
+            ]);
+            out.code() != Some(0) && out.stderr().contains("not allowed here")
+        },
+    );
+    let proxy = Proxy::start(ns.plane, proxy::Options::default());
+    let kubeconfig = ns.proxy_kubeconfig(&proxy);
+    let out = ns
+        .warpdrive()
+        .args(["tune", "deploy/blog", "--threads", "9", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .run()
+        .bad_input();
+    assert!(
+        out.stderr().contains(&format!(
+            "error: the API server rejected the change to deployment/blog in namespace {}:",
+            ns.name
+        )) && out
+            .stderr()
+            .contains("MOD_WSGI_THREADS above 8 is not allowed here"),
+        "{}",
+        out.stderr()
+    );
+    let patches: Vec<u16> = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(patches, [422], "not retried");
+    ns.run(&["tune", "deploy/blog", "--threads", "8", "--no-wait"])
+        .success();
+    for kind in [
+        "validatingadmissionpolicybinding",
+        "validatingadmissionpolicy",
+    ] {
+        ns.admin(&["delete", kind, &name, "--wait=false"]).success();
+    }
+}
+
+#[test]
+fn warpdrive_exec_never_touches_the_cluster() {
+    let Some(ns) = Ns::new("exec-no-cluster") else {
+        return;
+    };
+    let proxy = Proxy::start(ns.plane, proxy::Options::default());
+    let kubeconfig = ns.proxy_kubeconfig(&proxy);
+    let app = ns.scratch("app");
+    std::fs::create_dir_all(&app).expect("mkdir");
+    crate::support::warpdrive()
+        .env("KUBECONFIG", &kubeconfig)
+        .args(["exec", "--dry-run", "--app-root"])
+        .arg(&app)
+        .args(["--", "echo", "hi"])
+        .run()
+        .success();
+    assert!(proxy.requests().is_empty(), "{:?}", proxy.requests());
+    // The same kubeconfig does reach the cluster for a cluster command.
+    crate::support::warpdrive()
+        .env("KUBECONFIG", &kubeconfig)
+        .args(["tune", "deploy/nope", "--list"])
+        .run()
+        .bad_input();
+    assert_eq!(proxy.requests().len(), 1);
+}
