@@ -22,6 +22,7 @@ pub fn runtime_env(
     let opts = resolve::Options {
         app_root,
         server_type: None,
+        deploy_env: false,
     };
     let root = resolve::app_root(&opts, inherited)?;
     resolve::warpdrive_dir(&root)?;

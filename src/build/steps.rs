@@ -139,6 +139,7 @@ pub fn build(opts: &Options, inherited: &BTreeMap<String, String>) -> Result<(),
     let ropts = resolve::Options {
         app_root: opts.app_root.clone(),
         server_type: None,
+        deploy_env: false,
     };
     let root = resolve::app_root(&ropts, inherited)?;
     let wd = resolve::warpdrive_dir(&root)?;
@@ -202,18 +203,18 @@ pub fn build(opts: &Options, inherited: &BTreeMap<String, String>) -> Result<(),
     let (configured, _) = resolve::configured_type(&ropts, &env.all, &wd)?;
     let server_type = match configured {
         Some(t) => t,
-        None => detect::auto(&root)?.server_type,
+        None => detect::auto(&env.home)?.server_type,
     };
     let python_str = python.display().to_string();
     let record = detect::read_record(&root)?;
-    let django = detect::django_settings_module(&root)?;
+    let django = detect::django_settings_module(&env.home)?;
     let collect = server_type == ServerType::Django;
     let mut detected = match (&django, server_type) {
         (Some(s), t) if t != ServerType::Shell && t != ServerType::Python => {
-            Some(detect::django_info(&root, s, &python_str)?)
+            Some(detect::django_info(&env.home, s, &python_str)?)
         }
         (None, ServerType::Shell | ServerType::Python) => None,
-        (_, _) => detect::wsgi_module_info(&root),
+        (_, _) => detect::wsgi_module_info(&env.home),
     };
     // Django without STATIC_ROOT: collect under $WARPDRIVE_APP_ROOT.
     let mut own_static = None;
@@ -284,7 +285,7 @@ pub fn build(opts: &Options, inherited: &BTreeMap<String, String>) -> Result<(),
                     .map(String::from)
                     .to_vec(),
             };
-            run_python("collectstatic", &python, &args, &root, &env)?;
+            run_python("collectstatic", &python, &args, &env.home, &env)?;
             line("collectstatic", &format!("into {}", dir.display()));
         }
         (Some(_), true, _) => line(

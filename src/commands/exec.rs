@@ -13,15 +13,21 @@ pub fn run(args: ExecArgs, env: &BTreeMap<String, String>) -> anyhow::Result<i32
     let opts = Options {
         app_root: args.app_root.clone(),
         server_type: args.server_type.clone(),
+        deploy_env: true,
     };
     let is_command = !args.command.is_empty();
     let plan = if is_command {
         resolve::command_plan(&opts, env, args.command.clone())?
     } else {
         let plan = launcher::resolve(&opts, env)?;
-        launcher::hooks::check(&plan.cwd)?;
+        launcher::hooks::check(&plan.src_root)?;
         plan
     };
+    // The runtime environment (see `launcher::environment`): what the
+    // hooks get, and where the launcher's own settings are read.
+    let mut full = env.clone();
+    full.extend(plan.hook_env.clone());
+    let env = &full;
     // Checked before a dry run too, so that a bad value shows at once.
     let stop = launcher::drain::Settings::from_env(
         env,
@@ -37,7 +43,7 @@ pub fn run(args: ExecArgs, env: &BTreeMap<String, String>) -> anyhow::Result<i32
     let runtime_dir = launcher::dirs::runtime_dir(env);
     launcher::dirs::ensure_dir(&runtime_dir)?;
     if !is_command {
-        launcher::hooks::run_hooks(&plan.cwd, &runtime_dir)?;
+        launcher::hooks::run_hooks(&plan.src_root, &runtime_dir, Some(&full))?;
         if launcher::support::needed(&plan.env) {
             launcher::support::install(&runtime_dir)?;
         }

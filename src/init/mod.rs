@@ -55,6 +55,7 @@ pub fn run(
     let opts = launcher::Options {
         app_root: Some(args.app_root.clone()),
         server_type: None,
+        deploy_env: false,
     };
     let app_root = resolve::app_root(&opts, env)?;
     let wd = resolve::warpdrive_dir(&app_root)?;

@@ -153,6 +153,7 @@ pub fn print_resolution(app_root: &Path, env: &BTreeMap<String, String>) {
     let opts = launcher::Options {
         app_root: Some(app_root.to_path_buf()),
         server_type: None,
+        deploy_env: false,
     };
     match launcher::resolve(&opts, &clean) {
         Ok(plan) => {

@@ -24,6 +24,33 @@ pub enum ArgsError {
         "line {line}: bad variable reference {text:?} (use $NAME, ${{NAME}} or ${{NAME:-default}})"
     )]
     BadReference { text: String, line: usize },
+    #[error("line {line}: the value is {count} words; quote it (KEY=\"a b\") to keep the spaces")]
+    Words { count: usize, line: usize },
+}
+
+impl ArgsError {
+    /// The message without its `line N: ` start, for a caller that names
+    /// the line itself.
+    pub fn without_line(&self) -> String {
+        let text = self.to_string();
+        match text.split_once(": ") {
+            Some((_, rest)) => rest.to_string(),
+            None => text,
+        }
+    }
+}
+
+/// One value (the right-hand side of a `KEY=VALUE` line in
+/// `.warpdrive/environment`): the same quoting and expansion as
+/// [`split_and_expand`], and it must come out as one word (or none: an
+/// empty value).
+pub fn expand_value(text: &str, env: &BTreeMap<String, String>) -> Result<String, ArgsError> {
+    let mut words = split_and_expand(text, env)?;
+    match words.len() {
+        0 => Ok(String::new()),
+        1 => Ok(words.remove(0)),
+        count => Err(ArgsError::Words { count, line: 1 }),
+    }
 }
 
 /// Splits and expands `text`. `env` is the process environment.
@@ -251,6 +278,19 @@ mod tests {
         let words =
             split_and_expand("$(touch /tmp/x) `touch /tmp/y` \"$(id)\"", &env(&[])).unwrap();
         assert_eq!(words, ["$(touch", "/tmp/x)", "`touch", "/tmp/y`", "$(id)"]);
+    }
+
+    #[test]
+    fn one_value() {
+        let e = env(&[("HOME", "/h")]);
+        assert_eq!(expand_value("", &e).unwrap(), "");
+        assert_eq!(expand_value("\"\"", &e).unwrap(), "");
+        assert_eq!(expand_value("'a b' # note", &e).unwrap(), "a b");
+        assert_eq!(expand_value("${HOME}/x:${NO:-d}", &e).unwrap(), "/h/x:d");
+        assert_eq!(
+            expand_value("a b", &e).unwrap_err(),
+            ArgsError::Words { count: 2, line: 1 }
+        );
     }
 
     #[test]

@@ -37,10 +37,16 @@ pub fn check(app_root: &Path) -> Result<(), Error> {
         .try_for_each(|h| app_file::confine(app_root, &dir.join(h)))
 }
 
-/// Runs `deploy-cfg` (once per container) and `deploy` (every time).
-pub fn run_hooks(app_root: &Path, runtime_dir: &Path) -> Result<(), Error> {
-    deploy_cfg_once(app_root, runtime_dir, None)?;
-    run_named(app_root, "deploy", None)?;
+/// Runs `deploy-cfg` (once per container) and `deploy` (every time), in
+/// `app_root` (the source tree). `env`, when given, is the hooks' whole
+/// environment (`exec` gives the runtime environment, see `environment`).
+pub fn run_hooks(
+    app_root: &Path,
+    runtime_dir: &Path,
+    env: Option<&BTreeMap<String, String>>,
+) -> Result<(), Error> {
+    deploy_cfg_once(app_root, runtime_dir, env)?;
+    run_named(app_root, "deploy", env)?;
     Ok(())
 }
 
@@ -167,8 +173,8 @@ mod tests {
             "#!/bin/sh\npwd >> deploy.log\n",
             0o755,
         );
-        run_hooks(app.path(), rt.path()).unwrap();
-        run_hooks(app.path(), rt.path()).unwrap();
+        run_hooks(app.path(), rt.path(), None).unwrap();
+        run_hooks(app.path(), rt.path(), None).unwrap();
         assert_eq!(count(&app.path().join("cfg.log")), 1);
         assert_eq!(count(&app.path().join("deploy.log")), 2);
         // cwd is the app root.
@@ -181,7 +187,7 @@ mod tests {
         );
         // A fresh container (runtime dir) runs deploy-cfg again.
         let rt2 = tempfile::tempdir().unwrap();
-        run_hooks(app.path(), rt2.path()).unwrap();
+        run_hooks(app.path(), rt2.path(), None).unwrap();
         assert_eq!(count(&app.path().join("cfg.log")), 2);
     }
 
@@ -191,7 +197,7 @@ mod tests {
         let rt = tempfile::tempdir().unwrap();
         hook(app.path(), "deploy-cfg", "#!/bin/sh\nexit 7\n", 0o755);
         hook(app.path(), "deploy", "#!/bin/sh\ntouch ran\n", 0o755);
-        match run_hooks(app.path(), rt.path()) {
+        match run_hooks(app.path(), rt.path(), None) {
             Err(Error::HookFailed(crate::error::ExitStatus { what, status })) => {
                 assert_eq!(status, 7);
                 assert!(what.ends_with("deploy-cfg"), "{what}");
@@ -203,7 +209,7 @@ mod tests {
             !app.path().join("ran").exists(),
             "deploy ran after deploy-cfg failed"
         );
-        let err = run_hooks(app.path(), rt.path()).unwrap_err();
+        let err = run_hooks(app.path(), rt.path(), None).unwrap_err();
         assert_eq!(crate::error::exit_code(&err.into()), 7);
     }
 
@@ -223,7 +229,7 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(20));
             drop(writer);
         });
-        run_hooks(app.path(), rt.path()).unwrap();
+        run_hooks(app.path(), rt.path(), None).unwrap();
         closer.join().unwrap();
         assert!(app.path().join("ran").exists());
     }
@@ -233,7 +239,7 @@ mod tests {
         let app = tempfile::tempdir().unwrap();
         let rt = tempfile::tempdir().unwrap();
         hook(app.path(), "deploy", "#!/bin/sh\nkill -TERM $$\n", 0o755);
-        match run_hooks(app.path(), rt.path()) {
+        match run_hooks(app.path(), rt.path(), None) {
             Err(Error::HookFailed(e)) => assert_eq!(e.status, 128 + 15),
             other => panic!("expected HookFailed, got {other:?}"),
         }
@@ -244,7 +250,7 @@ mod tests {
         let app = tempfile::tempdir().unwrap();
         let rt = tempfile::tempdir().unwrap();
         hook(app.path(), "deploy", "#!/bin/sh\ntouch ran\n", 0o644);
-        run_hooks(app.path(), rt.path()).unwrap();
+        run_hooks(app.path(), rt.path(), None).unwrap();
         assert!(!app.path().join("ran").exists());
     }
 
@@ -252,7 +258,7 @@ mod tests {
     fn no_hooks_is_fine() {
         let app = tempfile::tempdir().unwrap();
         let rt = tempfile::tempdir().unwrap();
-        run_hooks(app.path(), rt.path()).unwrap();
+        run_hooks(app.path(), rt.path(), None).unwrap();
         assert!(!rt.path().join("hooks").exists());
     }
 }

@@ -14,6 +14,7 @@ pub mod cgroup;
 pub mod detect;
 pub mod dirs;
 pub mod drain;
+pub mod environment;
 pub mod error;
 pub mod hooks;
 pub mod path;

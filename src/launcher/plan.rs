@@ -24,10 +24,20 @@ pub struct Plan {
     pub reason: String,
     /// The program and its arguments (`argv[0]` is looked up on PATH).
     pub argv: Vec<String>,
-    /// Only the variables the launcher sets on top of the inherited environment.
+    /// Only the variables the launcher sets on top of the inherited
+    /// environment: the runtime environment's and the server's.
     pub env: BTreeMap<String, String>,
+    /// The app's home (`.warpdrive/home`, else the source tree).
     pub cwd: PathBuf,
     /// Set when the launcher itself must restart the server on source changes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub watch: Option<WatchSpec>,
+    /// The source tree (`.warpdrive/` is here); the hooks run in it.
+    #[serde(skip)]
+    pub src_root: PathBuf,
+    /// What the action hooks get on top of the inherited environment: the
+    /// runtime environment (see `environment`), without the server's own
+    /// variables.
+    #[serde(skip)]
+    pub hook_env: BTreeMap<String, String>,
 }

@@ -9,6 +9,7 @@ use super::args;
 use super::cgroup;
 use super::detect;
 use super::dirs;
+use super::environment::{self, Runtime};
 use super::error::Error;
 use super::path;
 use super::plan::Plan;
@@ -22,6 +23,9 @@ use crate::knobs::{Knobs, Value};
 pub struct Options {
     pub app_root: Option<PathBuf>,
     pub server_type: Option<String>,
+    /// Run `.warpdrive/action_hooks/deploy-env` to complete the environment
+    /// (`exec` does, with or without `--dry-run`; `init` does not).
+    pub deploy_env: bool,
 }
 
 /// The app directory: `--app-root`, else `$WARPDRIVE_SRC_ROOT`, else the
@@ -64,6 +68,15 @@ pub fn warpdrive_dir(app_root: &Path) -> Result<PathBuf, Error> {
 }
 
 /// The configured server type and where it came from; `None` type is auto.
+///
+/// `--server-type`, else `WARPDRIVE_SERVER_TYPE`, else the files
+/// `.warpdrive/server_type` and `.warpdrive/deploy_mode` (the original
+/// warpdrive's, which the example repositories use), with the same words;
+/// `deploy_mode` also takes the original's `wsgi` ("the WSGI server
+/// `server_type` names, else mod_wsgi"). When both files exist and differ,
+/// `deploy_mode` wins, except where it leaves the server open, as the
+/// original's did: `auto` and `wsgi` take the type `server_type` names, and
+/// `django` runs on the server `server_type` names (a WSGI server or uvicorn).
 pub fn configured_type(
     opts: &Options,
     env: &BTreeMap<String, String>,
@@ -85,18 +98,85 @@ pub fn configured_type(
             format!("WARPDRIVE_SERVER_TYPE={t}"),
         ));
     }
-    let file = wd.join("server_type");
-    match app_file::read_text(app_root_of(wd), &file)? {
-        Some(text) => {
-            let word = text.split_whitespace().next().unwrap_or(server_type::AUTO);
-            let origin = file.display().to_string();
-            Ok((
-                ServerType::parse(word, &origin)?,
-                format!(".warpdrive/server_type says {word}"),
-            ))
+    let server_type = match type_file(wd, "server_type")? {
+        Some((Mode::Type(t), w)) => Some((t, w)),
+        _ => None,
+    };
+    let deploy_mode = type_file(wd, "deploy_mode")?;
+    let says = |file: &str, word: &str| format!(".warpdrive/{file} says {word}");
+    Ok(match (server_type, deploy_mode) {
+        (None, None) => (None, String::new()),
+        (Some((t, w)), None) => (t, says("server_type", &w)),
+        (None, Some((Mode::Type(t), w))) => (t, says("deploy_mode", &w)),
+        (None, Some((Mode::Wsgi, w))) => (Some(ServerType::ModWsgi), says("deploy_mode", &w)),
+        (Some((st, sw)), Some((dm, dw))) => {
+            let wsgi = st.is_some_and(ServerType::is_wsgi_server);
+            match dm {
+                Mode::Type(dt) if dt == st => (st, says("server_type and deploy_mode", &sw)),
+                Mode::Type(None) => (
+                    st,
+                    format!(
+                        "{} (deploy_mode auto leaves the type to it)",
+                        says("server_type", &sw)
+                    ),
+                ),
+                Mode::Wsgi if wsgi => (
+                    st,
+                    format!(
+                        "{} (deploy_mode wsgi: the WSGI app on {sw})",
+                        says("server_type", &sw)
+                    ),
+                ),
+                Mode::Wsgi => (
+                    Some(ServerType::ModWsgi),
+                    format!(
+                        "{} (mod_wsgi: server_type {sw} is not a WSGI server)",
+                        says("deploy_mode", &dw)
+                    ),
+                ),
+                Mode::Type(Some(ServerType::Django)) if wsgi => (
+                    st,
+                    format!(
+                        "{} (deploy_mode django: the Django project on {sw})",
+                        says("server_type", &sw)
+                    ),
+                ),
+                Mode::Type(dt) => (
+                    dt,
+                    format!(
+                        "{} (it wins over server_type {sw})",
+                        says("deploy_mode", &dw)
+                    ),
+                ),
+            }
         }
-        None => Ok((None, String::new())),
+    })
+}
+
+/// What `.warpdrive/deploy_mode` says.
+enum Mode {
+    Type(Option<ServerType>),
+    /// The original's `wsgi`.
+    Wsgi,
+}
+
+/// The first word of `.warpdrive/<name>` (and the word), or `None` when
+/// the file is missing. `wsgi` is a word only in `deploy_mode`.
+fn type_file(wd: &Path, name: &str) -> Result<Option<(Mode, String)>, Error> {
+    let file = wd.join(name);
+    let Some(text) = app_file::read_text(app_root_of(wd), &file)? else {
+        return Ok(None);
+    };
+    let word = text
+        .split_whitespace()
+        .next()
+        .unwrap_or(server_type::AUTO)
+        .to_string();
+    if name == "deploy_mode" && word == "wsgi" {
+        return Ok(Some((Mode::Wsgi, word)));
     }
+    let t = ServerType::parse(&word, &file.display().to_string())?;
+    Ok(Some((Mode::Type(t), word)))
 }
 
 /// The app directory of a `.warpdrive` directory.
@@ -153,45 +233,38 @@ pub fn port(env: &BTreeMap<String, String>) -> Result<u16, Error> {
     }
 }
 
-/// Variables the launcher sets for every child, app server or `-- CMD`:
-/// the default port, and unbuffered Python output so logs reach the
-/// container runtime at once. Values already in the environment win.
-pub fn base_env(env: &BTreeMap<String, String>, port: u16) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    if !env.contains_key("WARPDRIVE_HTTP_PORT") {
-        out.insert("WARPDRIVE_HTTP_PORT".into(), port.to_string());
-    }
-    if !env.contains_key("PYTHONUNBUFFERED") {
-        out.insert("PYTHONUNBUFFERED".into(), "1".into());
-    }
-    out
-}
-
 /// The plan for `warpdrive exec -- CMD ARGS…`: the command as given, in
-/// the app directory, with the same environment as the app server gets.
+/// the app's home, with the same environment as the app server gets.
 pub fn command_plan(
     opts: &Options,
     env: &BTreeMap<String, String>,
     argv: Vec<String>,
 ) -> Result<Plan, Error> {
-    let app_root = app_root(opts, env)?;
+    let src_root = app_root(opts, env)?;
+    warpdrive_dir(&src_root)?;
+    let rt = environment::runtime(&src_root, env, opts.deploy_env)?;
+    port(&rt.all)?;
     Ok(Plan {
         server_type: None,
         reason: "command given after --".to_string(),
         argv,
-        env: base_env(env, port(env)?),
-        cwd: app_root,
+        env: rt.set.clone(),
+        cwd: rt.home.clone(),
         watch: None,
+        src_root,
+        hook_env: rt.set,
     })
 }
 
 /// Resolves what `warpdrive exec` runs. Reads files; starts nothing (except
-/// a short Python import of Django settings written in a way that cannot be
-/// read statically, and a whitenoise check when gunicorn/waitress serve
-/// static files).
+/// `deploy-env` when [`Options::deploy_env`] asks, a short Python import of
+/// Django settings written in a way that cannot be read statically, and a
+/// whitenoise check when gunicorn/waitress serve static files).
 pub fn resolve(opts: &Options, env: &BTreeMap<String, String>) -> Result<Plan, Error> {
-    let app_root = app_root(opts, env)?;
-    let wd = warpdrive_dir(&app_root)?;
+    let src_root = app_root(opts, env)?;
+    let wd = warpdrive_dir(&src_root)?;
+    let rt: Runtime = environment::runtime(&src_root, env, opts.deploy_env)?;
+    let env = &rt.all;
     let (configured, type_origin) = configured_type(opts, env, &wd)?;
     let mut knobs = Knobs::from_env(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .map_err(|e| Error::bad(format!("{e} (fix the environment variable)")))?;
@@ -209,16 +282,17 @@ pub fn resolve(opts: &Options, env: &BTreeMap<String, String>) -> Result<Plan, E
     let (server_type, reason) = match configured {
         Some(t) => (t, type_origin),
         None => {
-            let choice = detect::auto(&app_root)?;
+            let choice = detect::auto(&rt.home)?;
             (choice.server_type, choice.reason)
         }
     };
     let user_args = server_args(&wd, server_type, env)?;
-    let proxy = proxy_with_record(env, &app_root)?;
+    let proxy = proxy_with_record(env, &src_root)?;
     let runtime_dir = dirs::runtime_dir(env);
     let python = path::python(env);
     let ctx = Ctx {
-        app_root: &app_root,
+        src_root: &src_root,
+        home: &rt.home,
         server_type,
         env,
         knobs: &knobs,
@@ -230,8 +304,8 @@ pub fn resolve(opts: &Options, env: &BTreeMap<String, String>) -> Result<Plan, E
         python: &python,
     };
     let launch = servers::command(&ctx)?;
-    let mut plan_env = launch.env;
-    plan_env.extend(base_env(env, port));
+    let mut plan_env = rt.set.clone();
+    plan_env.extend(launch.env);
     let mut reason_parts = vec![reason];
     reason_parts.extend(launch.notes);
     reason_parts.extend(notes);
@@ -240,7 +314,9 @@ pub fn resolve(opts: &Options, env: &BTreeMap<String, String>) -> Result<Plan, E
         reason: reason_parts.join("; "),
         argv: launch.argv,
         env: plan_env,
-        cwd: app_root,
+        cwd: rt.home.clone(),
         watch: launch.watch,
+        src_root,
+        hook_env: rt.set,
     })
 }

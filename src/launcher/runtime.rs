@@ -655,6 +655,8 @@ mod tests {
             env: Default::default(),
             cwd: std::env::temp_dir(),
             watch: None,
+            src_root: std::env::temp_dir(),
+            hook_env: Default::default(),
         }
     }
 

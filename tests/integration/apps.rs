@@ -162,3 +162,13 @@ pub fn set_message(dir: &Path, text: &str) {
     write(&tmp, &format!("TEXT = {text:?}\n"));
     std::fs::rename(&tmp, dir.join("message.py")).expect("rename");
 }
+
+/// `tests/apps/<name>` (one shape of app, see tests/apps/README.md) in a
+/// fresh world-readable temp dir, with `tests/apps/probe.py` at its top.
+pub fn shape(name: &str) -> tempfile::TempDir {
+    let dir = world_readable_tempdir();
+    let apps = repo().join("tests/apps");
+    copy_tree(&apps.join(name), dir.path());
+    std::fs::copy(apps.join("probe.py"), dir.path().join("probe.py")).expect("probe");
+    dir
+}

@@ -87,7 +87,7 @@ pub fn start(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Running {
 }
 
 /// `warpdrive exec --dry-run` output.
-fn dry_run(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Outcome {
+pub fn dry_run(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Outcome {
     let mut cmd = warpdrive();
     cmd.args(["exec", "--dry-run", "--app-root"])
         .arg(dir)
@@ -98,7 +98,7 @@ fn dry_run(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Outcome {
     cmd.run_within(Duration::from_secs(30))
 }
 
-fn dry_json(dir: &Path, env: &[(&str, &str)]) -> serde_json::Value {
+pub fn dry_json(dir: &Path, env: &[(&str, &str)]) -> serde_json::Value {
     dry_run(dir, env, &["-o", "json"]).success().json()
 }
 

@@ -4,6 +4,7 @@
 mod apiserver;
 mod apps;
 mod build;
+mod contract;
 mod drain;
 mod exec;
 mod hooks;

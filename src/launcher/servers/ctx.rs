@@ -29,7 +29,11 @@ pub enum UserEntry {
 /// Everything a server file needs.
 #[derive(Debug)]
 pub struct Ctx<'a> {
-    pub app_root: &'a Path,
+    /// The source tree: `.warpdrive/` is here.
+    pub src_root: &'a Path,
+    /// The app's home (`.warpdrive/home`, else the source tree): the
+    /// server's working directory, where detection looks.
+    pub home: &'a Path,
     pub server_type: ServerType,
     pub env: &'a BTreeMap<String, String>,
     pub knobs: &'a Knobs,
@@ -82,11 +86,11 @@ impl Ctx<'_> {
         if let Some(app) = self.app.get() {
             return Ok(app.as_ref());
         }
-        let info = match detect::read_record(self.app_root)? {
+        let info = match detect::read_record(self.src_root)? {
             Some(record) => Some(record),
-            None => match detect::django_settings_module(self.app_root)? {
-                Some(settings) => Some(detect::django_info(self.app_root, &settings, self.python)?),
-                None => detect::wsgi_module_info(self.app_root),
+            None => match detect::django_settings_module(self.home)? {
+                Some(settings) => Some(detect::django_info(self.home, &settings, self.python)?),
+                None => detect::wsgi_module_info(self.home),
             },
         };
         Ok(self.app.get_or_init(|| info).as_ref())
@@ -116,7 +120,7 @@ impl Ctx<'_> {
             }
         }
         Some(WatchSpec {
-            root: self.app_root.to_path_buf(),
+            root: self.src_root.to_path_buf(),
             suffixes,
         })
     }
@@ -149,7 +153,7 @@ impl Ctx<'_> {
                 Error::bad(format!(
                     "{}: no WSGI entry point found for {}: add one to .warpdrive/server_args \
                  (e.g. myapp.wsgi:application), add a wsgi.py, or run `kubectl warpdrive init`",
-                    self.app_root.display(),
+                    self.home.display(),
                     self.server_type.name()
                 ))
             })

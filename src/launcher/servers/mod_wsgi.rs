@@ -141,7 +141,7 @@ fn user_entry_point(ctx: &Ctx) -> bool {
         || ctx.user_args.iter().any(|a| {
             !a.starts_with('-')
                 && (a.ends_with(".py") || a.ends_with(".wsgi"))
-                && ctx.app_root.join(a).is_file()
+                && ctx.home.join(a).is_file()
         })
 }
 
@@ -180,7 +180,7 @@ pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
 /// locale variables when no `--locale`/`--lang` is given, `HTTPD`).
 pub fn check(ctx: &Ctx, launch: &Launch) -> Result<(), Error> {
     use crate::mod_wsgi_args::{check_args, check_value};
-    let wd = ctx.app_root.join(".warpdrive");
+    let wd = ctx.src_root.join(".warpdrive");
     let file = crate::launcher::app_file::server_args_path(&wd, ctx.server_type);
     check_args(ctx.user_args).map_err(|e| Error::bad(format!("{}: {e}", file.display())))?;
     let args = launch.argv.get(2..).unwrap_or_default();
@@ -190,7 +190,7 @@ pub fn check(ctx: &Ctx, launch: &Launch) -> Result<(), Error> {
             origin(&e.option)
         ))
     })?;
-    let root = ctx.app_root.display().to_string();
+    let root = ctx.home.display().to_string();
     check_value("--working-directory", &root).map_err(|e| {
         Error::bad(format!(
             "the app directory {} holds {}: it is mod_wsgi-express's working directory, and {}; \

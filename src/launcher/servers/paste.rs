@@ -5,7 +5,7 @@ use super::mod_wsgi;
 use crate::launcher::error::Error;
 
 pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
-    let ini = ctx.app_root.join("paste.ini");
+    let ini = ctx.home.join("paste.ini");
     if !ini.is_file() {
         return Err(Error::bad(format!(
             "{}: not found; add paste.ini or choose another server type",

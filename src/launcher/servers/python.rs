@@ -13,7 +13,7 @@ use crate::launcher::error::Error;
 pub const STOP_SIGNAL: Signal = Signal::SIGTERM;
 
 pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
-    let script = ctx.app_root.join("app.py");
+    let script = ctx.home.join("app.py");
     if !script.is_file() {
         return Err(Error::bad(format!(
             "{}: not found; add app.py or choose another server type",

@@ -11,7 +11,7 @@ use crate::launcher::path;
 pub const STOP_SIGNAL: Signal = Signal::SIGTERM;
 
 pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
-    let script = ctx.app_root.join("app.sh");
+    let script = ctx.home.join("app.sh");
     path::require_executable(&script)?;
     let mut launch = Launch::new(&script.display().to_string());
     launch.args(ctx.user_args.iter().cloned());

@@ -53,7 +53,11 @@ pub fn venv_path() -> String {
 pub fn warpdrive() -> Command {
     let mut cmd = Command::new(bin());
     for (k, _) in std::env::vars() {
-        if k.starts_with("WARPDRIVE_") || k.starts_with("MOD_WSGI_") || k == "KUBECONFIG" {
+        if k.starts_with("WARPDRIVE_")
+            || k.starts_with("MOD_WSGI_")
+            || k == "KUBECONFIG"
+            || k == "PORT"
+        {
             cmd.env_remove(k);
         }
     }

@@ -1,0 +1,3 @@
+import probe  # noqa: F401  (copied beside this file by the tests)
+
+NAME = "with shared code"
