@@ -2,16 +2,22 @@
 # Benchmarks of `kubectl warpdrive reload`'s sync, against the API-server
 # double's exec websocket on loopback (the "container" is this machine):
 #
-#  1. initial sync of a 10,000-file, ~100 MB tree (manifest + staged tar)
-#     against a plain `tar c | tar x` pipe sent through the same exec
-#     channel (median of 3 each, and the ratio);
-#  2. --watch: one-file edits in that tree, with the bytes sent per edit and
-#     the time from the edit to the new content being in the pod.
+#  1. initial sync of a 10,000-file, ~100 MB tree (one exec: list, then the
+#     staged transfer) against `tar c | kubectl exec -i POD -- tar x` through
+#     the same double, in pairs (the order alternates), with the median of
+#     the five pair ratios;
+#  2. --watch: one-file edits in that tree: the time from the edit to the new
+#     content being in the pod (p50, p90), the exec sessions and the bytes per
+#     sync;
+#  3. how far apart the file events of an editor's save arrive (the debounce
+#     must cover the gaps).
 #
 # Usage (from the repo root): bench/reload.sh
 #   BENCH_TMP=DIR   where the trees live (default /dev/shm, keeping the disk
 #                   out of the numbers; use /tmp to include it)
-#   BENCH_FILES, BENCH_MB, BENCH_EDITS   tree size and number of edits
+#   BENCH_FILES, BENCH_MB, BENCH_PAIRS, BENCH_EDITS, BENCH_SAVES   sizes and counts
+#   BENCH_KUBECTL   the kubectl to compare with (default: the test control
+#                   plane's, `.ci/k8s bindir`, else kubectl on PATH)
 #   PROFILE=debug   use the debug build instead of --release
 set -eu
 cd "$(dirname "$0")/.."
@@ -20,6 +26,7 @@ release=--release
 [ "${PROFILE:-release}" = debug ] && release=
 # shellcheck disable=SC2086
 cargo test $release --test integration -- --ignored --nocapture --test-threads=1 \
-    reload::bench_initial_sync_vs_tar_pipe reload::bench_watch_one_file_edit 2>&1 |
-    grep -v -e '^running ' -e '^test result' -e '^$' -e '^test reload::' -e '^ok$' \
+    sync_session::bench_initial_sync_vs_kubectl_tar sync_session::bench_watch_one_file_edit \
+    sync_session::bench_editor_save_event_gaps 2>&1 |
+    grep -v -e '^running ' -e '^test result' -e '^$' -e '^test sync_session::' -e '^ok$' \
         -e 'Running ' -e 'Finished ' -e 'Compiling '

@@ -267,6 +267,20 @@ impl Session for KubeSession<'_> {
         Ok(())
     }
 
+    fn write_framed(&mut self, mut frame: Vec<u8>) -> Result<(), String> {
+        if !self.stdin_open {
+            return Err("stdin is closed".into());
+        }
+        if self.inbox.ended() {
+            return Err(ended_message(&self.inbox));
+        }
+        if frame.len() <= 1 {
+            return Ok(());
+        }
+        frame[0] = STDIN;
+        self.send(Message::binary(frame), true)
+    }
+
     fn read(&mut self, buf: &mut [u8], wait: Duration) -> Result<usize, String> {
         let inbox = &mut self.inbox;
         if inbox.unread() == 0 && !inbox.ended() {

@@ -18,7 +18,9 @@
 //! NUL-separated), extracted into a staging directory inside `--dest` and
 //! then renamed into place. A cut or failed request leaves nothing in
 //! place; no half-written file is ever in place. Files are streamed in
-//! chunks of [`stream::CHUNK`], never held in memory whole.
+//! frames of [`stream::FRAME`], never held in memory whole; the request's
+//! length is known up front ([`tarstream::length`]), so the pod copies it
+//! with one `dd`.
 
 pub mod excludes;
 pub mod kube;

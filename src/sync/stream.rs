@@ -21,8 +21,8 @@ pub const REPLY_WAIT: Duration = Duration::from_secs(120);
 /// How long a keepalive's answer may take.
 pub const PING_WAIT: Duration = Duration::from_secs(20);
 
-/// The payload of one `data` chunk (each is one `dd` in the pod).
-pub const CHUNK: usize = 1 << 20;
+/// The largest frame handed to the session.
+pub const FRAME: usize = 256 * 1024;
 
 /// The longest header line accepted from the receiver.
 const MAX_LINE: usize = 256;
@@ -159,13 +159,9 @@ impl<'t> Stream<'t> {
         progress: &ProgressBar,
         warn: &mut dyn FnMut(String),
     ) -> Result<Sent> {
-        let mut w = Chunks {
-            session: &mut *self.session,
-            out: b"WD1 apply 0\n".to_vec(),
-            data: Vec::new(),
-            sent: 0,
-            failed: None,
-        };
+        let len = tarstream::length(changes)?;
+        let head = format!("WD1 apply 0\nWD1 data {len}\n");
+        let mut w = Framer::new(&mut *self.session, head.as_bytes(), len);
         let written = tarstream::write(&mut w, root, changes, progress, warn);
         if let Some(e) = w.failed.take() {
             return Err(broken(e));
@@ -180,6 +176,12 @@ impl<'t> Stream<'t> {
                 return Err(e);
             }
         };
+        if w.left != 0 {
+            return Err(broken(format!(
+                "the stream came out {} bytes short of its length",
+                w.left
+            )));
+        }
         w.finish(b"WD1 end 0\n").map_err(broken)?;
         let bytes = w.sent;
         let (code, body) = self.answer("done", REPLY_WAIT)?;
@@ -220,24 +222,31 @@ impl<'t> Stream<'t> {
     }
 }
 
-/// The `data` chunks of one `apply`, as a `Write`.
-struct Chunks<'s> {
+/// The one `data` chunk of an `apply` request (its length announced in
+/// advance), as a `Write` that sends it in frames of [`FRAME`] straight
+/// from its buffer.
+struct Framer<'s> {
     session: &'s mut dyn Session,
-    /// Bytes ready to go (headers, and a whole chunk once `data` is full).
-    out: Vec<u8>,
-    data: Vec<u8>,
+    /// The next frame: byte 0 is the transport's, then what goes out.
+    buf: Vec<u8>,
+    /// Bytes of the announced chunk still to come.
+    left: u64,
     sent: u64,
     /// Why the session failed, when it did.
     failed: Option<String>,
 }
 
-impl Chunks<'_> {
-    /// Moves `data` into `out` as one chunk.
-    fn seal(&mut self) {
-        if !self.data.is_empty() {
-            self.out
-                .extend_from_slice(format!("WD1 data {}\n", self.data.len()).as_bytes());
-            self.out.append(&mut self.data);
+impl<'s> Framer<'s> {
+    fn new(session: &'s mut dyn Session, head: &[u8], len: u64) -> Self {
+        let mut buf = Vec::with_capacity(FRAME + 1);
+        buf.push(0);
+        buf.extend_from_slice(head);
+        Framer {
+            session,
+            buf,
+            left: len,
+            sent: 0,
+            failed: None,
         }
     }
 
@@ -245,30 +254,42 @@ impl Chunks<'_> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
-        if let Err(e) = self.session.write_all(&self.out) {
+        let mut next = Vec::with_capacity(FRAME + 1);
+        next.push(0);
+        let frame = std::mem::replace(&mut self.buf, next);
+        let n = frame.len() as u64 - 1;
+        if let Err(e) = self.session.write_framed(frame) {
             self.failed = Some(e.clone());
             return Err(e);
         }
-        self.sent += self.out.len() as u64;
-        self.out.clear();
+        self.sent += n;
         Ok(())
     }
 
-    /// The last chunk and the closing header.
+    /// Zeros for what is left of the chunk (after a failure), then `last`.
     fn finish(&mut self, last: &[u8]) -> std::result::Result<(), String> {
-        self.seal();
-        self.out.extend_from_slice(last);
+        while self.left > 0 {
+            let n = (FRAME + 1 - self.buf.len()).min(self.left as usize);
+            self.buf.resize(self.buf.len() + n, 0);
+            self.left -= n as u64;
+            if self.buf.len() > FRAME {
+                self.send()?;
+            }
+        }
+        self.buf.extend_from_slice(last);
         self.send()
     }
 }
 
-impl Write for Chunks<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let room = CHUNK - self.data.len();
-        let n = buf.len().min(room);
-        self.data.extend_from_slice(&buf[..n]);
-        if self.data.len() == CHUNK {
-            self.seal();
+impl Write for Framer<'_> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if data.len() as u64 > self.left {
+            return Err(io::Error::other("the stream is longer than its length"));
+        }
+        let n = data.len().min(FRAME + 1 - self.buf.len());
+        self.buf.extend_from_slice(&data[..n]);
+        self.left -= n as u64;
+        if self.buf.len() > FRAME {
             self.send().map_err(io::Error::other)?;
         }
         Ok(n)

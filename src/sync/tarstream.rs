@@ -1,12 +1,17 @@
 //! The tar stream of one sync. Files are copied through in small chunks, so
-//! memory stays flat whatever their size.
+//! memory stays flat whatever their size; the stream's exact length is
+//! known before the first byte ([`length`]), from the walk's sizes, so the
+//! receiver copies it with one `dd` however large it is.
 //!
 //! A file is opened with `O_NOFOLLOW` (and `O_NONBLOCK`, so a fifo put in
 //! its place cannot block), and the open file must be the one the walk saw:
-//! a regular file with the walk's device and inode. Anything else (a
-//! symlink or another file swapped in between the walk and the read) is
-//! skipped with a warning, never read through. Its size and mtime are taken
-//! from the open file, so the stream carries what was read.
+//! a regular file with the walk's device, inode and size. Anything else (a
+//! symlink or another file swapped in between the walk and the read, a
+//! file that grew or shrank) is skipped with a warning, never read
+//! through: its member is renamed from `files/…` to `xfile/…` (same length,
+//! so the stream keeps its length) and carries zeros, and the receiver
+//! never moves anything out of `xfile/`. The mtime is taken from the open
+//! file.
 
 use std::collections::BTreeSet;
 use std::io::{self, Read, Write};
@@ -19,8 +24,20 @@ use tar::{EntryType, Header};
 
 use super::{io_err, Changes, Entry, EntryKind, Result};
 
-/// Reads exactly `left` bytes: the file's, then zeros if it shrank meanwhile
-/// (the watcher sends it again on its next change).
+/// Counts what is written through it.
+struct Counter(u64);
+
+impl Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Reads exactly `left` bytes of `inner`, then zeros.
 struct Exactly<R> {
     inner: R,
     left: u64,
@@ -40,6 +57,66 @@ impl<R: Read> Read for Exactly<R> {
         self.left -= n as u64;
         Ok(n)
     }
+}
+
+/// Bytes a member takes: its header blocks (GNU long-name and long-link
+/// members included, counted by writing them) and its data padded to 512.
+fn member_len(kind: EntryType, name: &Path, link: Option<&Path>, size: u64) -> io::Result<u64> {
+    let mut b = tar::Builder::new(Counter(0));
+    let mut h = header(kind, 0, 0o644, 0);
+    match link {
+        Some(target) => b.append_link(&mut h, name, target)?,
+        None => b.append_data(&mut h, name, io::empty())?,
+    }
+    let headers = b.get_ref().0;
+    Ok(headers + size.div_ceil(512) * 512)
+}
+
+/// The member name of `rel`: `files/REL`, or `xfile/REL` for a skipped file.
+fn member_name(rel: &Path, skipped: bool) -> PathBuf {
+    Path::new(if skipped { "xfile" } else { "files" }).join(rel)
+}
+
+/// The list of paths to delete, NUL-separated.
+fn delete_list(changes: &Changes) -> Vec<u8> {
+    let mut list = Vec::new();
+    for p in &changes.delete {
+        list.extend_from_slice(p.as_os_str().as_bytes());
+        list.push(0);
+    }
+    list
+}
+
+/// The exact length of the stream [`write`] produces for `changes`.
+pub fn length(changes: &Changes) -> Result<u64> {
+    let pipe = Path::new("stdin");
+    let mut n = member_len(
+        EntryType::Regular,
+        Path::new("dirs"),
+        None,
+        dir_list(changes).len() as u64,
+    )
+    .map_err(io_err(pipe))?;
+    if !changes.delete.is_empty() {
+        n += member_len(
+            EntryType::Regular,
+            Path::new("delete"),
+            None,
+            delete_list(changes).len() as u64,
+        )
+        .map_err(io_err(pipe))?;
+    }
+    for (rel, e) in &changes.write {
+        let name = member_name(rel, false);
+        n += match &e.kind {
+            EntryKind::Dir => member_len(EntryType::Directory, &name, None, 0),
+            EntryKind::Symlink(t) => member_len(EntryType::Symlink, &name, Some(t), 0),
+            EntryKind::File => member_len(EntryType::Regular, &name, None, e.size),
+        }
+        .map_err(io_err(pipe))?;
+    }
+    // the end of the archive: two zero blocks
+    Ok(n + 1024)
 }
 
 fn header(kind: EntryType, size: u64, mode: u32, mtime: i64) -> Header {
@@ -80,7 +157,7 @@ pub fn dir_list(changes: &Changes) -> Vec<u8> {
 }
 
 /// Opens the file the walk saw at `full`, or says why not (a warning);
-/// `Ok(None)` when it is gone (the watcher reports that).
+/// `Ok(None)` when it is gone (the watcher reports that) or not the same.
 fn open_checked(
     full: &Path,
     rel: &Path,
@@ -111,12 +188,20 @@ fn open_checked(
         ));
         return Ok(None);
     }
+    if md.len() != e.size {
+        warn(format!(
+            "skipping {}: it changed while syncing (sent with its next change)",
+            rel.display()
+        ));
+        return Ok(None);
+    }
     Ok(Some((f, md)))
 }
 
-/// Writes the sync stream for `changes` (files read from `root`) to `w`;
-/// returns the number of files and symlinks in it. `progress` advances by
-/// each file's bytes, and its message counts the files.
+/// Writes the sync stream for `changes` (files read from `root`) to `w`:
+/// exactly [`length`] bytes. Returns the number of files and symlinks sent
+/// (skipped ones left out). `progress` advances by each file's bytes, and
+/// its message counts the files.
 pub fn write<W: Write>(
     w: W,
     root: &Path,
@@ -131,11 +216,7 @@ pub fn write<W: Write>(
     ar.append_data(&mut h, "dirs", &dirs[..])
         .map_err(io_err(pipe))?;
     if !changes.delete.is_empty() {
-        let mut list = Vec::new();
-        for p in &changes.delete {
-            list.extend_from_slice(p.as_os_str().as_bytes());
-            list.push(0);
-        }
+        let list = delete_list(changes);
         let mut h = header(EntryType::Regular, list.len() as u64, 0o600, 0);
         ar.append_data(&mut h, "delete", &list[..])
             .map_err(io_err(pipe))?;
@@ -148,32 +229,38 @@ pub fn write<W: Write>(
     let mut files = 0;
     let mut done = 0;
     for (rel, e) in &changes.write {
-        let name = Path::new("files").join(rel);
         match &e.kind {
             EntryKind::Dir => {
                 let mut h = header(EntryType::Directory, 0, e.mode, e.mtime);
-                ar.append_data(&mut h, &name, io::empty())
+                ar.append_data(&mut h, member_name(rel, false), io::empty())
                     .map_err(io_err(pipe))?;
                 continue;
             }
             EntryKind::Symlink(target) => {
                 let mut h = header(EntryType::Symlink, 0, 0o777, e.mtime);
-                ar.append_link(&mut h, &name, target)
+                ar.append_link(&mut h, member_name(rel, false), target)
                     .map_err(io_err(pipe))?;
                 files += 1;
             }
             EntryKind::File => {
                 let full = root.join(rel);
-                if let Some((f, md)) = open_checked(&full, rel, e, warn)? {
-                    let mut h = header(EntryType::Regular, md.len(), e.mode, md.mtime());
-                    let data = Exactly {
-                        inner: f,
-                        left: md.len(),
-                    };
-                    ar.append_data(&mut h, &name, data).map_err(io_err(&full))?;
+                let opened = open_checked(&full, rel, e, warn)?;
+                let skipped = opened.is_none();
+                let (mtime, inner): (i64, Box<dyn Read>) = match opened {
+                    Some((f, md)) => (md.mtime(), Box::new(f)),
+                    None => (0, Box::new(io::empty())),
+                };
+                let mut h = header(EntryType::Regular, e.size, e.mode, mtime);
+                let data = Exactly {
+                    inner,
+                    left: e.size,
+                };
+                ar.append_data(&mut h, member_name(rel, skipped), data)
+                    .map_err(io_err(&full))?;
+                if !skipped {
                     files += 1;
-                    progress.inc(md.len());
                 }
+                progress.inc(e.size);
             }
         }
         done += 1;

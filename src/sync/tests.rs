@@ -332,6 +332,32 @@ fn tar_bytes(syncer: &Syncer, changes: &Changes) -> Vec<u8> {
     out
 }
 
+#[test]
+fn the_stream_is_exactly_as_long_as_announced() {
+    let env = Env::new();
+    let s = env.src.path();
+    // long names and a long symlink target (GNU long-name members)
+    let long = "x".repeat(150);
+    put(s, &format!("{long}/{long}.py"), "long\n");
+    symlink(format!("{long}/{long}.py"), s.join("long-link")).unwrap();
+    let syncer = env.syncer(true, &[]);
+    let mut changes = syncer.initial_changes(&mut |_| {}).unwrap();
+    changes.delete.insert(PathBuf::from(format!("gone/{long}")));
+    let want = tarstream::length(&changes).unwrap();
+    assert_eq!(tar_bytes(&syncer, &changes).len() as u64, want);
+    // a file skipped while reading keeps the length (its member is xfile/…)
+    fs::write(s.join("app.py"), "print('a different size')\n").unwrap();
+    let tar = tar_bytes(&syncer, &changes);
+    assert_eq!(tar.len() as u64, want);
+    let names: Vec<String> = tar::Archive::new(&tar[..])
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().display().to_string())
+        .collect();
+    assert!(names.contains(&"xfile/app.py".to_string()), "{names:?}");
+    assert!(!names.contains(&"files/app.py".to_string()), "{names:?}");
+}
+
 /// Reads one line from a raw receiver session.
 fn line(session: &mut dyn Session) -> String {
     let mut out = Vec::new();
@@ -692,11 +718,13 @@ fn a_file_swapped_between_the_walk_and_the_read_is_skipped_with_a_warning() {
         nix::sys::stat::Mode::from_bits_truncate(0o600),
     )
     .unwrap();
+    // and one that grew in place
+    fs::write(s.join("run.sh"), "#!/bin/sh\necho longer now\n").unwrap();
     let mut warnings = Vec::new();
     let stats = syncer
         .apply_warning(&changes, &mut |w| warnings.push(w))
         .unwrap();
-    assert_eq!(stats.files, 9 - 3, "{stats:?} {warnings:?}");
+    assert_eq!(stats.files, 9 - 4, "{stats:?} {warnings:?}");
     let warned = |name: &str, why: &str| {
         assert!(
             warnings.iter().any(|w| w.contains(name) && w.contains(why)),
@@ -706,11 +734,13 @@ fn a_file_swapped_between_the_walk_and_the_read_is_skipped_with_a_warning() {
     warned("pkg/views.py", "became a symlink");
     warned("app.py", "replaced");
     warned(".hidden", "replaced");
-    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    warned("run.sh", "changed");
+    assert_eq!(warnings.len(), 4, "{warnings:?}");
     let d = env.dest();
     assert!(!d.join("pkg/views.py").exists());
     assert!(!d.join("app.py").exists());
     assert!(!d.join(".hidden").exists());
+    assert!(!d.join("run.sh").exists());
     assert_eq!(
         fs::read_to_string(d.join("pkg/__init__.py")).unwrap(),
         "",

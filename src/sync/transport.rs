@@ -58,6 +58,12 @@ pub fn keep_tail(tail: &mut Vec<u8>, more: &[u8]) {
 pub trait Session: Send {
     /// Writes all of `data` to the command's stdin.
     fn write_all(&mut self, data: &[u8]) -> Result<(), String>;
+    /// Writes `frame[1..]` to the command's stdin; `frame[0]` is the
+    /// transport's to use (the websocket's channel byte, so the frame goes
+    /// out without a copy).
+    fn write_framed(&mut self, frame: Vec<u8>) -> Result<(), String> {
+        self.write_all(frame.get(1..).unwrap_or_default())
+    }
     /// Reads some of the command's stdout into `buf`, waiting at most
     /// `wait` for it; `Ok(0)` when stdout has ended (the command exited).
     fn read(&mut self, buf: &mut [u8], wait: Duration) -> Result<usize, String>;

@@ -18,5 +18,6 @@ mod scale;
 mod ship;
 mod structure;
 mod support;
+mod sync_session;
 mod tune;
 mod tune_local;

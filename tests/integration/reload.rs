@@ -13,7 +13,7 @@ use crate::apiserver::{container, exec, ApiServer};
 use crate::support::{self, Checked};
 
 /// A double with deployment `blog` (one pod, container `app`).
-fn double_with_pod(env: &[(&str, &str)]) -> (ApiServer, String) {
+pub(crate) fn double_with_pod(env: &[(&str, &str)]) -> (ApiServer, String) {
     let server = ApiServer::start();
     server.set_rollout_delay(Duration::from_millis(20));
     server.add_deployment("blog", 1, json!([container("app", env)]));
@@ -21,20 +21,20 @@ fn double_with_pod(env: &[(&str, &str)]) -> (ApiServer, String) {
     (server, pod)
 }
 
-fn pod_name(server: &ApiServer) -> String {
+pub(crate) fn pod_name(server: &ApiServer) -> String {
     let pods = server.pods("default", "app", "blog");
     assert_eq!(pods.len(), 1, "{pods:?}");
     pods[0]["metadata"]["name"].as_str().unwrap().to_string()
 }
 
-fn client_runtime() -> tokio::runtime::Runtime {
+pub(crate) fn client_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap()
 }
 
-fn transport<'rt>(
+pub(crate) fn transport<'rt>(
     rt: &'rt tokio::runtime::Runtime,
     server: &ApiServer,
     pod: &str,
@@ -51,7 +51,7 @@ fn transport<'rt>(
     )
 }
 
-fn argv(a: &[&str]) -> Vec<String> {
+pub(crate) fn argv(a: &[&str]) -> Vec<String> {
     a.iter().map(|s| s.to_string()).collect()
 }
 
@@ -143,14 +143,14 @@ fn exec_double_speaks_v4_when_v5_is_not_offered() {
     assert_eq!(snapshot(&root), snapshot(&dest));
 }
 
-fn put(root: &Path, rel: &str, text: &str) {
+pub(crate) fn put(root: &Path, rel: &str, text: &str) {
     let p = root.join(rel);
     fs::create_dir_all(p.parent().unwrap()).unwrap();
     fs::write(p, text).unwrap();
 }
 
 /// path → content (or "dir" / "link target") of a tree.
-fn snapshot(root: &Path) -> std::collections::BTreeMap<PathBuf, String> {
+pub(crate) fn snapshot(root: &Path) -> std::collections::BTreeMap<PathBuf, String> {
     let mut out = std::collections::BTreeMap::new();
     let mut stack = vec![PathBuf::new()];
     while let Some(dir) = stack.pop() {
@@ -204,7 +204,7 @@ fn sync_over_the_exec_websocket_makes_trees_equal() {
 }
 
 /// Writes `n` files of ~`total / n` bytes (sizes vary ±50%) in 100 dirs.
-fn make_tree(root: &Path, n: usize, total: u64) {
+pub(crate) fn make_tree(root: &Path, n: usize, total: u64) {
     let avg = total / n as u64;
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
     for i in 0..n {
@@ -217,109 +217,6 @@ fn make_tree(root: &Path, n: usize, total: u64) {
         let byte = b'a' + (i % 26) as u8;
         fs::write(dir.join(format!("mod_{i}.py")), vec![byte; size]).unwrap();
     }
-}
-
-/// Where benchmark trees live (`BENCH_TMP`, e.g. /dev/shm, keeps the disk out of the numbers).
-fn bench_tempdir() -> tempfile::TempDir {
-    match std::env::var_os("BENCH_TMP") {
-        Some(dir) => tempfile::tempdir_in(dir).unwrap(),
-        None => tempfile::tempdir().unwrap(),
-    }
-}
-
-fn millis(d: std::time::Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// Benchmark (run by bench/reload.sh): initial sync of 10,000 files /
-/// ~100 MB against a plain `tar c | tar x` through the same exec channel.
-#[test]
-#[ignore]
-fn bench_initial_sync_vs_tar_pipe() {
-    use std::process::{Command, Stdio};
-    use std::time::Instant;
-    let n: usize = std::env::var("BENCH_FILES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000);
-    let mb: u64 = std::env::var("BENCH_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100);
-    let src = bench_tempdir();
-    make_tree(src.path(), n, mb << 20);
-    let pod = bench_tempdir();
-    let (server, pod_name) = double_with_pod(&[]);
-    let rt = client_runtime();
-    let t = transport(&rt, &server, &pod_name);
-    let root = src.path().canonicalize().unwrap();
-    let rounds = 3;
-    let (mut sync_ms, mut tar_ms, mut bytes) = (Vec::new(), Vec::new(), 0);
-    for round in 0..rounds {
-        let dest = pod.path().join(format!("sync{round}"));
-        let syncer = Syncer::new(
-            &root,
-            dest.to_str().unwrap(),
-            Excludes::new(&root, &[]).unwrap(),
-            false,
-            &t,
-        )
-        .unwrap();
-        let start = Instant::now();
-        let stats = sync::sync_once(&syncer, &mut |_| {}).unwrap();
-        sync_ms.push(millis(start.elapsed()));
-        bytes = stats.bytes;
-        assert_eq!(stats.files, n);
-
-        let dest = pod.path().join(format!("tar{round}"));
-        fs::create_dir_all(&dest).unwrap();
-        let start = Instant::now();
-        let mut tar = Command::new("tar")
-            .args(["c", "-C"])
-            .arg(&root)
-            .arg(".")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut out = tar.stdout.take().unwrap();
-        let st = t
-            .exec(
-                &argv(&["tar", "x", "-f", "-", "-C", dest.to_str().unwrap()]),
-                Some(&mut out),
-                &mut Vec::new(),
-            )
-            .unwrap();
-        tar.wait().unwrap();
-        tar_ms.push(millis(start.elapsed()));
-        assert_eq!(st.code, 0, "{}", st.stderr_line());
-    }
-    // a second sync of an unchanged tree: only the manifest travels
-    let dest = pod.path().join("sync0");
-    let syncer = Syncer::new(
-        &root,
-        dest.to_str().unwrap(),
-        Excludes::new(&root, &[]).unwrap(),
-        false,
-        &t,
-    )
-    .unwrap();
-    let start = Instant::now();
-    let again = sync::sync_once(&syncer, &mut |_| {}).unwrap();
-    let noop_ms = millis(start.elapsed());
-    let med = |v: &mut Vec<f64>| {
-        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        v[v.len() / 2]
-    };
-    let (s, tp) = (med(&mut sync_ms), med(&mut tar_ms));
-    println!();
-    println!("tree: {n} files, {mb} MB (tar stream {bytes} bytes)");
-    println!("initial sync (manifest + staged tar): {s:.0} ms (median of {rounds})");
-    println!("plain tar c | exec tar x:            {tp:.0} ms (median of {rounds})");
-    println!("ratio sync / tar pipe:               {:.2}", s / tp);
-    println!(
-        "re-sync, nothing changed:            {noop_ms:.0} ms, {} files sent",
-        again.files
-    );
 }
 
 // ---------------------------------------------------------------------------
@@ -344,7 +241,7 @@ fn has_reload_var(server: &ApiServer) -> bool {
 }
 
 /// A double with `blog` at `replicas` and a source tree.
-fn setup(replicas: i64, env: &[(&str, &str)]) -> (ApiServer, tempfile::TempDir) {
+pub(crate) fn setup(replicas: i64, env: &[(&str, &str)]) -> (ApiServer, tempfile::TempDir) {
     let server = ApiServer::start();
     server.set_rollout_delay(Duration::from_millis(20));
     server.add_deployment("blog", replicas, json!([container("app", env)]));
@@ -360,7 +257,7 @@ fn setup(replicas: i64, env: &[(&str, &str)]) -> (ApiServer, tempfile::TempDir) 
     (server, src)
 }
 
-fn expected_tree(src: &Path) -> std::collections::BTreeMap<PathBuf, String> {
+pub(crate) fn expected_tree(src: &Path) -> std::collections::BTreeMap<PathBuf, String> {
     let mut want = snapshot(src);
     want.retain(|p, _| {
         !p.components()
@@ -644,7 +541,7 @@ fn run_sampling_hwm(mut cmd: std::process::Command) -> (Output, u64) {
     (out, hwm)
 }
 
-fn reload_cmd(server: &ApiServer, args: &[&str]) -> std::process::Command {
+pub(crate) fn reload_cmd(server: &ApiServer, args: &[&str]) -> std::process::Command {
     let mut cmd = support::warpdrive();
     cmd.args(["reload", "deploy/blog"])
         .args(args)
@@ -802,7 +699,7 @@ fn a_tree_of_10000_files() {
 }
 
 /// Lines of a child's stdout, as they come.
-fn line_reader(stdout: std::process::ChildStdout) -> mpsc::Receiver<String> {
+pub(crate) fn line_reader(stdout: std::process::ChildStdout) -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
@@ -815,7 +712,7 @@ fn line_reader(stdout: std::process::ChildStdout) -> mpsc::Receiver<String> {
     rx
 }
 
-fn wait_line(rx: &mpsc::Receiver<String>, what: &str, seen: &mut Vec<String>) -> String {
+pub(crate) fn wait_line(rx: &mpsc::Receiver<String>, what: &str, seen: &mut Vec<String>) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -831,7 +728,7 @@ fn wait_line(rx: &mpsc::Receiver<String>, what: &str, seen: &mut Vec<String>) ->
     }
 }
 
-fn wait_until(what: &str, cond: impl Fn() -> bool) {
+pub(crate) fn wait_until(what: &str, cond: impl Fn() -> bool) {
     let start = Instant::now();
     while !cond() {
         assert!(
@@ -912,83 +809,4 @@ fn watch_sends_edits_creates_and_deletes_until_ctrl_c() {
     assert!(status.success(), "{status:?}");
     let stopped = wait_line(&rx, "stopped after", &mut seen);
     assert!(stopped.contains("syncs"), "{stopped}");
-}
-
-/// Benchmark (run by bench/reload.sh): in `--watch` mode, edit one file of
-/// a 10,000-file tree and time edit → new content in the pod.
-#[test]
-#[ignore]
-fn bench_watch_one_file_edit() {
-    let edits: usize = std::env::var("BENCH_EDITS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(30);
-    let (server, _) = setup(1, &[]);
-    let src = bench_tempdir();
-    make_tree(src.path(), 10_000, 100 << 20);
-    put(src.path(), "app/views.py", "VERSION = 0\n");
-    let dest = server.exec_root().join("app-src");
-    let mut cmd = reload_cmd(
-        &server,
-        &[
-            "--source",
-            src.path().to_str().unwrap(),
-            "--dest",
-            dest.to_str().unwrap(),
-            "--watch",
-        ],
-    );
-    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
-    let mut guard = support::spawn(&mut cmd);
-    let rx = line_reader(guard.child().stdout.take().unwrap());
-    let mut seen = Vec::new();
-    let initial = wait_line(&rx, "synced", &mut seen);
-    wait_line(&rx, "watching", &mut seen);
-    let target = dest.join("app/views.py");
-    let (mut ms, mut bytes) = (Vec::new(), Vec::new());
-    for i in 1..=edits {
-        let want = format!("VERSION = {i}  # edited\n");
-        let start = Instant::now();
-        fs::write(src.path().join("app/views.py"), &want).unwrap();
-        while fs::read_to_string(&target).ok().as_deref() != Some(want.as_str()) {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "edit {i} did not arrive"
-            );
-            std::thread::sleep(Duration::from_micros(500));
-        }
-        ms.push(millis(start.elapsed()));
-        let line = wait_line(&rx, "synced", &mut seen);
-        let b: u64 = line
-            .split(", ")
-            .find(|p| p.contains(" bytes in "))
-            .and_then(|p| p.split(' ').next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
-        bytes.push(b);
-        std::thread::sleep(Duration::from_millis(150));
-    }
-    guard.signal(libc::SIGINT);
-    guard.wait_timeout(Duration::from_secs(10));
-    ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let pct = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
-    println!();
-    println!("watch mode, one-file edit in a 10,000-file tree ({edits} edits)");
-    println!("initial: {initial}");
-    println!(
-        "last sync line: {}",
-        seen.iter().rev().find(|l| l.contains("synced")).unwrap()
-    );
-    println!(
-        "bytes sent per edit: {:?} (min..max)",
-        (bytes.iter().min().unwrap(), bytes.iter().max().unwrap())
-    );
-    println!(
-        "edit -> written in pod: median {:.0} ms, p90 {:.0} ms, min {:.0} ms, max {:.0} ms (debounce {} ms)",
-        pct(0.5),
-        pct(0.9),
-        ms[0],
-        ms[ms.len() - 1],
-        sync::DEBOUNCE.as_millis()
-    );
 }

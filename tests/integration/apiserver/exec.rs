@@ -262,6 +262,13 @@ pub fn upgrade(
     ws.on_upgrade(move |socket| run(socket, query, cwd, env, v5, alive))
 }
 
+fn normal_close() -> Message {
+    Message::Close(Some(axum::extract::ws::CloseFrame {
+        code: axum::extract::ws::close_code::NORMAL,
+        reason: Default::default(),
+    }))
+}
+
 fn frame(channel: u8, data: &[u8]) -> Message {
     let mut v = Vec::with_capacity(data.len() + 1);
     v.push(channel);
@@ -325,7 +332,7 @@ async fn run(
                     status_json(None, &query.command, Some(e.to_string())).as_bytes(),
                 ))
                 .await;
-            let _ = tx.close().await;
+            let _ = tx.send(normal_close()).await;
             return;
         }
     };
@@ -418,7 +425,9 @@ async fn run(
                 status_json(code, &query.command, None).as_bytes(),
             ))
             .await;
-        let _ = tx.close().await;
+        // a normal closure, as the apiserver does (kubectl takes 1005,
+        // "no status", for an error)
+        let _ = tx.send(normal_close()).await;
     }
 }
 
