@@ -781,3 +781,133 @@ fn the_receiver_reads_exact_counts_with_dd_else_gnu_head_else_byte_by_byte() {
         env.assert_equal();
     }
 }
+
+#[test]
+fn an_editors_save_burst_becomes_one_sync() {
+    use std::sync::mpsc;
+    let env = Env::new();
+    let syncer = env.syncer(false, &[]);
+    sync_once(&syncer, &mut |_| {}).unwrap();
+    let (tx, events) = mpsc::channel();
+    let mut w = watch::Watcher::new(&syncer, tx, &mut |_| {}).unwrap();
+    let s = env.src.path();
+    // a safe-write save: a temp file, fsync, renamed over the file, chmod
+    {
+        use std::io::Write;
+        let mut f = fs::File::create(s.join("pkg/views.py.tmp~")).unwrap();
+        f.write_all(b"def index(): return 'saved'\n").unwrap();
+        f.sync_all().unwrap();
+    }
+    fs::rename(s.join("pkg/views.py.tmp~"), s.join("pkg/views.py")).unwrap();
+    fs::set_permissions(s.join("pkg/views.py"), fs::Permissions::from_mode(0o640)).unwrap();
+    // an excluded file after it marks the end of the burst's events
+    put(s, "end-of-burst.pyc", "x");
+    let (tx, rx) = mpsc::channel();
+    let mut n = 0;
+    loop {
+        let msg = events
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the file events");
+        let last = matches!(&msg, watch::Msg::Fs(Ok(ev))
+            if ev.paths.iter().any(|p| p.ends_with("end-of-burst.pyc")));
+        n += 1;
+        tx.send(msg).unwrap();
+        if last {
+            break;
+        }
+    }
+    assert!(n >= 4, "{n} events");
+    // the loop gets them all at once (as it does when they come faster
+    // than the debounce), then stops
+    tx.send(watch::Msg::Stop).unwrap();
+    let mut syncs = Vec::new();
+    w.run(&syncer, &rx, &mut |r| syncs.push(r.unwrap()), &mut || {}, &mut |_| {})
+        .unwrap();
+    assert_eq!(syncs.len(), 1, "{syncs:?}");
+    assert_eq!(syncs[0].files, 1, "{syncs:?}");
+    env.assert_equal();
+    let md = fs::metadata(env.dest().join("pkg/views.py")).unwrap();
+    assert_eq!(md.permissions().mode() & 0o777, 0o640);
+}
+
+/// A notify event of `kind` on `paths`.
+fn event(kind: notify::EventKind, paths: &[&str]) -> notify::Event {
+    let mut ev = notify::Event::new(kind);
+    for p in paths {
+        ev = ev.add_path(PathBuf::from(p));
+    }
+    ev
+}
+
+/// Feeds `events` (milliseconds after the first, kind, paths) to a burst and
+/// says how many syncs they make: a new one starts whenever an event comes
+/// after the burst was due.
+fn bursts(events: &[(f64, notify::EventKind, &[&str])]) -> (usize, std::time::Duration) {
+    use std::time::{Duration, Instant};
+    let t0 = Instant::now();
+    let at = |ms: f64| t0 + Duration::from_secs_f64(ms / 1000.0);
+    let mut burst: Option<watch::Burst> = None;
+    let mut n = 0;
+    for (ms, kind, paths) in events {
+        let now = at(*ms);
+        if burst.as_ref().is_none_or(|b| b.due() <= now) {
+            burst = Some(watch::Burst::new(now));
+            n += 1;
+        }
+        if let Some(b) = burst.as_mut() {
+            b.add(&event(*kind, paths), now);
+        }
+    }
+    let due = burst.map(|b| b.due() - t0).unwrap_or_default();
+    (n, due)
+}
+
+#[test]
+fn a_save_is_one_burst_even_when_its_fsync_is_slow() {
+    use notify::event::{
+        AccessKind, AccessMode, CreateKind, DataChange, MetadataKind, ModifyKind, RemoveKind,
+        RenameMode,
+    };
+    use notify::EventKind as K;
+    let debounce = DEBOUNCE.as_secs_f64() * 1000.0;
+    let created = K::Create(CreateKind::File);
+    let data = K::Modify(ModifyKind::Data(DataChange::Any));
+    let closed = K::Access(AccessKind::Close(AccessMode::Write));
+    let renamed = K::Modify(ModifyKind::Name(RenameMode::Both));
+    let chmod = K::Modify(ModifyKind::Metadata(MetadataKind::Permissions));
+    let removed = K::Remove(RemoveKind::File);
+    for fsync_ms in [0.0, debounce * 3.0, 300.0] {
+        // safe write: temp file, fsync, rename over, chmod
+        let safe: &[(f64, K, &[&str])] = &[
+            (0.0, created, &["/s/.v.tmp"]),
+            (0.05, data, &["/s/.v.tmp"]),
+            (0.1 + fsync_ms, closed, &["/s/.v.tmp"]),
+            (0.2 + fsync_ms, renamed, &["/s/.v.tmp", "/s/v.py"]),
+            (0.3 + fsync_ms, chmod, &["/s/v.py"]),
+        ];
+        let (n, due) = bursts(safe);
+        assert_eq!(n, 1, "safe write, fsync {fsync_ms} ms");
+        let done = (0.3 + fsync_ms + debounce) / 1000.0;
+        assert!((due.as_secs_f64() - done).abs() < 1e-6, "{due:?}");
+        // vim: rename to a backup, write anew, fsync, delete the backup
+        let vim: &[(f64, K, &[&str])] = &[
+            (0.0, renamed, &["/s/v.py", "/s/v.py~"]),
+            (0.05, created, &["/s/v.py"]),
+            (0.1, data, &["/s/v.py"]),
+            (0.2 + fsync_ms, closed, &["/s/v.py"]),
+            (0.3 + fsync_ms, removed, &["/s/v.py~"]),
+        ];
+        assert_eq!(bursts(vim).0, 1, "vim, fsync {fsync_ms} ms");
+    }
+    // two saves further apart than the debounce are two syncs
+    let two: &[(f64, K, &[&str])] = &[
+        (0.0, data, &["/s/v.py"]),
+        (0.1, closed, &["/s/v.py"]),
+        (0.2 + debounce * 2.0, data, &["/s/v.py"]),
+        (0.3 + debounce * 2.0, closed, &["/s/v.py"]),
+    ];
+    assert_eq!(bursts(two).0, 2);
+    // a file left open is waited for, up to MAX_WAIT
+    let open: &[(f64, K, &[&str])] = &[(0.0, data, &["/s/log.txt"])];
+    assert_eq!(bursts(open).1, watch::MAX_WAIT);
+}

@@ -1,8 +1,9 @@
 //! `--watch`: inotify (notify) on every included directory, one
 //! non-recursive watch each, so excluded directories (node_modules, .git)
-//! cost no watches or file handles. Events are coalesced until
-//! [`DEBOUNCE`](super::DEBOUNCE) of quiet (at most [`MAX_WAIT`] after the
-//! first), then only the changed paths are sent. After [`KEEPALIVE`] with
+//! cost no watches or file handles. Events are coalesced into one burst
+//! ([`Burst`]): until [`DEBOUNCE`](super::DEBOUNCE) of quiet with no file
+//! left open for writing (at most [`MAX_WAIT`] after the first), then only
+//! the changed paths are sent. After [`KEEPALIVE`] with
 //! no change the caller's `idle` runs (a keepalive through the session).
 
 use std::collections::{BTreeSet, HashSet};
@@ -27,6 +28,68 @@ pub enum Msg {
     Fs(notify::Result<notify::Event>),
     /// Ctrl-C or SIGTERM: finish the current sync, then return.
     Stop,
+}
+
+/// When a burst of file events is over: [`DEBOUNCE`] after its last
+/// event, unless a file is still open for writing (created or modified, and
+/// not closed yet: an editor's `fsync` before its rename can take longer
+/// than any debounce), then when it is closed; never later than
+/// [`MAX_WAIT`] after the first event. Pure: the caller passes the time.
+#[derive(Debug, Clone)]
+pub struct Burst {
+    first: Instant,
+    last: Instant,
+    writing: HashSet<PathBuf>,
+}
+
+impl Burst {
+    pub fn new(now: Instant) -> Self {
+        Burst {
+            first: now,
+            last: now,
+            writing: HashSet::new(),
+        }
+    }
+
+    /// Takes in one event that arrived at `now`.
+    pub fn add(&mut self, ev: &notify::Event, now: Instant) {
+        use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RenameMode};
+        self.last = now;
+        let first = ev.paths.first();
+        match ev.kind {
+            EventKind::Create(CreateKind::File) | EventKind::Modify(ModifyKind::Data(_)) => {
+                self.writing.extend(first.cloned());
+            }
+            EventKind::Access(AccessKind::Close(AccessMode::Write)) | EventKind::Remove(_) => {
+                if let Some(p) = first {
+                    self.writing.remove(p);
+                }
+            }
+            EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => {
+                if let [from, to] = ev.paths.as_slice() {
+                    if self.writing.remove(from) {
+                        self.writing.insert(to.clone());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Is a file of the burst still open for writing?
+    pub fn writing(&self) -> bool {
+        !self.writing.is_empty()
+    }
+
+    /// When to sync if no other event comes.
+    pub fn due(&self) -> Instant {
+        let cap = self.first + MAX_WAIT;
+        if self.writing() {
+            cap
+        } else {
+            (self.last + DEBOUNCE).min(cap)
+        }
+    }
 }
 
 /// The watches on a source tree.
@@ -153,26 +216,31 @@ impl Watcher {
         loop {
             let mut changed = BTreeSet::new();
             let mut stop = false;
-            match rx.recv_timeout(KEEPALIVE) {
-                Ok(Msg::Fs(Ok(ev))) => self.paths(syncer, &ev, &mut changed),
-                Ok(Msg::Fs(Err(e))) => warn(format!("watch: {e}")),
+            let ev = match rx.recv_timeout(KEEPALIVE) {
+                Ok(Msg::Fs(Ok(ev))) => ev,
+                Ok(Msg::Fs(Err(e))) => {
+                    warn(format!("watch: {e}"));
+                    continue;
+                }
                 Err(RecvTimeoutError::Timeout) => {
                     idle();
                     continue;
                 }
                 Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return Ok(()),
-            }
-            let first = Instant::now();
-            let mut deadline = first + DEBOUNCE;
+            };
+            let mut burst = Burst::new(Instant::now());
+            burst.add(&ev, Instant::now());
+            self.paths(syncer, &ev, &mut changed);
             loop {
                 let now = Instant::now();
-                if now >= deadline {
+                let due = burst.due();
+                if now >= due {
                     break;
                 }
-                match rx.recv_timeout(deadline - now) {
+                match rx.recv_timeout(due - now) {
                     Ok(Msg::Fs(Ok(ev))) => {
+                        burst.add(&ev, Instant::now());
                         self.paths(syncer, &ev, &mut changed);
-                        deadline = (Instant::now() + DEBOUNCE).min(first + MAX_WAIT);
                     }
                     Ok(Msg::Fs(Err(e))) => warn(format!("watch: {e}")),
                     Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => {

@@ -15,7 +15,7 @@ use crate::reload::{
     client_runtime, double_with_pod, line_reader, make_tree, put, reload_cmd, setup, snapshot,
     transport, wait_line, wait_until,
 };
-use crate::support;
+use crate::support::{self, RunExt};
 
 /// A directory with busybox's applets and nothing else: a PATH for an
 /// Alpine-like container (ash, busybox tar/dd/find/stat/mv/rm/xargs/wc).
@@ -444,4 +444,148 @@ fn bench_watch_one_file_edit() {
         ms[ms.len() - 1],
         sync::DEBOUNCE.as_millis()
     );
+}
+
+/// Benchmark (run by bench/reload.sh): how far apart the file events of
+/// one editor save arrive, as the watch loop receives them: a safe write
+/// (temp file, fsync, rename over, chmod) and a vim-style save (rename to a
+/// backup, write anew, fsync, delete the backup), on `BENCH_TMP` and on a
+/// disk directory. "span": first to last event. "open gap": the longest gap
+/// with no file of the save open for writing, which is what the debounce
+/// must cover (`sync::watch::Burst` waits for an open file's close).
+#[test]
+#[ignore]
+fn bench_editor_save_event_gaps() {
+    use notify::Watcher as _;
+    use std::io::Write;
+    use std::sync::mpsc;
+    let saves: usize = env_num("BENCH_SAVES", 200);
+    let disk = tempfile::tempdir_in(support::repo().join("target")).unwrap();
+    let shm = bench_tempdir();
+    for (fs_name, dir) in [("BENCH_TMP", shm.path()), ("disk", disk.path())] {
+        let (tx, rx) = mpsc::channel::<(Instant, notify::Event)>();
+        let mut w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+            if let Ok(ev) = res {
+                let _ = tx.send((Instant::now(), ev));
+            }
+        })
+        .unwrap();
+        w.watch(dir, notify::RecursiveMode::NonRecursive).unwrap();
+        let file = dir.join("views.py");
+        fs::write(&file, "x").unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        while rx.try_recv().is_ok() {}
+        let body = "def index():\n    return 'saved'\n".repeat(60);
+        for pattern in ["safe write", "vim-style"] {
+            let (mut spans, mut gaps) = (Vec::new(), Vec::new());
+            for i in 0..saves {
+                match pattern {
+                    "safe write" => {
+                        let tmp = dir.join(".views.py.tmp");
+                        let mut f = fs::File::create(&tmp).unwrap();
+                        f.write_all(body.as_bytes()).unwrap();
+                        f.sync_all().unwrap();
+                        drop(f);
+                        fs::rename(&tmp, &file).unwrap();
+                        support::set_mode(&file, 0o644);
+                    }
+                    _ => {
+                        let backup = dir.join("views.py~");
+                        fs::rename(&file, &backup).unwrap();
+                        let mut f = fs::File::create(&file).unwrap();
+                        f.write_all(body.as_bytes()).unwrap();
+                        f.sync_all().unwrap();
+                        drop(f);
+                        fs::remove_file(&backup).unwrap();
+                    }
+                }
+                let mark = dir.join(format!("mark{i}"));
+                fs::write(&mark, "").unwrap();
+                let mut times = Vec::new();
+                let mut burst: Option<sync::watch::Burst> = None;
+                let mut gap: f64 = 0.0;
+                loop {
+                    let (t, ev) = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+                    if ev.paths.iter().any(|p| p == &mark) {
+                        break;
+                    }
+                    if let (Some(b), Some(prev)) = (&burst, times.last()) {
+                        if !b.writing() {
+                            gap = gap.max(millis(t - *prev));
+                        }
+                    }
+                    burst
+                        .get_or_insert_with(|| sync::watch::Burst::new(t))
+                        .add(&ev, t);
+                    times.push(t);
+                }
+                gaps.push(gap);
+                fs::remove_file(&mark).unwrap();
+                std::thread::sleep(Duration::from_millis(20));
+                while rx.try_recv().is_ok() {}
+                if let (Some(a), Some(b)) = (times.first(), times.last()) {
+                    spans.push(millis(*b - *a));
+                }
+            }
+            let stats = |v: &mut Vec<f64>| {
+                v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+                let pct = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+                format!(
+                    "p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+                    pct(0.5),
+                    pct(0.99),
+                    v[v.len() - 1]
+                )
+            };
+            println!(
+                "{pattern:>10} on {fs_name:<9} ({saves} saves): span {}; open gap {}",
+                stats(&mut spans),
+                stats(&mut gaps)
+            );
+        }
+    }
+}
+
+#[test]
+fn the_first_sync_of_a_large_tree_shows_a_progress_bar_on_a_terminal() {
+    let (server, src) = setup(1, &[]);
+    make_tree(src.path(), 400, 8 << 20);
+    let dest = server.exec_root().join("app-src");
+    let mut cmd = reload_cmd(
+        &server,
+        &[
+            "--source",
+            src.path().to_str().unwrap(),
+            "--dest",
+            dest.to_str().unwrap(),
+        ],
+    );
+    cmd.env("TERM", "xterm").env_remove("NO_COLOR");
+    let mut p = rexpect::session::spawn_with_options(
+        cmd,
+        rexpect::reader::Options::new()
+            .timeout_ms(Some(60_000))
+            .strip_ansi_escape_codes(true),
+    )
+    .expect("spawn in a pty");
+    // files done of all, then bytes done of all
+    let (_, bar) = p
+        .exp_regex(r"\d+/403 files \[[=> ]+\] [\d.]+ [KMG]?i?B/[\d.]+ [KMG]i?B")
+        .expect("a progress bar");
+    assert!(bar.contains("/403 files"), "{bar}");
+    p.exp_string("synced 403 files").expect("the sync line");
+    // without a terminal: no bar
+    reload_cmd(
+        &server,
+        &[
+            "--source",
+            src.path().to_str().unwrap(),
+            "--dest",
+            server.exec_root().join("other").to_str().unwrap(),
+        ],
+    )
+    .run()
+    .success()
+    .stdout_has("synced 403 files")
+    .stderr_lacks("files [");
 }
