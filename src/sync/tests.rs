@@ -821,8 +821,14 @@ fn an_editors_save_burst_becomes_one_sync() {
     // than the debounce), then stops
     tx.send(watch::Msg::Stop).unwrap();
     let mut syncs = Vec::new();
-    w.run(&syncer, &rx, &mut |r| syncs.push(r.unwrap()), &mut || {}, &mut |_| {})
-        .unwrap();
+    w.run(
+        &syncer,
+        &rx,
+        &mut |r| syncs.push(r.unwrap()),
+        &mut || {},
+        &mut |_| {},
+    )
+    .unwrap();
     assert_eq!(syncs.len(), 1, "{syncs:?}");
     assert_eq!(syncs[0].files, 1, "{syncs:?}");
     env.assert_equal();

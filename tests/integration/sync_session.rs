@@ -31,7 +31,7 @@ pub(crate) fn busybox_path() -> tempfile::TempDir {
     dir
 }
 
-fn syncer<'a>(root: &Path, dest: &Path, t: &'a dyn sync::Transport) -> Syncer<'a> {
+pub(crate) fn syncer<'a>(root: &Path, dest: &Path, t: &'a dyn sync::Transport) -> Syncer<'a> {
     Syncer::new(
         root,
         dest.to_str().unwrap(),
@@ -44,7 +44,7 @@ fn syncer<'a>(root: &Path, dest: &Path, t: &'a dyn sync::Transport) -> Syncer<'a
 
 /// The two trees hold the same paths with the same contents (big files
 /// compared, not printed).
-fn assert_same_tree(a: &Path, b: &Path, what: &str) {
+pub(crate) fn assert_same_tree(a: &Path, b: &Path, what: &str) {
     let short = |m: std::collections::BTreeMap<PathBuf, String>| {
         m.into_iter()
             .map(|(p, v)| {
@@ -64,7 +64,7 @@ fn assert_same_tree(a: &Path, b: &Path, what: &str) {
     assert_eq!(short(snapshot(a)), short(snapshot(b)), "{what}");
 }
 
-fn execs(server: &ApiServer) -> usize {
+pub(crate) fn execs(server: &ApiServer) -> usize {
     server.count("GET", "/exec")
 }
 
@@ -208,25 +208,25 @@ fn watch_mode_uses_one_exec_session_for_every_sync() {
 }
 
 /// Where benchmark trees live (`BENCH_TMP`, e.g. /dev/shm, keeps the disk out of the numbers).
-fn bench_tempdir() -> tempfile::TempDir {
+pub(crate) fn bench_tempdir() -> tempfile::TempDir {
     match std::env::var_os("BENCH_TMP") {
         Some(dir) => tempfile::tempdir_in(dir).unwrap(),
         None => tempfile::tempdir().unwrap(),
     }
 }
 
-fn millis(d: Duration) -> f64 {
+pub(crate) fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
+pub(crate) fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
 
-fn median(v: &[f64]) -> f64 {
+pub(crate) fn median(v: &[f64]) -> f64 {
     let mut v = v.to_vec();
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     v[v.len() / 2]
@@ -259,7 +259,6 @@ fn kubectl() -> PathBuf {
 fn bench_initial_sync_vs_kubectl_tar() {
     let n: usize = env_num("BENCH_FILES", 10_000);
     let mb: u64 = env_num("BENCH_MB", 100);
-    let pairs: usize = env_num("BENCH_PAIRS", 5);
     let src = bench_tempdir();
     make_tree(src.path(), n, mb << 20);
     let (server, pod) = double_with_pod(&[]);
@@ -270,18 +269,40 @@ fn bench_initial_sync_vs_kubectl_tar() {
     }
     let rt = client_runtime();
     let t = transport(&rt, &server, &pod);
-    let root = src.path().canonicalize().unwrap();
-    let kubectl = kubectl();
-    let version = Command::new(&kubectl)
+    let kubeconfig = server.kubeconfig();
+    println!("through the API-server double on loopback:");
+    initial_sync_pairs(src.path(), pods.path(), &t, &|| {
+        let mut cmd = Command::new(kubectl());
+        cmd.arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args(["exec", "-i", &pod, "-c", "app", "--"]);
+        cmd
+    });
+}
+
+/// The initial sync of the tree at `src` against `tar c | KUBECTL tar x
+/// -f - -C DEST` (`kubectl_exec` gives the command up to `--`), `BENCH_PAIRS`
+/// pairs, the order alternating, each into a new directory under `pods`;
+/// prints each pair and the medians.
+pub(crate) fn initial_sync_pairs(
+    src: &Path,
+    pods: &Path,
+    t: &dyn sync::Transport,
+    kubectl_exec: &dyn Fn() -> Command,
+) {
+    let pairs: usize = env_num("BENCH_PAIRS", 5);
+    let root = src.canonicalize().unwrap();
+    let version = Command::new(kubectl_exec().get_program())
         .args(["version", "--client"])
         .output()
         .map(|o| last_line(&o.stdout))
         .unwrap_or_default();
+    let n = snapshot(&root).values().filter(|v| *v != "dir").count();
     let (mut ours, mut theirs, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     let mut bytes = 0;
     for round in 0..pairs {
         let run_ours = |dest: &Path| {
-            let s = syncer(&root, dest, &t);
+            let s = syncer(&root, dest, t);
             let start = Instant::now();
             let stats = sync::sync_once(&s, &mut |_| {}).unwrap();
             s.close().unwrap();
@@ -299,12 +320,8 @@ fn bench_initial_sync_vs_kubectl_tar() {
                 .stdout(Stdio::piped())
                 .spawn()
                 .unwrap();
-            let st = Command::new(&kubectl)
-                .arg("--kubeconfig")
-                .arg(server.kubeconfig())
-                .args([
-                    "exec", "-i", &pod, "-c", "app", "--", "tar", "x", "-f", "-", "-C",
-                ])
+            let st = kubectl_exec()
+                .args(["tar", "x", "-f", "-", "-C"])
                 .arg(dest)
                 .stdin(tar.stdout.take().unwrap())
                 .status()
@@ -314,8 +331,8 @@ fn bench_initial_sync_vs_kubectl_tar() {
             millis(start.elapsed())
         };
         let (a, b) = (
-            pods.path().join(format!("ours{round}")),
-            pods.path().join(format!("kubectl{round}")),
+            pods.join(format!("ours{round}")),
+            pods.join(format!("kubectl{round}")),
         );
         let (o, k) = if round % 2 == 0 {
             let o = run_ours(&a);
@@ -339,8 +356,7 @@ fn bench_initial_sync_vs_kubectl_tar() {
         fs::remove_dir_all(&a).unwrap();
         fs::remove_dir_all(&b).unwrap();
     }
-    println!();
-    println!("tree: {n} files, {mb} MB (request {bytes} bytes); kubectl {version}");
+    println!("tree: {n} files (request {bytes} bytes); kubectl {version}");
     println!(
         "initial sync (one exec: list + transfer): median {:.0} ms",
         median(&ours)
@@ -355,7 +371,7 @@ fn bench_initial_sync_vs_kubectl_tar() {
     );
 }
 
-fn last_line(b: &[u8]) -> String {
+pub(crate) fn last_line(b: &[u8]) -> String {
     String::from_utf8_lossy(b)
         .lines()
         .find(|l| !l.trim().is_empty())

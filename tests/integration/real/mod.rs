@@ -28,6 +28,7 @@ mod complete;
 mod deploymentconfig;
 mod reload;
 mod scale;
+mod sync;
 mod tune;
 
 use std::collections::BTreeMap;

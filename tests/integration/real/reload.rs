@@ -20,14 +20,14 @@ use crate::support::{self, Checked, Outcome, RunExt};
 const V4: &str = "v4.channel.k8s.io";
 const V5: &str = "v5.channel.k8s.io";
 
-fn put(root: &Path, rel: &str, text: &str) {
+pub(super) fn put(root: &Path, rel: &str, text: &str) {
     let p = root.join(rel);
     fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
     fs::write(p, text).expect("write");
 }
 
 /// path → content ("dir" for directories, "link T" for symlinks).
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
+pub(super) fn snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
     let mut out = BTreeMap::new();
     let mut stack = vec![PathBuf::new()];
     while let Some(dir) = stack.pop() {
@@ -53,7 +53,7 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
 }
 
 /// The source tree minus what is never synced.
-fn expected(src: &Path) -> BTreeMap<PathBuf, String> {
+pub(super) fn expected(src: &Path) -> BTreeMap<PathBuf, String> {
     let mut want = snapshot(src);
     want.retain(|p, _| {
         !p.components()
@@ -62,7 +62,7 @@ fn expected(src: &Path) -> BTreeMap<PathBuf, String> {
     want
 }
 
-fn source(ns: &Ns) -> PathBuf {
+pub(super) fn source(ns: &Ns) -> PathBuf {
     let src = ns.scratch("src");
     put(&src, "app.py", "def application(env, start):\n    pass\n");
     put(&src, "blog/__init__.py", "");
@@ -73,7 +73,7 @@ fn source(ns: &Ns) -> PathBuf {
     src
 }
 
-fn blog(ns: &Ns, replicas: i64) {
+pub(super) fn blog(ns: &Ns, replicas: i64) {
     ns.apply(&[deployment(
         "blog",
         replicas,
@@ -83,7 +83,7 @@ fn blog(ns: &Ns, replicas: i64) {
 }
 
 /// The one live pod of deploy/blog.
-fn the_pod(ns: &Ns) -> String {
+pub(super) fn the_pod(ns: &Ns) -> String {
     let pods: Vec<String> = {
         let list = ns
             .kubectl(&["get", "pods", "-l", "app=blog", "-o", "json"])
@@ -245,7 +245,7 @@ fn sync_through_the_real_exec_over_v4() {
 /// Gives `pod` its own kwok Exec (it wins over the shared ClusterExec): the
 /// commands exec'd into it run with `envs` added to kwok's environment.
 /// Waits until kwok uses it.
-fn pin_exec(ns: &Ns, pod: &str, envs: &[(&str, &str)]) {
+pub(super) fn pin_exec(ns: &Ns, pod: &str, envs: &[(&str, &str)]) {
     let envs: Vec<serde_json::Value> = envs
         .iter()
         .map(|(k, v)| json!({"name": k, "value": v}))
@@ -610,7 +610,7 @@ fn a_killed_client_leaves_nothing_behind_in_the_pod() {
 }
 
 /// Lines of a child's stdout, as they come.
-fn line_reader(stdout: std::process::ChildStdout) -> mpsc::Receiver<String> {
+pub(super) fn line_reader(stdout: std::process::ChildStdout) -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
@@ -623,7 +623,7 @@ fn line_reader(stdout: std::process::ChildStdout) -> mpsc::Receiver<String> {
     rx
 }
 
-fn wait_line(rx: &mpsc::Receiver<String>, what: &str, seen: &mut Vec<String>) -> String {
+pub(super) fn wait_line(rx: &mpsc::Receiver<String>, what: &str, seen: &mut Vec<String>) -> String {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
