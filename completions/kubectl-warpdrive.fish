@@ -126,13 +126,21 @@ complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -s n -l namespace -d 'Namespace [default: the current context\'s]' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l as -d 'Username to impersonate' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l request-timeout -d 'Timeout of a single API request, e.g. 10s (0 means none)' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l request-timeout -d 'Timeout of each API request as a whole, e.g. 10s (0 means none) [default: 30s]' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -s s -l server -d 'The API server URL, instead of the kubeconfig cluster\'s' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l token -d 'Bearer token for the API server, instead of the kubeconfig user\'s credentials' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l certificate-authority -d 'A CA certificate file to check the server\'s certificate with' -r -F
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l client-certificate -d 'A client certificate file for TLS' -r -F
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l client-key -d 'The key file of --client-certificate' -r -F
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l tls-server-name -d 'The server name to check the server\'s certificate against, instead of the URL\'s host' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -s v -l v -d 'Log level: 6 and above print one line per API request on stderr (method, URL, status, ms)' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l list -d 'Print the container\'s environment (KEY=VALUE lines), as `oc set env --list` does'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l no-wait -d 'Do not wait for the rollout'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l local -d 'Edit manifests from -f instead of the cluster'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l in-place -d 'Write the edited manifests back to their files (with --local)'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l recommend -d 'Suggest processes and threads from the container\'s resources'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l apply -d 'Apply the recommendation'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l insecure-skip-tls-verify -d 'Do not check the server\'s certificate (insecure)'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -s V -l version -d 'Print version'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l replicas -d 'The desired number of replicas' -r
@@ -150,8 +158,16 @@ complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scal
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -s n -l namespace -d 'Namespace [default: the current context\'s]' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l as -d 'Username to impersonate' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l request-timeout -d 'Timeout of a single API request, e.g. 10s (0 means none)' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l request-timeout -d 'Timeout of each API request as a whole, e.g. 10s (0 means none) [default: 30s]' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -s s -l server -d 'The API server URL, instead of the kubeconfig cluster\'s' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l token -d 'Bearer token for the API server, instead of the kubeconfig user\'s credentials' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l certificate-authority -d 'A CA certificate file to check the server\'s certificate with' -r -F
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l client-certificate -d 'A client certificate file for TLS' -r -F
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l client-key -d 'The key file of --client-certificate' -r -F
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l tls-server-name -d 'The server name to check the server\'s certificate against, instead of the URL\'s host' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -s v -l v -d 'Log level: 6 and above print one line per API request on stderr (method, URL, status, ms)' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l no-wait -d 'Do not wait for the pods to be ready'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l insecure-skip-tls-verify -d 'Do not check the server\'s certificate (insecure)'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -s h -l help -d 'Print help'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -s V -l version -d 'Print version'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l source -d 'Local directory to sync into the pod' -r -F
@@ -166,10 +182,18 @@ complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand relo
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -s n -l namespace -d 'Namespace [default: the current context\'s]' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l as -d 'Username to impersonate' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l request-timeout -d 'Timeout of a single API request, e.g. 10s (0 means none)' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l request-timeout -d 'Timeout of each API request as a whole, e.g. 10s (0 means none) [default: 30s]' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -s s -l server -d 'The API server URL, instead of the kubeconfig cluster\'s' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l token -d 'Bearer token for the API server, instead of the kubeconfig user\'s credentials' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l certificate-authority -d 'A CA certificate file to check the server\'s certificate with' -r -F
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l client-certificate -d 'A client certificate file for TLS' -r -F
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l client-key -d 'The key file of --client-certificate' -r -F
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l tls-server-name -d 'The server name to check the server\'s certificate against, instead of the URL\'s host' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -s v -l v -d 'Log level: 6 and above print one line per API request on stderr (method, URL, status, ms)' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l watch -d 'Keep syncing changed files until Ctrl-C (changes are coalesced until 50 ms of quiet)'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l delete -d 'Remove files in the pod that were deleted locally'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l no-sync -d 'Only switch reloading on; copy no files'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l insecure-skip-tls-verify -d 'Do not check the server\'s certificate (insecure)'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -s h -l help -d 'Print help'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -s V -l version -d 'Print version'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand completion" -s h -l help -d 'Print help'

@@ -20,6 +20,46 @@ impl Error {
     }
 }
 
+/// The most bytes one answer of the API server may have (see [`super::http`]).
+pub const MAX_RESPONSE: u64 = 64 << 20;
+
+/// The request (or its answer) took longer than `--request-timeout`.
+#[derive(Debug, thiserror::Error)]
+#[error("no complete answer within {}", humantime::format_duration(*.0))]
+pub struct TimedOut(pub std::time::Duration);
+
+/// The answer was larger than [`MAX_RESPONSE`].
+#[derive(Debug, thiserror::Error)]
+#[error("the answer is larger than {} MiB", MAX_RESPONSE >> 20)]
+pub struct TooLarge;
+
+/// The longest piece of server text (a message, a name) shown in a line.
+pub const MAX_TEXT: usize = 300;
+
+/// Text from the API server (or a file, or a plugin) for the terminal:
+/// control characters escaped (`\u{1b}`), so that none can move the
+/// cursor or clear the screen, and cut at [`MAX_TEXT`] characters.
+pub fn shown(text: &str) -> String {
+    shown_at(text, MAX_TEXT)
+}
+
+/// [`shown`], cut at `max` characters (marked with `…`).
+pub fn shown_at(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (n, c) in text.chars().enumerate() {
+        if n == max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// What a request was doing, to turn an API error into a useful sentence.
 #[derive(Debug, Clone, Copy)]
 pub struct Op<'a> {
@@ -44,23 +84,74 @@ pub fn status_code(err: &kube::Error) -> Option<u16> {
     }
 }
 
+/// The first error of `err`'s chain that is a `T`.
+fn find<'e, T: std::error::Error + 'static>(
+    err: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e T> {
+    let mut cur = Some(err);
+    for _ in 0..16 {
+        let e = cur?;
+        if let Some(t) = e.downcast_ref::<T>() {
+            return Some(t);
+        }
+        cur = e.source();
+    }
+    None
+}
+
+/// A bound of [`super::http`] that stopped the request, as a sentence.
+fn bounded(err: &(dyn std::error::Error + 'static), op: Op<'_>) -> Option<Error> {
+    if let Some(t) = find::<TimedOut>(err) {
+        return Some(Error::Failed(format!(
+            "{} {} in namespace {}: the API server at {} did not answer in time (no complete answer within {}, --request-timeout); raise --request-timeout or check the cluster",
+            op.verb,
+            object(op),
+            op.namespace,
+            op.server,
+            humantime::format_duration(t.0)
+        )));
+    }
+    if find::<TooLarge>(err).is_some() {
+        return Some(Error::Failed(format!(
+            "{} {} in namespace {}: the API server at {} sent an answer larger than {} MiB; stopped reading it (is --server an API server?)",
+            op.verb,
+            object(op),
+            op.namespace,
+            op.server,
+            MAX_RESPONSE >> 20
+        )));
+    }
+    None
+}
+
 /// Turns a kube error into a one-line [`Error`].
 pub fn describe(err: kube::Error, op: Op<'_>) -> Error {
+    if let Some(e) = bounded(&err, op) {
+        return e;
+    }
     let status = match err {
         kube::Error::Api(status) => status,
         kube::Error::HyperError(e) => return unreachable(op.server, &e),
         kube::Error::Service(e) => return unreachable(op.server, e.as_ref()),
         other => {
             return Error::Failed(format!(
-                "{} {} in namespace {} failed: {other}",
+                "{} {} in namespace {} failed: {}",
                 op.verb,
                 object(op),
-                op.namespace
+                op.namespace,
+                shown(&other.to_string())
             ))
         }
     };
-    let message = status.message.trim().to_string();
+    let message = shown(status.message.trim());
     match status.code {
+        429 => Error::Failed(format!(
+            "{} {} in namespace {}: the API server at {} is too busy (429 Too Many Requests: {message}) and asked to wait longer than the request may take; try again later or raise --request-timeout",
+            op.verb,
+            object(op),
+            op.namespace,
+            op.server
+        )),
         403 => Error::Failed(format!(
             "cannot {} {} in namespace {}: {message}; ask a cluster admin for this permission or use another --context/--as",
             op.verb,
@@ -89,7 +180,7 @@ pub fn describe(err: kube::Error, op: Op<'_>) -> Error {
             op.verb,
             object(op),
             op.namespace,
-            status.reason
+            shown(&status.reason)
         )),
     }
 }
@@ -98,7 +189,7 @@ fn object(op: Op<'_>) -> String {
     if op.name.is_empty() {
         op.resource.to_string()
     } else {
-        format!("{}/{}", op.kind, op.name)
+        format!("{}/{}", op.kind, shown_at(op.name, 253))
     }
 }
 
@@ -109,6 +200,7 @@ fn unreachable(server: &str, err: &(dyn std::error::Error + 'static)) -> Error {
         cause = s.to_string();
         source = s.source();
     }
+    let cause = shown(&cause);
     if cause.contains("certificate") {
         return Error::Failed(format!(
             "the Kubernetes API server at {server} presented a certificate that is not trusted ({cause}); check certificate-authority/certificate-authority-data for this cluster in your kubeconfig"

@@ -4,6 +4,8 @@
 //! commands (`tune`, `scale`, `reload`) call.
 //!
 //! * [`config`]: kubeconfig loading and the global kubectl flags → [`Cluster`].
+//! * [`http`]: what every request gets: User-Agent, `-v` lines, whole-request timeout, `Retry-After`, size cap.
+//! * [`credential`]: the exec credential plugin, run once per command.
 //! * [`target`]: TARGET parsing and lookup (Deployment, DeploymentConfig, StatefulSet).
 //! * [`workload`]: container selection, env editing, the guarded JSON-Patch write.
 //! * [`tune`]: the `tune` command: checked env changes, the change table, `--list`, `--recommend`.
@@ -14,7 +16,9 @@
 //! * [`errors`]: one-line messages for 403/404/unreachable and friends.
 
 pub mod config;
+pub mod credential;
 pub mod errors;
+pub mod http;
 pub mod local;
 pub mod recommend;
 pub mod rollout;

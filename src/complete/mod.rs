@@ -80,6 +80,12 @@ pub fn complete(mut root: clap::Command, words: &[String], lookups: &Lookups) ->
             "as_group" => kube.as_group.push(value.to_owned()),
             "request_timeout" => kube.request_timeout = v,
             "namespace" => kube.namespace = v,
+            "server" => kube.server = v,
+            "token" => kube.token = v,
+            "certificate_authority" => kube.certificate_authority = v.map(PathBuf::from),
+            "client_certificate" => kube.client_certificate = v.map(PathBuf::from),
+            "client_key" => kube.client_key = v.map(PathBuf::from),
+            "tls_server_name" => kube.tls_server_name = v,
             _ => {}
         }
     };
@@ -105,6 +111,9 @@ pub fn complete(mut root: clap::Command, words: &[String], lookups: &Lookups) ->
                 match value {
                     Some(v) => record(arg, v, &mut kube),
                     None if takes_value(arg) => pending = Some(arg),
+                    None if arg.get_id() == "insecure_skip_tls_verify" => {
+                        kube.insecure_skip_tls_verify = true;
+                    }
                     None => {}
                 }
             }
@@ -420,6 +429,8 @@ mod tests {
         let (v, _) = values("tune --list --l");
         assert!(v.contains(&"--local".to_owned()) && !v.contains(&"--list".to_owned()));
         let (v, _) = values("tune --set A=1 --se");
+        assert_eq!(v, ["--set", "--server"]);
+        let (v, _) = values("tune --server x --se");
         assert_eq!(v, ["--set"]);
     }
 

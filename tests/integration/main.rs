@@ -4,6 +4,7 @@
 mod apiserver;
 mod apps;
 mod build;
+mod connection;
 mod contract;
 mod drain;
 mod exec;

@@ -196,6 +196,7 @@ pub async fn handle(
         impersonate_user: header("impersonate-user"),
         impersonate_groups: Vec::new(),
         authorization: header("authorization"),
+        user_agent: header("user-agent"),
         status: response.status().as_u16(),
     });
     response

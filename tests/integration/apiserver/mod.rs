@@ -129,6 +129,7 @@ pub struct Request {
     pub impersonate_user: Option<String>,
     pub impersonate_groups: Vec<String>,
     pub authorization: Option<String>,
+    pub user_agent: Option<String>,
     /// The HTTP status answered.
     pub status: u16,
 }
@@ -745,6 +746,7 @@ async fn handle(
             .filter_map(|v| v.to_str().ok().map(str::to_string))
             .collect(),
         authorization: header("authorization"),
+        user_agent: header("user-agent"),
         status: response.status().as_u16(),
     });
     response

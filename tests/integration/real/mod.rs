@@ -25,6 +25,7 @@ pub mod dc;
 pub mod proxy;
 
 mod complete;
+mod connection;
 mod deploymentconfig;
 mod reload;
 mod scale;

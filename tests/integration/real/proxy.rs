@@ -6,8 +6,8 @@
 //! authenticates the admin (impersonation headers such as `--as` pass through
 //! untouched). Every request is forced to `Connection: close`, one request per
 //! connection, so that each one is seen and logged: method, path with query,
-//! content type, the offered websocket subprotocols and the status the
-//! apiserver answered.
+//! content type, User-Agent, the offered websocket subprotocols and the
+//! status the apiserver answered.
 //!
 //! Options: [`Options::ws_protocols`] replaces the `Sec-WebSocket-Protocol`
 //! offer of an upgrade (kube offers `v5.channel.k8s.io, v4.channel.k8s.io`;
@@ -40,6 +40,8 @@ pub struct Request {
     pub ws_chosen: String,
     /// The apiserver's status code (0 if none arrived).
     pub status: u16,
+    /// The client's `User-Agent`.
+    pub user_agent: String,
 }
 
 impl Request {
@@ -219,6 +221,7 @@ async fn serve(
         ws_offered: header(&lines, "sec-websocket-protocol")
             .unwrap_or_default()
             .to_string(),
+        user_agent: header(&lines, "user-agent").unwrap_or_default().to_string(),
         ..Default::default()
     };
     let upgrade = header(&lines, "upgrade").is_some();

@@ -17,8 +17,8 @@
 //! * status: [`Outcome::success`], [`Outcome::status`], [`Outcome::failure`] (exit 1),
 //!   [`Outcome::bad_input`] (exit 2 and exactly one `error: …` line on stderr).
 //! * streams: `stdout_is`/`stderr_is` (exact, with a diff), `stdout_has`/`stderr_has`,
-//!   `stdout_lacks`/`stderr_lacks`, `stdout_empty`/`stderr_empty`, `stdout_matches`
-//!   (a regex).
+//!   `stdout_lacks`/`stderr_lacks`, `stdout_empty`/`stderr_empty`, `stdout_matches`/
+//!   `stderr_matches` (a regex).
 //! * values: [`Outcome::stdout`], [`Outcome::stderr`], [`Outcome::both`], [`Outcome::json`],
 //!   [`Outcome::code`].
 
@@ -230,6 +230,17 @@ impl Outcome {
             .unwrap_or_else(|e| panic!("bad regex {pattern:?} in the test: {e}"));
         if !re.is_match(&self.stdout) {
             self.fail(&format!("stdout does not match /{pattern}/"));
+        }
+        self
+    }
+
+    /// stderr matches the regular expression `pattern` somewhere.
+    #[track_caller]
+    pub fn stderr_matches(self, pattern: &str) -> Self {
+        let re = regex::Regex::new(pattern)
+            .unwrap_or_else(|e| panic!("bad regex {pattern:?} in the test: {e}"));
+        if !re.is_match(&self.stderr) {
+            self.fail(&format!("stderr does not match /{pattern}/"));
         }
         self
     }
