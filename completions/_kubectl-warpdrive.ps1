@@ -121,7 +121,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-warpdrive' -ScriptBlock
         }
         'kubectl-warpdrive;init' {
             [CompletionResult]::new('--app-root', '--app-root', [CompletionResultType]::ParameterName, 'The application directory')
-            [CompletionResult]::new('--entry-point', '--entry-point', [CompletionResultType]::ParameterName, 'WSGI entry point to record: `module:callable` or a dotted module [default: Django''s WSGI_APPLICATION, else wsgi:application]')
+            [CompletionResult]::new('--entry-point', '--entry-point', [CompletionResultType]::ParameterName, 'WSGI entry point to record: `module:callable`, a factory `module:create_app()` or a dotted module [default: Django''s WSGI_APPLICATION, else the callable wsgi.py defines]')
             [CompletionResult]::new('--static-url', '--static-url', [CompletionResultType]::ParameterName, 'URL under which static files are served, e.g. /static/ [default: Django''s STATIC_URL]')
             [CompletionResult]::new('--static-root', '--static-root', [CompletionResultType]::ParameterName, 'Directory of the static files, inside the app [default: Django''s STATIC_ROOT]')
             [CompletionResult]::new('--trust-proxy-header', '--trust-proxy-header', [CompletionResultType]::ParameterName, 'Proxy header to trust (repeatable): X-Forwarded-For, X-Forwarded-Host, X-Forwarded-Port, X-Forwarded-Proto, X-Forwarded-Scheme, Forwarded')

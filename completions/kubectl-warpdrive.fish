@@ -82,7 +82,7 @@ complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand shel
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand shell" -s h -l help -d 'Print help'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand shell" -s V -l version -d 'Print version'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l app-root -d 'The application directory' -r -F
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l entry-point -d 'WSGI entry point to record: `module:callable` or a dotted module [default: Django\'s WSGI_APPLICATION, else wsgi:application]' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l entry-point -d 'WSGI entry point to record: `module:callable`, a factory `module:create_app()` or a dotted module [default: Django\'s WSGI_APPLICATION, else the callable wsgi.py defines]' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l static-url -d 'URL under which static files are served, e.g. /static/ [default: Django\'s STATIC_URL]' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l static-root -d 'Directory of the static files, inside the app [default: Django\'s STATIC_ROOT]' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l trust-proxy-header -d 'Proxy header to trust (repeatable): X-Forwarded-For, X-Forwarded-Host, X-Forwarded-Port, X-Forwarded-Proto, X-Forwarded-Scheme, Forwarded' -r

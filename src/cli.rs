@@ -161,8 +161,9 @@ pub struct InitArgs {
         "[default: the detected one]",
     ))]
     pub server_type: Option<String>,
-    /// WSGI entry point to record: `module:callable` or a dotted module
-    /// [default: Django's WSGI_APPLICATION, else wsgi:application]
+    /// WSGI entry point to record: `module:callable`, a factory
+    /// `module:create_app()` or a dotted module [default: Django's
+    /// WSGI_APPLICATION, else the callable wsgi.py defines]
     #[arg(long, value_name = "ENTRY")]
     pub entry_point: Option<String>,
     /// URL under which static files are served, e.g. /static/ [default: Django's STATIC_URL]

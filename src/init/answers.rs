@@ -78,8 +78,8 @@ pub fn proxy_header(name: &str, t: ServerType) -> Result<String, Error> {
 pub fn entry_point(text: &str, origin: &str) -> Result<EntryPoint, Error> {
     EntryPoint::parse(text.trim()).ok_or_else(|| {
         Error::bad(format!(
-            "{origin} {text:?}: not a WSGI entry point; write module:callable or a dotted module \
-             (e.g. blog.wsgi:application)"
+            "{origin} {text:?}: not a WSGI entry point; write module:callable, a factory \
+             module:create_app() or a dotted module (e.g. blog.wsgi:application)"
         ))
     })
 }

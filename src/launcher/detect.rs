@@ -23,31 +23,58 @@ use super::path::require_executable;
 use super::proxy;
 use super::server_type::ServerType;
 
-/// A WSGI entry point: `module:callable`.
+/// A WSGI entry point: `module:callable`, or `module:factory(ARGS)`, a
+/// factory the server (or the `warpdrive_wsgi` wrapper) calls once to get
+/// the app, with literal arguments as gunicorn allows them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct EntryPoint {
     pub module: String,
     pub callable: String,
+    /// The text between the parentheses of a factory call (`""` for
+    /// `create_app()`); `None` for a plain callable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call: Option<String>,
+}
+
+fn is_ident(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .next()
+            .is_some_and(|c| c == '_' || c.is_alphabetic())
+        && s.chars().all(|c| c == '_' || c.is_alphanumeric())
+}
+
+/// Characters allowed in a factory's arguments: literals (strings of plain
+/// words, numbers, `True`/`None`) and keywords; nothing a shell, a config
+/// file or a Python expression beyond literals would need.
+fn is_call_text(s: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_alphanumeric() || " _'\",.=+-/:@".contains(c))
 }
 
 impl EntryPoint {
-    /// Parses `module:callable` or a dotted module (callable `application`).
+    /// Parses `module:callable`, `module:factory(ARGS)` or a dotted module
+    /// (callable `application`).
     pub fn parse(text: &str) -> Option<EntryPoint> {
         let (module, callable) = match text.split_once(':') {
             Some((m, c)) => (m, c),
             None => (text, "application"),
         };
-        let ident = |s: &str| {
-            !s.is_empty()
-                && s.chars()
-                    .next()
-                    .is_some_and(|c| c == '_' || c.is_alphabetic())
-                && s.chars().all(|c| c == '_' || c.is_alphanumeric())
+        let (callable, call) = match callable.split_once('(') {
+            Some((name, rest)) => {
+                let args = rest.strip_suffix(')')?;
+                if !is_call_text(args) {
+                    return None;
+                }
+                (name, Some(args.trim().to_string()))
+            }
+            None => (callable, None),
         };
-        if module.split('.').all(ident) && ident(callable) {
+        if module.split('.').all(is_ident) && is_ident(callable) {
             Some(EntryPoint {
                 module: module.to_string(),
                 callable: callable.to_string(),
+                call,
             })
         } else {
             None
@@ -60,7 +87,27 @@ impl EntryPoint {
         EntryPoint::parse(&format!("{module}:{callable}"))
     }
 
+    /// `module:callable`, or `module:factory(ARGS)`.
     pub fn spec(&self) -> String {
+        match &self.call {
+            Some(args) => format!("{}:{}({args})", self.module, self.callable),
+            None => format!("{}:{}", self.module, self.callable),
+        }
+    }
+
+    /// A factory to call, rather than the app itself.
+    pub fn is_factory(&self) -> bool {
+        self.call.is_some()
+    }
+
+    /// A factory called without arguments (`create_app()`), which
+    /// waitress's `--call` can do itself.
+    pub fn is_bare_factory(&self) -> bool {
+        self.call.as_deref() == Some("")
+    }
+
+    /// `module:callable`, without the call.
+    pub fn name(&self) -> String {
         format!("{}:{}", self.module, self.callable)
     }
 }
@@ -494,16 +541,121 @@ fn import_settings(app_root: &Path, settings: &str, python: &str) -> Result<RawS
     Ok(raw)
 }
 
-/// The entry point of a plain WSGI app: `wsgi:application` when there is a
-/// `wsgi.py` or `wsgi/` package.
+/// The entry point of a plain WSGI app in a `wsgi.py` or `wsgi/` package:
+/// the first of `application`, `app` (Flask's convention) and a factory
+/// `create_app()`/`make_app()` (taking no arguments, or only ones with
+/// defaults) that the module binds at its top level; `application` when it
+/// binds none of them in a way that can be read (the module may still make
+/// one at run time).
 pub fn wsgi_module_info(app_root: &Path) -> Option<AppInfo> {
-    (app_root.join("wsgi.py").is_file() || app_root.join("wsgi/__init__.py").is_file()).then(|| {
-        AppInfo {
-            entry_point: EntryPoint::parse("wsgi:application"),
-            source: "found WSGI module wsgi".to_string(),
-            ..AppInfo::default()
-        }
+    let file = ["wsgi.py", "wsgi/__init__.py"]
+        .into_iter()
+        .map(|f| app_root.join(f))
+        .find(|f| f.is_file())?;
+    let text = read_source(&file).unwrap_or_default();
+    let (spec, why) = wsgi_callable(&text);
+    Some(AppInfo {
+        entry_point: EntryPoint::parse(&format!("wsgi:{spec}")),
+        source: format!("found WSGI module wsgi{why}"),
+        ..AppInfo::default()
     })
+}
+
+/// The callable a WSGI module offers (see [`wsgi_module_info`]) and a note
+/// for the reason line.
+fn wsgi_callable(text: &str) -> (String, String) {
+    if module_binds(text, "application") {
+        return ("application".into(), String::new());
+    }
+    if module_binds(text, "app") {
+        return ("app".into(), " (it defines app, not application)".into());
+    }
+    for factory in ["create_app", "make_app"] {
+        if no_argument_factory(text, factory) {
+            return (
+                format!("{factory}()"),
+                format!(" (a factory {factory}(), no application)"),
+            );
+        }
+    }
+    ("application".into(), String::new())
+}
+
+/// A Python source file as text (at most 1 MiB of it), `None` if unreadable.
+pub fn read_source(file: &Path) -> Option<String> {
+    use std::io::Read;
+    let f = std::fs::File::open(file).ok()?;
+    let mut bytes = Vec::new();
+    f.take(1 << 20).read_to_end(&mut bytes).ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+static IMPORT_FROM_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^from\s+[\w.]+\s+import\s+(.*)$").expect("regex"));
+static IMPORT_AS_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^import\s+[\w.]+\s+as\s+(\w+)\s*$").expect("regex"));
+
+/// Whether the module binds `name` at its top level: an assignment (also
+/// annotated), a `def`/`class`, or an import (`from x import name`,
+/// `from x import y as name`, `import x as name`). Read without Python.
+pub fn module_binds(text: &str, name: &str) -> bool {
+    let n = regex::escape(name);
+    let direct = Regex::new(&format!(
+        r"^(?:(?:async\s+)?def\s+{n}\s*\(|class\s+{n}\b|{n}\s*(?::[^=]*)?=[^=])"
+    ))
+    .expect("regex");
+    let lines: Vec<&str> = text.lines().collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        i += 1;
+        if direct.is_match(line) {
+            return true;
+        }
+        if let Some(c) = IMPORT_AS_RE.captures(line.trim_end()) {
+            if &c[1] == name {
+                return true;
+            }
+        }
+        let Some(c) = IMPORT_FROM_RE.captures(line) else {
+            continue;
+        };
+        let mut names = c[1].split('#').next().unwrap_or("").to_string();
+        if names.contains('(') && !names.contains(')') {
+            while i < lines.len() {
+                let more = lines[i].split('#').next().unwrap_or("");
+                i += 1;
+                names.push_str(more);
+                if more.contains(')') {
+                    break;
+                }
+            }
+        }
+        let names = names.replace(['(', ')', '\\'], " ");
+        for item in names.split(',') {
+            let words: Vec<&str> = item.split_whitespace().collect();
+            let bound = match words.as_slice() {
+                [one] => *one,
+                [_, "as", alias] => *alias,
+                _ => continue,
+            };
+            if bound == name {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Whether `def NAME(` at the top level takes no argument, or only ones
+/// with defaults (judged by the first one).
+pub fn no_argument_factory(text: &str, name: &str) -> bool {
+    let re = Regex::new(&format!(
+        r"(?m)^def\s+{}\s*\(\s*(?:\)|\w+\s*(?::[^=,)]*)?=)",
+        regex::escape(name)
+    ))
+    .expect("regex");
+    re.is_match(text)
 }
 
 #[cfg(test)]
@@ -520,6 +672,18 @@ mod tests {
         assert!(EntryPoint::parse("a b:c").is_none());
         assert!(EntryPoint::parse("a.:c").is_none());
         assert!(EntryPoint::parse("$(x)").is_none());
+        let f = EntryPoint::parse("pkg.app:create_app()").unwrap();
+        assert!(f.is_factory() && f.is_bare_factory());
+        assert_eq!(
+            (f.spec(), f.name()),
+            ("pkg.app:create_app()".into(), "pkg.app:create_app".into())
+        );
+        let f = EntryPoint::parse("pkg:make('prod', debug=False)").unwrap();
+        assert_eq!(f.call.as_deref(), Some("'prod', debug=False"));
+        assert!(!f.is_bare_factory());
+        assert!(EntryPoint::parse("pkg:make(__import__('os').system('x'))").is_none());
+        assert!(EntryPoint::parse("pkg:make('$(id)')").is_none());
+        assert!(EntryPoint::parse("pkg:make(").is_none());
         assert_eq!(
             EntryPoint::from_dotted_object("hello.wsgi.application")
                 .unwrap()
@@ -574,6 +738,42 @@ mod tests {
             ..AppInfo::default()
         };
         assert!(format_record(&spaced, root).is_err());
+    }
+
+    #[test]
+    fn module_bindings_are_read_without_python() {
+        let binds = |text: &str, name: &str| module_binds(text, name);
+        assert!(binds("app = Flask(__name__)\n", "app"));
+        assert!(binds("app: Flask = make()\n", "app"));
+        assert!(binds(
+            "def application(environ, start):\n    pass\n",
+            "application"
+        ));
+        assert!(binds("from hello import app\n", "app"));
+        assert!(binds(
+            "from hello import create, app as application\n",
+            "application"
+        ));
+        assert!(binds("from hello import (\n    x,\n    app,\n)\n", "app"));
+        assert!(binds("import hello.wsgi as application\n", "application"));
+        assert!(!binds("    app = 1\n", "app"));
+        assert!(!binds("app == 1\n", "app"));
+        assert!(!binds("application = 1\n", "app"));
+        assert!(!binds("from app import thing\n", "app"));
+        assert_eq!(wsgi_callable("app = 1\n").0, "app");
+        assert_eq!(
+            wsgi_callable("app = 1\napplication = app\n").0,
+            "application"
+        );
+        assert_eq!(
+            wsgi_callable("def create_app(config=None):\n    pass\n").0,
+            "create_app()"
+        );
+        assert_eq!(
+            wsgi_callable("def create_app(config):\n    pass\n").0,
+            "application"
+        );
+        assert_eq!(wsgi_callable("").0, "application");
     }
 
     #[test]

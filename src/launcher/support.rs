@@ -7,7 +7,7 @@
 //!
 //! | variable | meaning |
 //! | --- | --- |
-//! | `WARPDRIVE_WSGI_TARGET` | the app: `module:callable` or `module` (callable `application`) |
+//! | `WARPDRIVE_WSGI_TARGET` | the app: `module:callable`, `module` (callable `application`), or a factory `module:create_app(LITERALS…)` called once at start-up |
 //! | `WARPDRIVE_STATIC_URL`, `WARPDRIVE_STATIC_ROOT` | serve that directory under that URL with WhiteNoise |
 //! | `WARPDRIVE_TRUST_PROXY_HEADERS` | comma list of trusted proxy headers |
 //! | `WARPDRIVE_TRUST_PROXY` | peer addresses/CIDRs allowed to send them (unset: any) |

@@ -16,6 +16,7 @@ mod pid1;
 mod real;
 mod reload;
 mod scale;
+mod shapes;
 mod ship;
 mod structure;
 mod support;

@@ -171,52 +171,99 @@ impl Ctx<'_> {
             .any(|a| a == flag || a.strip_prefix(flag).is_some_and(|r| r.starts_with('=')))
     }
 
-    /// Where server_args name the WSGI app. `value_flags` take the app spec
-    /// as their value (uWSGI's `--module X`); `opaque_flags` name it some
-    /// other way (a file, an ini); with `positional`, a bare
-    /// `module:callable` word counts (gunicorn, waitress).
-    pub fn user_entry(
-        &self,
-        value_flags: &[&str],
-        opaque_flags: &[&str],
-        positional: bool,
-    ) -> UserEntry {
-        let args = self.user_args;
-        for (i, a) in args.iter().enumerate() {
-            if value_flags.contains(&a.as_str()) && i + 1 < args.len() {
-                return UserEntry::At(i + 1);
-            }
-            let flag = a.split('=').next().unwrap_or(a);
-            if opaque_flags.contains(&flag) || value_flags.contains(&flag) {
-                return UserEntry::Opaque;
-            }
-            let prev_is_option =
-                i > 0 && args[i - 1].starts_with('-') && !args[i - 1].contains('=');
-            if positional
-                && !a.starts_with('-')
-                && a.contains(':')
-                && !prev_is_option
-                && EntryPoint::parse(a).is_some()
-            {
-                return UserEntry::At(i);
+    /// The entry point: recorded or detected, where `MOD_WSGI_ENTRY_POINT`
+    /// (a module, when `MOD_WSGI_APPLICATION_TYPE` is unset or `module`) and
+    /// `MOD_WSGI_CALLABLE_OBJECT`, when set, win over it, on every server.
+    /// server_args naming an app win over all of these (the callers look
+    /// there first).
+    pub fn entry_point(&self) -> Result<EntryPoint, Error> {
+        let module_type = matches!(
+            self.knobs.text("MOD_WSGI_APPLICATION_TYPE"),
+            None | Some("module")
+        );
+        let knob = self.knobs.text("MOD_WSGI_ENTRY_POINT");
+        let module = knob.filter(|_| module_type).and_then(EntryPoint::parse);
+        if let (Some(m), None) = (knob, &module) {
+            if self.server_type != ServerType::ModWsgi {
+                eprintln!(
+                    "warpdrive: warning: MOD_WSGI_ENTRY_POINT={} is not a module name; {} \
+                     ignores it",
+                    crate::error::quoted(m),
+                    self.server_type.name()
+                );
             }
         }
-        UserEntry::None
+        let mut entry = match module {
+            Some(m) => m,
+            None => self.detected_entry_point()?.clone(),
+        };
+        if let Some(c) = self.knobs.text("MOD_WSGI_CALLABLE_OBJECT") {
+            let named = EntryPoint::parse(&format!("{}:{c}", entry.module)).ok_or_else(|| {
+                Error::bad(format!(
+                    "MOD_WSGI_CALLABLE_OBJECT={}: not a Python name; set it to the name of \
+                     the WSGI callable (e.g. app)",
+                    crate::error::quoted(c)
+                ))
+            })?;
+            entry = named;
+        }
+        Ok(entry)
     }
 
-    /// Adds server_args and the app spec for gunicorn, waitress and uWSGI:
-    /// the user's spec if server_args has one (wrapped if needed), else the
-    /// detected one placed by `place` (e.g. `--module X` or a positional).
+    /// Where the entry point came from, for the reason line.
+    pub fn entry_source(&self) -> Result<String, Error> {
+        let knobs: Vec<&str> = ["MOD_WSGI_ENTRY_POINT", "MOD_WSGI_CALLABLE_OBJECT"]
+            .into_iter()
+            .filter(|k| self.knobs.text(k).is_some())
+            .collect();
+        let detected = self.app()?.map(|a| a.source.clone()).unwrap_or_default();
+        Ok(match (knobs.is_empty(), detected.is_empty()) {
+            (true, _) => detected,
+            (false, true) => format!("from {}", knobs.join(" and ")),
+            (false, false) => format!("from {}; otherwise {detected}", knobs.join(" and ")),
+        })
+    }
+
+    /// Adds server_args and the app for gunicorn, waitress and uWSGI: the
+    /// user's spec if server_args has one (wrapped if needed), else the
+    /// entry point ([`Ctx::entry_point`]) placed by `place` (e.g. `--module
+    /// X` or a positional). A factory is called by the server when it can
+    /// ([`Forms::calls_factories`], or a bare factory through
+    /// [`Forms::factory_flag`]), else by the `warpdrive_wsgi` wrapper.
     pub fn add_app(
         &self,
         launch: &mut Launch,
-        found: UserEntry,
+        forms: &Forms,
         place: impl FnOnce(&mut Launch, String),
     ) -> Result<(), Error> {
         let mut user = self.user_args.to_vec();
-        match found {
+        // uWSGI's `--callable Y` goes into the spec the wrapper loads.
+        let callable = forms.callable_flag.and_then(|f| take_option(&mut user, f));
+        match user_entry(&user, forms) {
             UserEntry::At(i) => {
-                user[i] = self.wrap(&user[i], launch)?;
+                let by_flag = i > 0 && forms.factory_flag == Some(user[i - 1].as_str());
+                let mut spec = user[i].clone();
+                if let Some(c) = &callable {
+                    if !spec.contains(':') {
+                        spec = format!("{spec}:{c}");
+                    }
+                }
+                let target = if by_flag {
+                    format!("{spec}()")
+                } else {
+                    spec.clone()
+                };
+                let factory = EntryPoint::parse(&target).is_some_and(|e| e.is_factory());
+                let force = factory && !forms.calls_factories && !by_flag;
+                match self.wrap(&target, launch, force)? {
+                    Some(wrapped) => {
+                        user[i] = wrapped;
+                        if by_flag {
+                            user.remove(i - 1);
+                        }
+                    }
+                    None => user[i] = spec,
+                }
                 launch.notes.push("entry point from server_args".into());
                 launch.args(user);
             }
@@ -228,30 +275,55 @@ impl Ctx<'_> {
                     );
                 }
                 launch.notes.push("app from server_args".into());
-                launch.args(user);
+                launch.args(self.user_args.iter().cloned());
             }
             UserEntry::None => {
-                let entry = self.detected_entry_point()?;
-                if let Some(app) = self.app()? {
-                    launch
-                        .notes
-                        .push(format!("entry point {} {}", entry.spec(), app.source));
+                let mut entry = self.entry_point()?;
+                if let Some(c) = &callable {
+                    entry =
+                        EntryPoint::parse(&format!("{}:{c}", entry.module)).ok_or_else(|| {
+                            Error::bad(format!(
+                                "server_args: --callable {}: not a Python name",
+                                crate::error::quoted(c)
+                            ))
+                        })?;
                 }
-                let spec = self.wrap(&entry.spec(), launch)?;
+                let source = self.entry_source()?;
+                launch.notes.push(
+                    format!("entry point {} {source}", entry.spec())
+                        .trim_end()
+                        .to_string(),
+                );
+                let by_flag = forms.factory_flag.filter(|_| entry.is_bare_factory());
+                let force = entry.is_factory() && !forms.calls_factories && by_flag.is_none();
+                let wrapped = self.wrap(&entry.spec(), launch, force)?;
                 launch.args(user);
-                place(launch, spec);
+                match (wrapped, by_flag) {
+                    (Some(w), _) => place(launch, w),
+                    (None, Some(flag)) => {
+                        launch.args([flag.to_string(), entry.name()]);
+                    }
+                    (None, None) => place(launch, entry.spec()),
+                }
             }
         }
         Ok(())
     }
 
-    /// For gunicorn, waitress and uWSGI: serve `entry` through the
-    /// `warpdrive_wsgi` support module when proxy headers or WhiteNoise
-    /// static files (gunicorn, waitress) need it, and always for uWSGI,
-    /// which itself takes the scheme from `X-Forwarded-Proto` and
-    /// `X-Forwarded-SSL` sent by any client; the module undoes that. Returns
-    /// the spec to give the server.
-    pub fn wrap(&self, entry: &str, launch: &mut Launch) -> Result<String, Error> {
+    /// Serves `entry` through the `warpdrive_wsgi` support module when
+    /// `force` says so (a factory the server cannot call itself), when
+    /// proxy headers or WhiteNoise static files (gunicorn, waitress) need
+    /// it, and always for uWSGI, which itself takes the scheme from
+    /// `X-Forwarded-Proto` and `X-Forwarded-SSL` sent by any client; the
+    /// module undoes that. Returns the spec to give the server, `None` when
+    /// the app is served as it is. On mod_wsgi (a factory) the module
+    /// applies no proxy headers: Apache does.
+    pub fn wrap(
+        &self,
+        entry: &str,
+        launch: &mut Launch,
+        force: bool,
+    ) -> Result<Option<String>, Error> {
         let whitenoise = matches!(
             self.server_type,
             ServerType::Gunicorn | ServerType::Waitress
@@ -262,11 +334,12 @@ impl Ctx<'_> {
             None
         };
         let always = self.server_type == ServerType::Uwsgi;
+        let apache = !self.server_type.is_wsgi_server() || self.server_type == ServerType::ModWsgi;
         // A peer list alone still needs the module: it removes the proxy
         // family from peers outside it.
-        let proxies = !self.proxy.headers.is_empty() || !self.proxy.peers.is_empty();
-        if !proxies && static_files.is_none() && !always {
-            return Ok(entry.to_string());
+        let proxies = !apache && (!self.proxy.headers.is_empty() || !self.proxy.peers.is_empty());
+        if !proxies && static_files.is_none() && !always && !force {
+            return Ok(None);
         }
         if let Some((url, root)) = static_files {
             self.require_whitenoise(url, root)?;
@@ -280,7 +353,14 @@ impl Ctx<'_> {
                 .notes
                 .push(format!("static {url} -> {} via WhiteNoise", root.display()));
         }
-        if !self.proxy.headers.is_empty() {
+        if apache {
+            launch
+                .env
+                .insert("WARPDRIVE_TRUST_PROXY_HEADERS".into(), String::new());
+            launch
+                .env
+                .insert("WARPDRIVE_TRUST_PROXY".into(), String::new());
+        } else if !self.proxy.headers.is_empty() {
             launch.notes.push(format!(
                 "trusted proxy headers {} via the warpdrive_wsgi middleware",
                 self.proxy.headers.join(",")
@@ -291,6 +371,11 @@ impl Ctx<'_> {
                 self.proxy.headers.join(","),
             );
         }
+        if force {
+            launch.notes.push(format!(
+                "the factory {entry} called by the warpdrive_wsgi wrapper"
+            ));
+        }
         let support = dirs::support_dir(self.runtime_dir);
         let pythonpath = match self.env.get("PYTHONPATH").filter(|p| !p.is_empty()) {
             Some(p) => format!("{}:{p}", support.display()),
@@ -300,7 +385,7 @@ impl Ctx<'_> {
         launch
             .env
             .insert("WARPDRIVE_WSGI_TARGET".into(), entry.to_string());
-        Ok(support::ENTRY_POINT.to_string())
+        Ok(Some(support::ENTRY_POINT.to_string()))
     }
 
     fn require_whitenoise(&self, url: &str, root: &Path) -> Result<(), Error> {
@@ -352,5 +437,66 @@ impl Ctx<'_> {
         }
         dirs.iter()
             .any(|d| d.join(package).join("__init__.py").is_file())
+    }
+}
+
+/// How a server's command line names the app, for [`Ctx::add_app`].
+#[derive(Debug, Default)]
+pub struct Forms<'f> {
+    /// Flags whose value is the app spec (uWSGI's `--module X`, waitress's
+    /// `--call X`).
+    pub value_flags: &'f [&'f str],
+    /// Flags that name the app some other way (a file, an ini).
+    pub opaque_flags: &'f [&'f str],
+    /// A bare `module:callable` word counts (gunicorn, waitress).
+    pub positional: bool,
+    /// The flag whose value is a factory the server calls without
+    /// arguments (waitress's `--call`).
+    pub factory_flag: Option<&'f str>,
+    /// The flag naming the callable apart from the module (uWSGI's
+    /// `--callable`).
+    pub callable_flag: Option<&'f str>,
+    /// The server calls `module:factory(ARGS)` itself (gunicorn).
+    pub calls_factories: bool,
+}
+
+/// Where `args` name the WSGI app (see [`Forms`]).
+fn user_entry(args: &[String], forms: &Forms) -> UserEntry {
+    for (i, a) in args.iter().enumerate() {
+        if forms.value_flags.contains(&a.as_str()) && i + 1 < args.len() {
+            return UserEntry::At(i + 1);
+        }
+        let flag = a.split('=').next().unwrap_or(a);
+        if forms.opaque_flags.contains(&flag) || forms.value_flags.contains(&flag) {
+            return UserEntry::Opaque;
+        }
+        let prev_is_option = i > 0 && args[i - 1].starts_with('-') && !args[i - 1].contains('=');
+        if forms.positional
+            && !a.starts_with('-')
+            && a.contains(':')
+            && !prev_is_option
+            && EntryPoint::parse(a).is_some()
+        {
+            return UserEntry::At(i);
+        }
+    }
+    UserEntry::None
+}
+
+/// Removes `flag VALUE` or `flag=VALUE` from `args`, returning the value.
+fn take_option(args: &mut Vec<String>, flag: &str) -> Option<String> {
+    let i = args
+        .iter()
+        .position(|a| a == flag || a.strip_prefix(flag).is_some_and(|r| r.starts_with('=')))?;
+    if args[i] == flag {
+        if i + 1 >= args.len() {
+            return None;
+        }
+        let value = args.remove(i + 1);
+        args.remove(i);
+        Some(value)
+    } else {
+        let value = args.remove(i)[flag.len() + 1..].to_string();
+        Some(value)
     }
 }

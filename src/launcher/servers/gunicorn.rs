@@ -4,7 +4,7 @@
 
 use nix::sys::signal::Signal;
 
-use super::ctx::{Ctx, Launch};
+use super::ctx::{Ctx, Forms, Launch};
 use crate::launcher::error::Error;
 
 /// gunicorn's graceful stop: the arbiter closes its listeners at once and
@@ -47,8 +47,13 @@ pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
     ] {
         ctx.ignored(knob);
     }
-    let found = ctx.user_entry(&[], &["--paste", "--paster"], true);
-    ctx.add_app(&mut l, found, |l, spec| {
+    let forms = Forms {
+        opaque_flags: &["--paste", "--paster"],
+        positional: true,
+        calls_factories: true,
+        ..Forms::default()
+    };
+    ctx.add_app(&mut l, &forms, |l, spec| {
         l.arg(spec);
     })?;
     Ok(l)

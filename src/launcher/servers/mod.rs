@@ -18,7 +18,7 @@ pub mod shell;
 pub mod uwsgi;
 pub mod waitress;
 
-pub use ctx::{Ctx, Launch, UserEntry};
+pub use ctx::{Ctx, Forms, Launch, UserEntry};
 
 /// The graceful stop signal of each server type (each file's `STOP_SIGNAL`),
 /// sent by the supervisor after the drain (see `launcher::drain`).

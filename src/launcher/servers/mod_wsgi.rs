@@ -135,7 +135,7 @@ fn run_as(ctx: &Ctx) -> Result<(String, String), Error> {
 
 /// Whether server_args (or MOD_WSGI_ENTRY_POINT) already name the app:
 /// `--entry-point`, or a `.py`/`.wsgi` script that exists in the app.
-fn user_entry_point(ctx: &Ctx) -> bool {
+pub fn user_entry_point(ctx: &Ctx) -> bool {
     ctx.knobs.text("MOD_WSGI_ENTRY_POINT").is_some()
         || ctx.user_has("--entry-point")
         || ctx.user_args.iter().any(|a| {
@@ -145,14 +145,39 @@ fn user_entry_point(ctx: &Ctx) -> bool {
         })
 }
 
-/// The detected app as mod_wsgi-express options: `--application-type module
-/// --entry-point M --callable-object C`, plus `--url-alias URL DIR/` when
-/// static files are known. Shared by `mod_wsgi` and `django`.
+/// The app as mod_wsgi-express options: `--application-type module
+/// --entry-point M --callable-object C` (each left out when its
+/// `MOD_WSGI_*` knob is set: [`base`] already gave it), plus `--url-alias
+/// URL DIR/` when static files are known. A factory
+/// (`module:create_app()`) is called by the `warpdrive_wsgi` wrapper, which
+/// mod_wsgi then serves. Shared by `mod_wsgi` and `django`.
 pub fn detected_app(ctx: &Ctx, l: &mut Launch) -> Result<(), Error> {
-    let entry = ctx.detected_entry_point()?;
-    l.args(["--application-type", "module", "--entry-point"]);
-    l.arg(entry.module.clone());
-    l.args(["--callable-object", entry.callable.as_str()]);
+    let entry = ctx.entry_point()?;
+    l.notes.push(
+        format!("entry point {} {}", entry.spec(), ctx.entry_source()?)
+            .trim_end()
+            .to_string(),
+    );
+    if entry.is_factory() {
+        ctx.wrap(&entry.spec(), l, true)?;
+        l.args(["--application-type", "module", "--entry-point"]);
+        l.args(["warpdrive_wsgi", "--callable-object", "application"]);
+    } else {
+        let module = entry.module.clone();
+        for (option, knob, value) in [
+            ("--application-type", "MOD_WSGI_APPLICATION_TYPE", "module"),
+            ("--entry-point", "MOD_WSGI_ENTRY_POINT", module.as_str()),
+            (
+                "--callable-object",
+                "MOD_WSGI_CALLABLE_OBJECT",
+                &entry.callable,
+            ),
+        ] {
+            if ctx.knobs.get(knob).is_none() {
+                l.args([option, value]);
+            }
+        }
+    }
     if let Some((url, root)) = ctx.static_files()? {
         l.args(["--url-alias", url]);
         l.arg(format!("{}/", root.display()));

@@ -6,7 +6,7 @@
 
 use nix::sys::signal::Signal;
 
-use super::ctx::{Ctx, Launch};
+use super::ctx::{Ctx, Forms, Launch};
 use crate::launcher::error::Error;
 
 /// uWSGI's graceful stop, with the master hook above: the workers finish
@@ -57,9 +57,9 @@ pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
              underscores (nginx does by default) and set WARPDRIVE_TRUST_PROXY"
         );
     }
-    let found = ctx.user_entry(
-        &["--module", "-w", "--wsgi"],
-        &[
+    let forms = Forms {
+        value_flags: &["--module", "-w", "--wsgi"],
+        opaque_flags: &[
             "--wsgi-file",
             "--file",
             "--mount",
@@ -68,9 +68,10 @@ pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
             "--json",
             "--paste",
         ],
-        false,
-    );
-    ctx.add_app(&mut l, found, |l, spec| {
+        callable_flag: Some("--callable"),
+        ..Forms::default()
+    };
+    ctx.add_app(&mut l, &forms, |l, spec| {
         l.args(["--module".to_string(), spec]);
     })?;
     Ok(l)

@@ -5,7 +5,7 @@
 
 use nix::sys::signal::Signal;
 
-use super::ctx::{Ctx, Launch};
+use super::ctx::{Ctx, Forms, Launch};
 use crate::launcher::error::Error;
 use crate::launcher::proxy::WAITRESS_CLEARS;
 
@@ -54,8 +54,13 @@ pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
         l.arg("--no-clear-untrusted-proxy-headers");
     }
     l.watch = ctx.watch_spec();
-    let found = ctx.user_entry(&["--call"], &[], true);
-    ctx.add_app(&mut l, found, |l, spec| {
+    let forms = Forms {
+        value_flags: &["--call"],
+        positional: true,
+        factory_flag: Some("--call"),
+        ..Forms::default()
+    };
+    ctx.add_app(&mut l, &forms, |l, spec| {
         l.arg(spec);
     })?;
     Ok(l)

@@ -14,7 +14,9 @@ Environment:
 
 ``WARPDRIVE_WSGI_TARGET``
     ``module:callable`` or ``module`` (callable ``application``); the
-    callable may be dotted (``module:obj.attr``). The working directory (the
+    callable may be dotted (``module:obj.attr``), or a factory call with
+    literal arguments (``module:create_app()``, ``module:make('prod')``),
+    called once at start-up: the app is what it returns. The working directory (the
     app root) is put on ``sys.path``.
 ``WARPDRIVE_STATIC_URL``, ``WARPDRIVE_STATIC_ROOT``
     URL prefix and directory (relative to the working directory) of the
@@ -101,6 +103,7 @@ Difference: mod_wsgi resolves host names in X-Forwarded-For against the
 peer list; here a non-IP element is simply not a trusted proxy.
 """
 
+import ast
 import importlib
 import ipaddress
 import os
@@ -353,18 +356,59 @@ class ProxyHeaders(object):
         return self.app(self.fix(environ), start_response)
 
 
+def _parse_target(target):
+    """``module:expr`` -> (module, attribute path, call) where ``expr`` is a
+    dotted name, optionally called with literal arguments, as gunicorn
+    allows (``create_app()``, ``create_app('prod', debug=False)``); ``call``
+    is None or (args, kwargs)."""
+    module_name, _, expr = target.partition(":")
+    module_name, expr = module_name.strip(), (expr.strip() or "application")
+    if not module_name:
+        raise ConfigError("WARPDRIVE_WSGI_TARGET is empty; set it to module:callable")
+
+    def bad(why):
+        return ConfigError(
+            "WARPDRIVE_WSGI_TARGET=%s: %s; write module:callable or module:factory(literal, ...)"
+            % (target, why)
+        )
+
+    try:
+        node = ast.parse(expr, mode="eval").body
+    except SyntaxError:
+        raise bad("%r is not a name or a call" % expr)
+    call = None
+    if isinstance(node, ast.Call):
+        try:
+            args = [ast.literal_eval(a) for a in node.args]
+            kwargs = dict((k.arg, ast.literal_eval(k.value)) for k in node.keywords)
+        except ValueError:
+            raise bad("a factory's arguments must be literals")
+        if any(k is None for k in kwargs):
+            raise bad("**kwargs is not allowed")
+        call = (args, kwargs)
+        node = node.func
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.insert(0, node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        raise bad("%r is not a name or a call" % expr)
+    parts.insert(0, node.id)
+    return module_name, parts, call
+
+
 def load_target(target, cwd=None):
-    """Imports ``module:callable`` (callable defaults to ``application``)."""
+    """Imports ``module:callable`` (callable defaults to ``application``);
+    a factory (``module:create_app()``) is called first and its result is
+    the app."""
     cwd = cwd or os.getcwd()
     if cwd not in sys.path:
         sys.path.insert(0, cwd)
-    module_name, _, attr = target.partition(":")
-    module_name, attr = module_name.strip(), (attr.strip() or "application")
-    if not module_name:
-        raise ConfigError("WARPDRIVE_WSGI_TARGET is empty; set it to module:callable")
+    module_name, parts, call = _parse_target(target)
+    attr = ".".join(parts)
     module = importlib.import_module(module_name)
     obj = module
-    for part in attr.split("."):
+    for part in parts:
         try:
             obj = getattr(obj, part)
         except AttributeError:
@@ -374,6 +418,13 @@ def load_target(target, cwd=None):
             )
     if not callable(obj):
         raise ConfigError("WARPDRIVE_WSGI_TARGET=%s: %s is not callable" % (target, attr))
+    if call is not None:
+        obj = obj(*call[0], **call[1])
+        if not callable(obj):
+            raise ConfigError(
+                "WARPDRIVE_WSGI_TARGET=%s: the factory %s returned %s, not an application"
+                % (target, attr, type(obj).__name__)
+            )
     return obj
 
 

@@ -1,0 +1,4 @@
+# A plain WSGI callable named `app`, no framework.
+import probe
+
+app = probe.make("plain app")

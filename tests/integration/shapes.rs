@@ -1,0 +1,274 @@
+//! App shapes in use today (issue 11, items 6–13), each served by a real
+//! server and checked with a real request: application factories, a
+//! callable named `app`, the `MOD_WSGI_*` entry-point knobs, uWSGI's
+//! `--module`/`--callable`, PasteDeploy configs, Django layouts, ASGI apps,
+//! and the dead ends.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::apps;
+use crate::exec::{dry_json, start};
+use crate::support::{self, warpdrive, write, RunExt};
+
+pub const WSGI_SERVERS: [&str; 4] = ["mod_wsgi", "gunicorn", "waitress", "uwsgi"];
+
+fn put(dir: &Path, file: &str, text: &str) {
+    write(&dir.join(".warpdrive").join(file), text);
+    support::set_mode(&dir.join(".warpdrive"), 0o755);
+}
+
+/// Starts the app with `env`, GETs `path`, and checks status 200 and `body`.
+fn serves(dir: &Path, env: &[(&str, &str)], path: &str, body: &str) {
+    let running = start(dir, env, &[]);
+    let r = running.get(path, &[]);
+    assert_eq!(
+        (r.status, r.body.trim()),
+        (200, body),
+        "{env:?}\nlog:\n{}",
+        running.log()
+    );
+    running.stop();
+}
+
+fn argv(plan: &serde_json::Value) -> Vec<String> {
+    serde_json::from_value(plan["argv"].clone()).expect("argv")
+}
+
+#[test]
+fn a_callable_named_app_in_auto_mode() {
+    let app = apps::shape("flask_app");
+    let plan = dry_json(app.path(), &[]);
+    assert_eq!(plan["server_type"], "mod_wsgi", "{plan}");
+    let line = argv(&plan).join(" ");
+    assert!(line.contains("--callable-object app"), "{line}");
+    serves(app.path(), &[], "/", "flask app");
+}
+
+#[test]
+fn a_callable_named_app_on_every_wsgi_server() {
+    let app = apps::shape("plain_app");
+    for server in WSGI_SERVERS {
+        serves(
+            app.path(),
+            &[("WARPDRIVE_SERVER_TYPE", server)],
+            "/",
+            "plain app",
+        );
+    }
+    // Through the wrapper too (trusted proxy headers).
+    serves(
+        app.path(),
+        &[
+            ("WARPDRIVE_SERVER_TYPE", "gunicorn"),
+            ("WARPDRIVE_TRUST_PROXY_HEADERS", "X-Forwarded-For"),
+        ],
+        "/",
+        "plain app",
+    );
+}
+
+#[test]
+fn mod_wsgi_knobs_win_over_detected_values() {
+    let app = apps::shape("two_callables");
+    let env = [("MOD_WSGI_CALLABLE_OBJECT", "other")];
+    let plan = dry_json(app.path(), &env);
+    let line = argv(&plan).join(" ");
+    assert_eq!(line.matches("--callable-object").count(), 1, "{line}");
+    assert!(line.contains("--callable-object other"), "{line}");
+    assert!(
+        plan["reason"]
+            .as_str()
+            .unwrap()
+            .contains("MOD_WSGI_CALLABLE_OBJECT"),
+        "{plan}"
+    );
+    serves(app.path(), &env, "/", "other");
+    serves(
+        app.path(),
+        &[("WARPDRIVE_SERVER_TYPE", "gunicorn"), env[0]],
+        "/",
+        "other",
+    );
+    // MOD_WSGI_ENTRY_POINT names the module: another file, `application` in it.
+    write(
+        &app.path().join("elsewhere.py"),
+        "import probe\napplication = probe.make('elsewhere')\n",
+    );
+    for server in ["mod_wsgi", "waitress"] {
+        // mod_wsgi-express takes an entry point without a type for a script.
+        let env = [
+            ("WARPDRIVE_SERVER_TYPE", server),
+            ("MOD_WSGI_ENTRY_POINT", "elsewhere"),
+            ("MOD_WSGI_APPLICATION_TYPE", "module"),
+        ];
+        let line = argv(&dry_json(app.path(), &env)).join(" ");
+        assert_eq!(
+            line.matches("--entry-point").count(),
+            if server == "mod_wsgi" { 1 } else { 0 },
+            "{line}"
+        );
+        serves(app.path(), &env, "/", "elsewhere");
+    }
+}
+
+#[test]
+fn gunicorn_factories_with_and_without_arguments() {
+    let app = apps::shape("flask_factory");
+    put(app.path(), "server_type", "gunicorn");
+    for (spec, body) in [
+        ("hello:create_app()", "flask factory production"),
+        ("hello:create_app('staging')", "flask factory staging"),
+    ] {
+        put(app.path(), "server_args", &format!("\"{spec}\"\n"));
+        serves(app.path(), &[], "/", body);
+        // Through the wrapper: it calls the factory, then wraps the app.
+        let env = [("WARPDRIVE_TRUST_PROXY_HEADERS", "X-Forwarded-For")];
+        let plan = dry_json(app.path(), &env);
+        assert_eq!(plan["env"]["WARPDRIVE_WSGI_TARGET"], spec, "{plan}");
+        let running = start(app.path(), &env, &[]);
+        let r = running.get("/remote", &[("X-Forwarded-For", "203.0.113.9")]);
+        assert_eq!((r.status, r.body.as_str()), (200, "203.0.113.9 http"));
+        running.stop();
+    }
+}
+
+#[test]
+fn waitress_call_with_trusted_proxy_headers() {
+    let app = apps::shape("flask_factory");
+    put(app.path(), "server_type", "waitress");
+    put(app.path(), "server_args", "--call hello:create_app\n");
+    serves(app.path(), &[], "/", "flask factory production");
+    let env = [(
+        "WARPDRIVE_TRUST_PROXY_HEADERS",
+        "X-Forwarded-For,X-Forwarded-Proto",
+    )];
+    let plan = dry_json(app.path(), &env);
+    let line = argv(&plan).join(" ");
+    assert!(
+        !line.contains("--call"),
+        "the wrapper is not a factory: {line}"
+    );
+    assert_eq!(plan["env"]["WARPDRIVE_WSGI_TARGET"], "hello:create_app()");
+    let running = start(app.path(), &env, &[]);
+    let r = running.get(
+        "/remote",
+        &[
+            ("X-Forwarded-For", "203.0.113.9"),
+            ("X-Forwarded-Proto", "https"),
+        ],
+    );
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (200, "203.0.113.9 https"),
+        "{}",
+        running.log()
+    );
+    running.stop();
+}
+
+#[test]
+fn a_recorded_factory_on_every_wsgi_server() {
+    let app = apps::shape("flask_factory");
+    put(
+        app.path(),
+        "application",
+        "entry_point = hello:create_app('recorded')\n",
+    );
+    for server in WSGI_SERVERS {
+        serves(
+            app.path(),
+            &[("WARPDRIVE_SERVER_TYPE", server)],
+            "/",
+            "flask factory recorded",
+        );
+    }
+    // A bare factory on waitress is its own --call.
+    put(
+        app.path(),
+        "application",
+        "entry_point = hello:create_app()\n",
+    );
+    let plan = dry_json(app.path(), &[("WARPDRIVE_SERVER_TYPE", "waitress")]);
+    assert!(
+        argv(&plan).join(" ").ends_with("--call hello:create_app"),
+        "{plan}"
+    );
+}
+
+#[test]
+fn init_records_a_factory() {
+    let app = apps::shape("flask_factory");
+    warpdrive()
+        .args([
+            "init",
+            "--yes",
+            "--server-type",
+            "gunicorn",
+            "--entry-point",
+        ])
+        .arg("hello:create_app()")
+        .arg("--app-root")
+        .arg(app.path())
+        .run_within(Duration::from_secs(60))
+        .success();
+    let record = std::fs::read_to_string(app.path().join(".warpdrive/application")).unwrap();
+    assert!(
+        record.contains("entry_point = hello:create_app()"),
+        "{record}"
+    );
+    serves(app.path(), &[], "/", "flask factory production");
+    warpdrive()
+        .args([
+            "init",
+            "--yes",
+            "--dry-run",
+            "--server-type",
+            "gunicorn",
+            "--entry-point",
+            "hello:create_app(__import__('os'))",
+        ])
+        .arg("--app-root")
+        .arg(app.path())
+        .run_within(Duration::from_secs(60))
+        .bad_input()
+        .stderr_has("module:create_app()");
+}
+
+#[test]
+fn uwsgi_module_and_callable() {
+    let app = apps::shape("flask_app");
+    put(app.path(), "server_type", "uwsgi");
+    put(app.path(), "server_args", "--module wsgi --callable app\n");
+    let plan = dry_json(app.path(), &[]);
+    assert_eq!(plan["env"]["WARPDRIVE_WSGI_TARGET"], "wsgi:app", "{plan}");
+    assert!(!argv(&plan).contains(&"--callable".to_string()), "{plan}");
+    serves(app.path(), &[], "/", "flask app");
+    put(app.path(), "server_args", "--callable=app\n");
+    serves(app.path(), &[], "/", "flask app");
+}
+
+#[test]
+fn deploy_mode_uwsgi_like_v6() {
+    let app = apps::django_path();
+    put(app.path(), "deploy_mode", "uwsgi\n");
+    put(
+        app.path(),
+        "server_args",
+        "--module hello.wsgi --callable application --static-map /static=static\n",
+    );
+    let running = start(app.path(), &[], &[]);
+    let r = running.get("/", &[]);
+    assert_eq!(
+        (r.status, r.body.trim()),
+        (200, "Hello from Django, served by warpdrive"),
+        "{}",
+        running.log()
+    );
+    let r = running.get("/static/hello.txt", &[]);
+    assert_eq!(
+        (r.status, r.body.trim()),
+        (200, "static file served by warpdrive")
+    );
+    running.stop();
+}
