@@ -664,11 +664,11 @@ _kubectl__warpdrive() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "yaml json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json name" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "yaml json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json name" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)
@@ -787,12 +787,20 @@ _kubectl__warpdrive() {
             return 0
             ;;
         kubectl__subcmd__warpdrive__subcmd__tune)
-            opts="-c -o -f -n -s -v -h -V --processes --threads --set --unset --list --container --dry-run --output --no-wait --timeout --local --filename --in-place --recommend --profile --apply --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --token --certificate-authority --client-certificate --client-key --insecure-skip-tls-verify --tls-server-name --v --help --version"
+            opts="-l -c -o -f -n -s -v -h -V --selector --all --processes --threads --set --unset --list --container --dry-run --output --no-wait --timeout --local --filename --in-place --recommend --profile --apply --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --token --certificate-authority --client-certificate --client-key --insecure-skip-tls-verify --tls-server-name --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --processes)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -822,11 +830,11 @@ _kubectl__warpdrive() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "yaml json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json name" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "yaml json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json name" -- "${cur}"))
                     return 0
                     ;;
                 --timeout)

@@ -36,7 +36,7 @@ complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a 
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a "env" -d 'Print the runtime environment as shell-quoted `export NAME=VALUE` lines'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a "shell" -d 'Start an interactive shell ($SHELL, else /bin/sh) with the runtime environment'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a "init" -d 'Write the .warpdrive/ files that say how the app is served'
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a "tune" -d 'Set processes, threads and other MOD_WSGI_* knobs on a Deployment or DeploymentConfig'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a "tune" -d 'Set processes, threads and other MOD_WSGI_* knobs on Deployments, StatefulSets or DeploymentConfigs'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a "scale" -d 'Change the replica count and wait until the pods are ready'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a "reload" -d 'Turn live code reloading on or off and sync local code into the pod'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a "completion" -d 'Print a shell completion script'
@@ -105,6 +105,7 @@ complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l dry-run -d 'Print the files that would be written and write nothing'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -s h -l help -d 'Print help'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -s V -l version -d 'Print version'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -s l -l selector -d 'Tune every workload of TYPE whose labels match, e.g. `tune deploy -l app=shop`' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l processes -d 'MOD_WSGI_PROCESSES' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l threads -d 'MOD_WSGI_THREADS' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l set -d 'Set any MOD_WSGI_* variable (repeatable)' -r
@@ -113,9 +114,10 @@ complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l dry-run -d 'client: send nothing; server: send the patch with dryRun=All. A bare --dry-run means client' -r -f -a "none\t''
 client\t''
 server\t''"
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -s o -l output -d 'Print the resulting object' -r -f -a "yaml\t''
-json\t''"
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l timeout -d 'How long to wait for the rollout, e.g. 5m' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -s o -l output -d 'Print the resulting object (name: `deployment.apps/NAME`)' -r -f -a "yaml\t''
+json\t''
+name\t'`KIND.GROUP/NAME`, as kubectl\'s `-o name` (`deployment.apps/blog`)'"
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l timeout -d 'How long to wait for the rollouts, e.g. 5m (0 waits forever)' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -s f -l filename -d 'Manifest file, directory, or - for stdin (with --local)' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l profile -d 'Workload profile for --recommend' -r -f -a "io\t'Many threads: requests mostly wait on I/O'
 cpu\t'Processes close to the CPU count: requests mostly compute'"
@@ -134,6 +136,7 @@ complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l client-key -d 'The key file of --client-certificate' -r -F
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l tls-server-name -d 'The server name to check the server\'s certificate against, instead of the URL\'s host' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -s v -l v -d 'Log level: 6 and above print one line per API request on stderr (method, URL, status, ms)' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l all -d 'Tune every workload of TYPE in the namespace, e.g. `tune deploy --all`'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l list -d 'Print the container\'s environment (KEY=VALUE lines), as `oc set env --list` does'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l no-wait -d 'Do not wait for the rollout'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -l local -d 'Edit manifests from -f instead of the cluster'
@@ -145,12 +148,13 @@ complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand tune" -s V -l version -d 'Print version'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l replicas -d 'The desired number of replicas' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l current-replicas -d 'Precondition: only scale if the current replica count is this' -r
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l timeout -d 'How long to wait, e.g. 5m' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l timeout -d 'How long to wait, e.g. 5m (0 waits forever)' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l dry-run -d 'client: send nothing; server: send the change with dryRun=All. A bare --dry-run means client' -r -f -a "none\t''
 client\t''
 server\t''"
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -s o -l output -d 'Print the resulting Scale object' -r -f -a "yaml\t''
-json\t''"
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -s o -l output -d 'Print the resulting Scale object (name: `deployment.apps/NAME`)' -r -f -a "yaml\t''
+json\t''
+name\t'`KIND.GROUP/NAME`, as kubectl\'s `-o name` (`deployment.apps/blog`)'"
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -168,13 +172,13 @@ complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scal
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -s v -l v -d 'Log level: 6 and above print one line per API request on stderr (method, URL, status, ms)' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l no-wait -d 'Do not wait for the pods to be ready'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -l insecure-skip-tls-verify -d 'Do not check the server\'s certificate (insecure)'
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -s h -l help -d 'Print help'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand scale" -s V -l version -d 'Print version'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l source -d 'Local directory to sync into the pod' -r -F
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l dest -d 'Directory in the container [default: the container\'s WARPDRIVE_SRC_ROOT, else /opt/app-root/src]' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -s c -l container -d 'The container [default: the default-container annotation, else the only one]' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l exclude -d 'Gitignore-style pattern to leave out (repeatable). Always left out: .git, __pycache__, *.pyc, and the patterns of .warpdrive/sync-ignore (else .gitignore)' -r
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l timeout -d 'How long to wait for the rollout, e.g. 5m' -r
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l timeout -d 'How long to wait for the rollout, e.g. 5m (0 waits forever)' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand reload" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -208,7 +212,7 @@ complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "env" -d 'Print the runtime environment as shell-quoted `export NAME=VALUE` lines'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "shell" -d 'Start an interactive shell ($SHELL, else /bin/sh) with the runtime environment'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "init" -d 'Write the .warpdrive/ files that say how the app is served'
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "tune" -d 'Set processes, threads and other MOD_WSGI_* knobs on a Deployment or DeploymentConfig'
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "tune" -d 'Set processes, threads and other MOD_WSGI_* knobs on Deployments, StatefulSets or DeploymentConfigs'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "scale" -d 'Change the replica count and wait until the pods are ready'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "reload" -d 'Turn live code reloading on or off and sync local code into the pod'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand help; and not __fish_seen_subcommand_from exec build alive ready migrate setup verify env shell init tune scale reload completion help" -f -a "completion" -d 'Print a shell completion script'

@@ -67,9 +67,9 @@ pub enum Command {
         after_help = "Examples:\n  kubectl warpdrive init\n  kubectl warpdrive init --yes --dry-run\n  kubectl warpdrive init --server-type gunicorn --entry-point blog.wsgi:application --yes"
     )]
     Init(InitArgs),
-    /// Set processes, threads and other MOD_WSGI_* knobs on a Deployment or DeploymentConfig.
+    /// Set processes, threads and other MOD_WSGI_* knobs on Deployments, StatefulSets or DeploymentConfigs.
     #[command(
-        after_help = "Examples:\n  kubectl warpdrive tune deploy/blog --processes 3 --threads 15\n  oc warpdrive tune dc/blog --list\n  kubectl warpdrive tune --local -f deploy.yaml --threads 10 -o yaml"
+        after_help = "Examples:\n  kubectl warpdrive tune deploy/blog --processes 3 --threads 15\n  oc warpdrive tune dc/blog --list\n  kubectl warpdrive tune deploy -l app=blog MOD_WSGI_THREADS=10 MOD_WSGI_QUEUE_TIMEOUT-"
     )]
     Tune(TuneArgs),
     /// Change the replica count and wait until the pods are ready.
@@ -274,6 +274,8 @@ pub enum DryRun {
 pub enum OutputFormat {
     Yaml,
     Json,
+    /// `KIND.GROUP/NAME`, as kubectl's `-o name` (`deployment.apps/blog`).
+    Name,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -287,9 +289,18 @@ pub enum Profile {
 
 #[derive(Debug, Args)]
 pub struct TuneArgs {
-    /// deployment/NAME, deploy/NAME, deploymentconfig/NAME, dc/NAME or NAME.
-    #[arg(value_name = "TARGET", required_unless_present = "local")]
-    pub target: Option<String>,
+    /// The workloads, then the changes: TYPE/NAME... (deployment, deploy,
+    /// statefulset, sts, deploymentconfig, dc), TYPE NAME..., or a bare NAME
+    /// (a Deployment or DeploymentConfig); then MOD_WSGI_X=VALUE to set and
+    /// MOD_WSGI_X- to remove, as `kubectl set env` takes them.
+    #[arg(value_name = "TARGET|KEY=VALUE|KEY-", num_args = 0..)]
+    pub target: Vec<String>,
+    /// Tune every workload of TYPE whose labels match, e.g. `tune deploy -l app=shop`.
+    #[arg(short = 'l', long, value_name = "SELECTOR", conflicts_with = "all")]
+    pub selector: Option<String>,
+    /// Tune every workload of TYPE in the namespace, e.g. `tune deploy --all`.
+    #[arg(long)]
+    pub all: bool,
     /// MOD_WSGI_PROCESSES.
     #[arg(long, value_name = "N")]
     pub processes: Option<String>,
@@ -309,15 +320,15 @@ pub struct TuneArgs {
     #[arg(short = 'c', long, value_name = "NAME")]
     pub container: Option<String>,
     /// client: send nothing; server: send the patch with dryRun=All. A bare --dry-run means client.
-    #[arg(long, value_enum, default_value_t = DryRun::None, num_args = 0..=1, default_missing_value = "client")]
+    #[arg(long, value_enum, default_value_t = DryRun::None, num_args = 0..=1, require_equals = true, default_missing_value = "client")]
     pub dry_run: DryRun,
-    /// Print the resulting object.
+    /// Print the resulting object (name: `deployment.apps/NAME`).
     #[arg(short = 'o', long, value_enum)]
     pub output: Option<OutputFormat>,
     /// Do not wait for the rollout.
     #[arg(long)]
     pub no_wait: bool,
-    /// How long to wait for the rollout, e.g. 5m.
+    /// How long to wait for the rollouts, e.g. 5m (0 waits forever).
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub timeout: String,
     /// Edit manifests from -f instead of the cluster.
@@ -344,7 +355,7 @@ pub struct TuneArgs {
 
 #[derive(Debug, Args)]
 pub struct ScaleArgs {
-    /// deployment/NAME, deploy/NAME, deploymentconfig/NAME, dc/NAME or NAME.
+    /// deployment/NAME, deploy/NAME, statefulset/NAME, sts/NAME, deploymentconfig/NAME, dc/NAME or NAME.
     #[arg(value_name = "TARGET")]
     pub target: String,
     /// The desired number of replicas.
@@ -356,13 +367,13 @@ pub struct ScaleArgs {
     /// Do not wait for the pods to be ready.
     #[arg(long)]
     pub no_wait: bool,
-    /// How long to wait, e.g. 5m.
+    /// How long to wait, e.g. 5m (0 waits forever).
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub timeout: String,
     /// client: send nothing; server: send the change with dryRun=All. A bare --dry-run means client.
-    #[arg(long, value_enum, default_value_t = DryRun::None, num_args = 0..=1, default_missing_value = "client")]
+    #[arg(long, value_enum, default_value_t = DryRun::None, num_args = 0..=1, require_equals = true, default_missing_value = "client")]
     pub dry_run: DryRun,
-    /// Print the resulting Scale object.
+    /// Print the resulting Scale object (name: `deployment.apps/NAME`).
     #[arg(short = 'o', long, value_enum)]
     pub output: Option<OutputFormat>,
     #[command(flatten)]
@@ -378,7 +389,7 @@ pub enum OnOff {
 
 #[derive(Debug, Args)]
 pub struct ReloadArgs {
-    /// deployment/NAME, deploy/NAME, deploymentconfig/NAME, dc/NAME or NAME.
+    /// deployment/NAME, deploy/NAME, statefulset/NAME, sts/NAME, deploymentconfig/NAME, dc/NAME or NAME.
     #[arg(value_name = "TARGET")]
     pub target: String,
     /// on: remember the replicas, scale to 1 and set MOD_WSGI_RELOAD_ON_CHANGES=1
@@ -407,7 +418,7 @@ pub struct ReloadArgs {
     /// Only switch reloading on; copy no files.
     #[arg(long)]
     pub no_sync: bool,
-    /// How long to wait for the rollout, e.g. 5m.
+    /// How long to wait for the rollout, e.g. 5m (0 waits forever).
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub timeout: String,
     #[command(flatten)]

@@ -195,6 +195,8 @@ pub fn find(manifests: &mut [Manifest]) -> Result<Vec<Found>, Error> {
 #[derive(Debug, Clone)]
 pub struct Edited {
     pub what: String,
+    /// `deployment.apps/blog`, for `-o name`.
+    pub name: String,
     pub container: String,
     pub diffs: Vec<EnvDiff>,
 }
@@ -213,8 +215,18 @@ pub fn edit(
         let mut list = env(&f.json, idx);
         let diffs = edit_env(&mut list, changes, &f.what)?;
         let changed = diffs.iter().any(EnvDiff::changed);
+        let name = f
+            .json
+            .pointer("/metadata/name")
+            .and_then(Json::as_str)
+            .unwrap_or("?");
         edited.push(Edited {
             what: f.what.clone(),
+            name: format!(
+                "{}/{}",
+                f.kind.qualified(),
+                super::errors::shown_at(name, 253)
+            ),
             container: super::workload::containers(&f.json)[idx].clone(),
             diffs,
         });
@@ -250,6 +262,9 @@ pub fn render(manifests: &[Manifest], format: OutputFormat) -> Result<String, Er
             }
             Ok(out)
         }
+        OutputFormat::Name => Err(Error::Failed(
+            "-o name prints names, not manifests".to_string(),
+        )),
         OutputFormat::Json => {
             let text = if docs.len() == 1 {
                 serde_json::to_string_pretty(docs[0])

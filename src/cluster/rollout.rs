@@ -196,21 +196,25 @@ impl Progress {
 }
 
 /// Polls the object until `goal` is reached, the rollout fails, or
-/// `timeout` runs out ([`Error::Rollout`] naming the last condition).
+/// `timeout` runs out ([`Error::Rollout`] naming the last condition);
+/// `None` waits as long as it takes (`--timeout 0`, as kubectl).
 /// Returns the final object.
 pub async fn wait(
     cluster: &Cluster,
     kind: WorkloadKind,
     name: &str,
     goal: Goal,
-    timeout: Duration,
+    timeout: Option<Duration>,
 ) -> Result<Workload, Error> {
     let start = Instant::now();
     let mut progress = Progress::new();
     let mut delay = Duration::from_millis(100);
+    // Forever is a very long time, still a number.
+    let timeout_or_forever = timeout.unwrap_or(Duration::from_secs(100 * 365 * 86_400));
     loop {
         // A hung request must not outlive --timeout (plus a second of grace).
-        let left = timeout.saturating_sub(start.elapsed()) + Duration::from_secs(1);
+        let left = timeout_or_forever.saturating_sub(start.elapsed()) + Duration::from_secs(1);
+        let timeout = timeout_or_forever;
         let w = match tokio::time::timeout(left, get(cluster, kind, name)).await {
             Ok(Ok(w)) => w,
             Ok(Err(e)) => {
@@ -257,23 +261,26 @@ pub async fn wait(
                 }
             }
         }
-        let left = timeout.saturating_sub(start.elapsed());
+        let left = timeout_or_forever.saturating_sub(start.elapsed());
         tokio::time::sleep(delay.min(left).max(Duration::from_millis(10))).await;
         delay = (delay * 2).min(Duration::from_secs(1));
     }
 }
 
-/// Parses `--timeout` (e.g. `90s`, `5m`; a bare number is seconds).
-pub fn parse_timeout(raw: &str) -> Result<Duration, Error> {
+/// Parses `--timeout` (e.g. `90s`, `5m`; a bare number is seconds); `0`
+/// means no limit (`None`), as kubectl's `--timeout=0`.
+pub fn parse_timeout(raw: &str) -> Result<Option<Duration>, Error> {
     let s = raw.trim();
-    if let Ok(n) = s.parse::<u64>() {
-        return Ok(Duration::from_secs(n));
-    }
-    humantime::parse_duration(s).map_err(|_| {
-        Error::bad(format!(
-            "--timeout {raw:?} is not a duration: use e.g. 90s or 5m"
-        ))
-    })
+    let d = match s.parse::<u64>() {
+        Ok(n) => Duration::from_secs(n),
+        Err(_) => humantime::parse_duration(s).map_err(|_| {
+            Error::bad(format!(
+                "--timeout {} is not a duration: use e.g. 90s, 5m, or 0 to wait forever",
+                crate::error::quoted(raw)
+            ))
+        })?,
+    };
+    Ok((!d.is_zero()).then_some(d))
 }
 
 #[cfg(test)]

@@ -176,7 +176,8 @@ pub struct Options {
     pub output: Option<OutputFormat>,
     /// Do not wait for the pods.
     pub no_wait: bool,
-    pub timeout: Duration,
+    /// `None`: no limit (`--timeout 0`).
+    pub timeout: Option<Duration>,
     pub kube: KubeArgs,
 }
 
@@ -217,6 +218,7 @@ async fn run_cluster(opts: &Options) -> Result<i32, Error> {
                 .map(|s| s + "\n")
                 .map_err(|e| e.to_string()),
             OutputFormat::Yaml => serde_yaml::to_string(&scaled.scale).map_err(|e| e.to_string()),
+            OutputFormat::Name => Ok(format!("{}\n", w.qualified_name())),
         }
         .map_err(|e| Error::Failed(format!("cannot print the Scale: {e}")))?;
         crate::out!("{text}");

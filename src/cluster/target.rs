@@ -51,6 +51,15 @@ impl WorkloadKind {
         }
     }
 
+    /// `deployment.apps`, as kubectl's `-o name` starts.
+    pub fn qualified(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "deployment.apps",
+            WorkloadKind::DeploymentConfig => "deploymentconfig.apps.openshift.io",
+            WorkloadKind::StatefulSet => "statefulset.apps",
+        }
+    }
+
     /// `deployments.apps`, as RBAC messages name it.
     pub fn resource(self) -> &'static str {
         match self {
@@ -136,27 +145,49 @@ impl std::fmt::Display for Target {
     }
 }
 
+/// The kind a word names, as kubectl accepts it (case-insensitive, singular
+/// or plural, short name, with or without the group).
+pub fn kind_word(word: &str) -> Option<WorkloadKind> {
+    Some(match word.to_ascii_lowercase().as_str() {
+        "deployment" | "deployments" | "deploy" | "deployment.apps" | "deployments.apps" => {
+            WorkloadKind::Deployment
+        }
+        "deploymentconfig"
+        | "deploymentconfigs"
+        | "dc"
+        | "deploymentconfig.apps.openshift.io"
+        | "deploymentconfigs.apps.openshift.io" => WorkloadKind::DeploymentConfig,
+        "statefulset" | "statefulsets" | "sts" | "statefulset.apps" | "statefulsets.apps" => {
+            WorkloadKind::StatefulSet
+        }
+        _ => return None,
+    })
+}
+
+/// The kinds of a `TYPE[,TYPE…]` word, if every part is one.
+pub fn kind_list(word: &str) -> Option<Vec<WorkloadKind>> {
+    let mut kinds = Vec::new();
+    for part in word.split(',') {
+        let k = kind_word(part)?;
+        if !kinds.contains(&k) {
+            kinds.push(k);
+        }
+    }
+    Some(kinds)
+}
+
 /// Parses TARGET. Kind words are those kubectl accepts (case-insensitive,
 /// with or without the group suffix).
 pub fn parse(raw: &str) -> Result<Target, Error> {
     let (kind, name) = match raw.split_once('/') {
         None => (None, raw),
         Some((k, n)) => {
-            let kind = match k.to_ascii_lowercase().as_str() {
-                "deployment" | "deployments" | "deploy" | "deployment.apps"
-                | "deployments.apps" => WorkloadKind::Deployment,
-                "deploymentconfig"
-                | "deploymentconfigs"
-                | "dc"
-                | "deploymentconfig.apps.openshift.io"
-                | "deploymentconfigs.apps.openshift.io" => WorkloadKind::DeploymentConfig,
-                "statefulset" | "statefulsets" | "sts" | "statefulset.apps"
-                | "statefulsets.apps" => WorkloadKind::StatefulSet,
-                _ => {
-                    return Err(Error::bad(format!(
-                        "TARGET {raw:?}: unknown kind {k:?}; use deployment/NAME, deploy/NAME, deploymentconfig/NAME, dc/NAME, statefulset/NAME or NAME"
-                    )))
-                }
+            let Some(kind) = kind_word(k) else {
+                return Err(Error::bad(format!(
+                    "TARGET {}: unknown kind {}; use deployment/NAME, deploy/NAME, statefulset/NAME, sts/NAME, deploymentconfig/NAME, dc/NAME or NAME",
+                    crate::error::quoted(raw),
+                    crate::error::quoted(k)
+                )));
             };
             (Some(kind), n)
         }
@@ -170,13 +201,118 @@ pub fn parse(raw: &str) -> Result<Target, Error> {
         && name.ends_with(|c: char| c.is_ascii_alphanumeric());
     if !valid {
         return Err(Error::bad(format!(
-            "TARGET {raw:?}: {name:?} is not a valid object name (lower-case letters, digits, '-' and '.')"
+            "TARGET {}: {} is not a valid object name (lower-case letters, digits, '-' and '.')",
+            crate::error::quoted(raw),
+            crate::error::quoted(name)
         )));
     }
     Ok(Target {
         kind,
         name: name.to_string(),
     })
+}
+
+/// The workloads a command works on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// `TYPE/NAME…`, `TYPE NAME…` or one bare `NAME`.
+    Named(Vec<Target>),
+    /// Every workload of these kinds whose labels match `selector` (`-l`),
+    /// or all of them (`--all`, `selector` is `None`).
+    Matching {
+        kinds: Vec<WorkloadKind>,
+        selector: Option<String>,
+    },
+}
+
+impl Selection {
+    /// Exactly one named TARGET (the single-workload output).
+    pub fn single(&self) -> Option<&Target> {
+        match self {
+            Selection::Named(t) if t.len() == 1 => t.first(),
+            _ => None,
+        }
+    }
+}
+
+/// Splits the words `kubectl set env` style: the resources, then from the
+/// first `KEY=VALUE` or `KEY-` on, the environment changes.
+pub fn split_env(words: &[String]) -> (Vec<String>, Vec<String>) {
+    let is_env = |w: &String| w.contains('=') || (w.ends_with('-') && !w.contains('/'));
+    match words.iter().position(is_env) {
+        Some(at) => (words[..at].to_vec(), words[at..].to_vec()),
+        None => (words.to_vec(), Vec::new()),
+    }
+}
+
+/// The [`Selection`] of the resource words with `-l`/`--all`: `TYPE -l SEL`,
+/// `TYPE --all`, `TYPE/NAME…`, `TYPE NAME…` or one bare `NAME`.
+pub fn selection(words: &[String], selector: Option<&str>, all: bool) -> Result<Selection, Error> {
+    if selector.is_some() || all {
+        let flag = if all { "--all" } else { "-l" };
+        let kinds = match words {
+            [one] if !one.contains('/') => kind_list(one),
+            _ => None,
+        };
+        return match kinds {
+            Some(kinds) => Ok(Selection::Matching {
+                kinds,
+                selector: selector.map(str::to_string),
+            }),
+            None => Err(Error::bad(format!(
+                "{flag} needs the kind and nothing else before it, e.g. `tune deploy {flag}{}`: drop the names, or drop {flag}",
+                if all { "" } else { " app=shop" }
+            ))),
+        };
+    }
+    match words {
+        [] => Err(Error::bad(
+            "no TARGET: give deploy/NAME (or TYPE NAME, or TYPE -l SELECTOR, or TYPE --all)",
+        )),
+        [one] => Ok(Selection::Named(vec![parse(one)?])),
+        [first, rest @ ..] if !first.contains('/') => {
+            let Some(kinds) = kind_list(first) else {
+                return Err(Error::bad(format!(
+                    "{} is not a kind: several TARGETs are TYPE/NAME each, or TYPE NAME NAME…",
+                    crate::error::quoted(first)
+                )));
+            };
+            let mut targets = Vec::new();
+            for name in rest {
+                if name.contains('/') {
+                    return Err(Error::bad(format!(
+                        "{}: after the kind {first} come names only (TYPE NAME NAME…), or give every TARGET as TYPE/NAME",
+                        crate::error::quoted(name)
+                    )));
+                }
+                for kind in &kinds {
+                    let mut t = parse(name)?;
+                    t.kind = Some(*kind);
+                    if !targets.contains(&t) {
+                        targets.push(t);
+                    }
+                }
+            }
+            Ok(Selection::Named(targets))
+        }
+        many => {
+            let mut targets = Vec::new();
+            for w in many {
+                let t = parse(w)?;
+                if t.kind.is_none() {
+                    return Err(Error::bad(format!(
+                        "TARGET {}: with several TARGETs each is TYPE/NAME (e.g. deploy/{})",
+                        crate::error::quoted(w),
+                        t.name
+                    )));
+                }
+                if !targets.contains(&t) {
+                    targets.push(t);
+                }
+            }
+            Ok(Selection::Named(targets))
+        }
+    }
 }
 
 /// `spec.replicas` of a workload object (1 when absent, the API default).
@@ -218,7 +354,20 @@ impl Workload {
 
     /// `deployment/blog`.
     pub fn display(&self) -> String {
-        format!("{}/{}", self.kind.lower(), self.name)
+        format!(
+            "{}/{}",
+            self.kind.lower(),
+            super::errors::shown_at(&self.name, 253)
+        )
+    }
+
+    /// `deployment.apps/blog`, as kubectl's `-o name`.
+    pub fn qualified_name(&self) -> String {
+        format!(
+            "{}/{}",
+            self.kind.qualified(),
+            super::errors::shown_at(&self.name, 253)
+        )
     }
 
     pub fn resource_version(&self) -> Option<&str> {
@@ -395,9 +544,107 @@ pub async fn resolve(cluster: &Cluster, target: &Target) -> Result<Workload, Err
     }
 }
 
+/// Every workload the selection names, each looked up on its own: a
+/// missing one is an `Err` in its place, not the end. `-l`/`--all` list
+/// each kind (an error listing one is the end).
+pub async fn resolve_each(
+    cluster: &Cluster,
+    selection: &Selection,
+) -> Result<Vec<(String, Result<Workload, Error>)>, Error> {
+    match selection {
+        Selection::Named(targets) => {
+            let mut out = Vec::new();
+            for t in targets {
+                out.push((t.to_string(), resolve(cluster, t).await));
+            }
+            Ok(out)
+        }
+        Selection::Matching { kinds, selector } => {
+            let mut out = Vec::new();
+            for kind in kinds {
+                let mut params = kube::api::ListParams::default();
+                if let Some(s) = selector {
+                    params = params.labels(s);
+                }
+                let list = match kind.api(cluster).list(&params).await {
+                    Ok(l) => l,
+                    Err(e)
+                        if status_code(&e) == Some(404)
+                            && *kind == WorkloadKind::DeploymentConfig
+                            && !has_group_version(cluster, "apps.openshift.io", "v1").await? =>
+                    {
+                        return Err(no_openshift(cluster, "…"));
+                    }
+                    Err(e) => return Err(describe(e, kind.op("list", "", cluster))),
+                };
+                for obj in list.items {
+                    let w = Workload::from_dynamic(*kind, &cluster.namespace, obj);
+                    out.push((w.display(), Ok(w)));
+                }
+            }
+            if out.is_empty() {
+                let kinds: Vec<&str> = kinds.iter().map(|k| k.plural()).collect();
+                return Err(Error::bad(match selector {
+                    Some(s) => format!(
+                        "no {} in namespace {} match -l {}: check the labels with `kubectl get {} -n {} --show-labels`",
+                        kinds.join(" or "),
+                        cluster.namespace,
+                        super::errors::shown(s),
+                        kinds.join(","),
+                        cluster.namespace
+                    ),
+                    None => format!("no {} in namespace {}", kinds.join(" or "), cluster.namespace),
+                }));
+            }
+            Ok(out)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn kubectl_set_env_forms() {
+        let (res, env) = split_env(&words("deploy shop web MOD_WSGI_THREADS=4 MOD_WSGI_X-"));
+        assert_eq!(res, ["deploy", "shop", "web"]);
+        assert_eq!(env, ["MOD_WSGI_THREADS=4", "MOD_WSGI_X-"]);
+        let named = |line: &str| match selection(&words(line), None, false).unwrap() {
+            Selection::Named(t) => t.iter().map(Target::to_string).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            named("deploy shop web"),
+            ["deployment/shop", "deployment/web"]
+        );
+        assert_eq!(
+            named("deploy/a sts/b deploy/a"),
+            ["deployment/a", "statefulset/b"]
+        );
+        assert_eq!(named("blog"), ["blog"]);
+        assert_eq!(
+            named("deploy,sts shop"),
+            ["deployment/shop", "statefulset/shop"]
+        );
+        assert!(selection(&words("blog shop"), None, false).is_err());
+        assert!(selection(&words("deploy/a b"), None, false).is_err());
+        assert!(selection(&words("deploy a/b"), None, false).is_err());
+        assert!(selection(&[], None, false).is_err());
+        assert_eq!(
+            selection(&words("deploy,dc"), Some("app=x"), false).unwrap(),
+            Selection::Matching {
+                kinds: vec![WorkloadKind::Deployment, WorkloadKind::DeploymentConfig],
+                selector: Some("app=x".into())
+            }
+        );
+        assert!(selection(&words("deploy/a"), None, true).is_err());
+        assert!(selection(&words("blog"), Some("a=b"), false).is_err());
+    }
 
     #[test]
     fn parses_kinds_and_bare_names() {

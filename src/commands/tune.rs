@@ -6,10 +6,17 @@ use crate::cluster::workload::EnvChange;
 use crate::cluster::{rollout, target, tune, Error};
 
 pub fn run(args: TuneArgs) -> anyhow::Result<i32> {
-    let changes = requested_changes(&args)?;
+    let (resources, env_words) = target::split_env(&args.target);
+    let changes = requested_changes(&args, &env_words)?;
     if args.list && !changes.is_empty() {
         return Err(Error::bad(
-            "--list only prints: drop --processes/--threads/--set/--unset, or drop --list",
+            "--list only prints: drop --processes/--threads/--set/--unset and KEY=VALUE, or drop --list",
+        )
+        .into());
+    }
+    if args.list && args.output.is_some() {
+        return Err(Error::bad(
+            "--list prints KEY=VALUE lines and takes no -o (as kubectl set env --list): drop -o, or use `kubectl get … -o json`",
         )
         .into());
     }
@@ -21,12 +28,12 @@ pub fn run(args: TuneArgs) -> anyhow::Result<i32> {
     }
     if !args.list && !args.recommend && changes.is_empty() {
         return Err(Error::bad(
-            "nothing to change: give --processes, --threads, --set MOD_WSGI_X=V or --unset NAME (or --list, --recommend)",
+            "nothing to change: give --processes, --threads, MOD_WSGI_X=V, MOD_WSGI_X- (or --set/--unset), or --list, --recommend",
         )
         .into());
     }
     let place = if args.local {
-        local_place(&args)?
+        local_place(&args, &resources)?
     } else {
         if args.filename.is_some() {
             return Err(Error::bad(
@@ -34,9 +41,8 @@ pub fn run(args: TuneArgs) -> anyhow::Result<i32> {
             )
             .into());
         }
-        let raw = args.target.as_deref().unwrap_or_default();
         tune::Place::Cluster {
-            target: target::parse(raw)?,
+            selection: target::selection(&resources, args.selector.as_deref(), args.all)?,
             timeout: rollout::parse_timeout(&args.timeout)?,
         }
     };
@@ -63,10 +69,10 @@ pub fn run(args: TuneArgs) -> anyhow::Result<i32> {
 }
 
 /// `--local -f FILE|DIR|-` and the flags that cannot go with it.
-fn local_place(args: &TuneArgs) -> Result<tune::Place, Error> {
-    if args.target.is_some() {
+fn local_place(args: &TuneArgs, resources: &[String]) -> Result<tune::Place, Error> {
+    if !resources.is_empty() || args.selector.is_some() || args.all {
         return Err(Error::bad(
-            "--local edits the manifests given with -f: drop the TARGET argument",
+            "--local edits the manifests given with -f: drop the TARGET, -l and --all",
         ));
     }
     if args.dry_run == DryRun::Server {
@@ -86,9 +92,10 @@ fn local_place(args: &TuneArgs) -> Result<tune::Place, Error> {
     })
 }
 
-/// The env changes asked for by `--processes`, `--threads`, `--set` and
-/// `--unset`, in that order, each variable at most once.
-fn requested_changes(args: &TuneArgs) -> Result<Vec<EnvChange>, Error> {
+/// The env changes asked for by `--processes`, `--threads`, `--set`,
+/// `--unset` and the `KEY=VALUE`/`KEY-` words, in that order, each variable
+/// at most once.
+fn requested_changes(args: &TuneArgs, env_words: &[String]) -> Result<Vec<EnvChange>, Error> {
     let mut changes = Vec::new();
     if let Some(p) = &args.processes {
         changes.push(tune::set("--processes", "MOD_WSGI_PROCESSES", p)?);
@@ -104,6 +111,20 @@ fn requested_changes(args: &TuneArgs) -> Result<Vec<EnvChange>, Error> {
     }
     for name in &args.unset {
         changes.push(tune::unset("--unset", name)?);
+    }
+    for word in env_words {
+        match word.split_once('=') {
+            Some((name, value)) => changes.push(tune::set(word, name.trim(), value)?),
+            None => match word.strip_suffix('-') {
+                Some(name) => changes.push(tune::unset(word, name)?),
+                None => {
+                    return Err(Error::bad(format!(
+                        "{}: after KEY=VALUE only more KEY=VALUE or KEY- may follow (put TARGETs first)",
+                        crate::error::quoted(word)
+                    )))
+                }
+            },
+        }
     }
     tune::check_unique(&changes)?;
     Ok(changes)

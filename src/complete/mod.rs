@@ -403,7 +403,7 @@ mod tests {
     fn flags_values_and_namespaces() {
         assert!(values("tune --th").0 == ["--threads"]);
         assert_eq!(values("tune --output=y").0, ["--output=yaml"]);
-        assert_eq!(values("tune -o ").0, ["yaml", "json"]);
+        assert_eq!(values("tune -o ").0, ["yaml", "json", "name"]);
         assert_eq!(values("scale --dry-run ").0, ["none", "client", "server"]);
         assert_eq!(values("exec --server-type mod").0, ["mod_wsgi"]);
         assert_eq!(values("tune -n ku").0, ["kube-system"]);
@@ -429,9 +429,9 @@ mod tests {
         let (v, _) = values("tune --list --l");
         assert!(v.contains(&"--local".to_owned()) && !v.contains(&"--list".to_owned()));
         let (v, _) = values("tune --set A=1 --se");
-        assert_eq!(v, ["--set", "--server"]);
+        assert_eq!(v, ["--selector", "--set", "--server"]);
         let (v, _) = values("tune --server x --se");
-        assert_eq!(v, ["--set"]);
+        assert_eq!(v, ["--selector", "--set"]);
     }
 
     #[test]

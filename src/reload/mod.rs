@@ -57,7 +57,8 @@ pub struct Options {
     /// `-c`: the container.
     pub container: Option<String>,
     /// How long to wait for the rollout.
-    pub timeout: Duration,
+    /// `None`: no limit (`--timeout 0`).
+    pub timeout: Option<Duration>,
     pub kube: KubeArgs,
 }
 
@@ -147,7 +148,7 @@ fn on(
     cluster: &Cluster,
     w: Workload,
     idx: usize,
-    timeout: Duration,
+    timeout: Option<Duration>,
 ) -> Result<Workload, Error> {
     let what = w.display();
     if workload::reload_on(&w.object, idx) && w.replicas() == 1 {
@@ -188,7 +189,7 @@ fn off(
     cluster: &Cluster,
     w: Workload,
     idx: usize,
-    timeout: Duration,
+    timeout: Option<Duration>,
 ) -> Result<i32, Error> {
     let what = w.display();
     let restore = edit::remembered(&w.object, &what)?;

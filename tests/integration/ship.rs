@@ -268,7 +268,7 @@ fn kubectl_completes_subcommands_flags_and_values_through_the_hook() {
     );
 
     let (values, _) = complete(&["tune", "blog", "-o", ""]);
-    assert_eq!(values, ["yaml", "json"]);
+    assert_eq!(values, ["yaml", "json", "name"]);
 
     // Directories for --app-root: the shell completes them.
     let (values, directive) = complete(&["init", "--app-root", ""]);

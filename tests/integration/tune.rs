@@ -371,7 +371,8 @@ fn value_from_variables_are_never_overwritten() {
     assert_eq!(rv(&server), before);
     assert_eq!(server.count("PATCH", "/blog"), 0);
     // --list names the source instead of a value.
-    let list = "# deployments blog, container web\n# MOD_WSGI_THREADS from configmap tuning, key threads\n";
+    let list =
+        "# Deployment blog, container web\n# MOD_WSGI_THREADS from configmap tuning, key threads\n";
     server
         .run(&["tune", "deploy/blog", "--list"])
         .stdout_is(list);
@@ -384,7 +385,7 @@ fn list_and_unset() {
     server
         .run(&["tune", "deploy/blog", "--list"])
         .success()
-        .stdout_is("# deployments blog, container web\nMOD_WSGI_PROCESSES=1\nOTHER=x\n");
+        .stdout_is("# Deployment blog, container web\nMOD_WSGI_PROCESSES=1\nOTHER=x\n");
     server
         .run(&[
             "tune",
@@ -576,8 +577,12 @@ fn recommend_reads_resources_and_applies_only_with_apply() {
         stdout.contains("recommended: 2 processes × 15 threads"),
         "{stdout}"
     );
+    // The command to paste names the namespace and the kubeconfig used.
     assert!(
-        stdout.contains("kubectl warpdrive tune deployment/blog --processes 2 --threads 15"),
+        stdout.contains(&format!(
+            "kubectl warpdrive tune deployment/blog -n default --kubeconfig {} --processes 2 --threads 15",
+            server.kubeconfig().display()
+        )),
         "{stdout}"
     );
     assert_eq!(server.count("PATCH", "/blog"), 0);
@@ -1016,4 +1021,278 @@ fn timeout_bounds_the_wait_even_when_the_server_hangs() {
     hang.join().unwrap();
     out.failure()
         .stderr_has("timed out after 1s waiting for deployment/blog");
+}
+
+#[test]
+fn output_name_is_kind_group_slash_name() {
+    let server = ApiServer::openshift();
+    blog(&server);
+    server.add_deploymentconfig("shop", 1, json!([container("web", &[])]));
+    server
+        .run(&[
+            "tune",
+            "deploy/blog",
+            "--threads",
+            "4",
+            "-o",
+            "name",
+            "--no-wait",
+        ])
+        .success()
+        .stdout_is("deployment.apps/blog\n")
+        .stderr_has("MOD_WSGI_THREADS");
+    server
+        .run(&[
+            "tune",
+            "dc/shop",
+            "--threads",
+            "4",
+            "-o",
+            "name",
+            "--no-wait",
+        ])
+        .success()
+        .stdout_is("deploymentconfig.apps.openshift.io/shop\n");
+    server
+        .run(&[
+            "scale",
+            "deploy/blog",
+            "--replicas",
+            "1",
+            "-o",
+            "name",
+            "--no-wait",
+        ])
+        .success()
+        .stdout_is("deployment.apps/blog\n");
+}
+
+#[test]
+fn a_bare_dry_run_is_client_and_takes_no_value_from_the_next_word() {
+    let server = ApiServer::start();
+    blog(&server);
+    server
+        .run(&["tune", "--dry-run", "deploy/blog", "--threads", "3"])
+        .success()
+        .stderr_has("dry run (client): nothing was sent");
+    assert_eq!(server.count("PATCH", "/blog"), 0);
+    assert_eq!(server.requests().len(), 1);
+    server
+        .run(&["scale", "--dry-run", "deploy/blog", "--replicas", "3"])
+        .success()
+        .stdout_has("would be scaled (dry run, client: nothing sent)");
+    assert_eq!(server.count("PUT", "/scale"), 0);
+}
+
+#[test]
+fn list_shows_every_container_under_kubectls_header_and_refuses_output() {
+    let server = ApiServer::start();
+    let mut m = crate::apiserver::workload_manifest(
+        &DEPLOYMENTS,
+        "two",
+        1,
+        json!([
+            container("web", &[("MOD_WSGI_THREADS", "4")]),
+            container("side", &[])
+        ]),
+    );
+    m["spec"]["template"]["spec"]["initContainers"] = json!([container("init", &[("I", "1")])]);
+    server.add(m);
+    server
+        .run(&["tune", "deploy/two", "--list"])
+        .success()
+        .stdout_is("# Deployment two, container web\nMOD_WSGI_THREADS=4\n# Deployment two, container side\n# Deployment two, container init\nI=1\n");
+    server
+        .run(&["tune", "deploy/two", "--list", "-c", "side"])
+        .success()
+        .stdout_is("# Deployment two, container side\n");
+    server
+        .run(&["tune", "deploy/two", "--list", "-c", "nope"])
+        .bad_input()
+        .stderr_has("has no container \"nope\": use -c with one of web, side, init");
+    server
+        .run(&["tune", "deploy/two", "--list", "-o", "json"])
+        .bad_input()
+        .stderr_has("--list prints KEY=VALUE lines and takes no -o");
+}
+
+#[test]
+fn positional_key_value_and_key_dash_as_kubectl_set_env() {
+    let server = ApiServer::start();
+    blog(&server);
+    server
+        .run(&[
+            "tune",
+            "deploy/blog",
+            "MOD_WSGI_THREADS=15",
+            "MOD_WSGI_PROCESSES-",
+            "--no-wait",
+        ])
+        .success()
+        .stdout_has("MOD_WSGI_THREADS    (unset) → 15")
+        .stdout_has("MOD_WSGI_PROCESSES  1 → (unset)");
+    assert_eq!(
+        server.env(&DEPLOYMENTS, "blog", "web"),
+        ["OTHER=x", "MOD_WSGI_THREADS=15"]
+    );
+    // Checked like --set: a bad value and a foreign variable are bad input.
+    server
+        .run(&["tune", "deploy/blog", "MOD_WSGI_THREADS=many"])
+        .bad_input()
+        .stderr_has("MOD_WSGI_THREADS=many: ");
+    server
+        .run(&["tune", "deploy/blog", "PATH=/bin"])
+        .bad_input()
+        .stderr_has("kubectl set env");
+    server
+        .run(&["tune", "deploy/blog", "MOD_WSGI_THREADS=2", "deploy/other"])
+        .bad_input()
+        .stderr_has("put TARGETs first");
+    server
+        .run(&[
+            "tune",
+            "deploy/blog",
+            "MOD_WSGI_THREADS=2",
+            "--threads",
+            "3",
+        ])
+        .bad_input()
+        .stderr_has("more than once");
+}
+
+fn three(server: &ApiServer) {
+    for (name, tier) in [("a", "web"), ("b", "web"), ("c", "db")] {
+        let mut m = crate::apiserver::workload_manifest(
+            &DEPLOYMENTS,
+            name,
+            1,
+            json!([container("web", &[])]),
+        );
+        m["metadata"]["labels"]["tier"] = json!(tier);
+        server.add(m);
+    }
+}
+
+#[test]
+fn several_targets_type_name_selector_and_all() {
+    let server = ApiServer::start();
+    server.set_rollout_delay(Duration::from_millis(20));
+    three(&server);
+    // TYPE NAME NAME: one table each, then one line per workload.
+    server
+        .run(&["tune", "deploy", "a", "b", "MOD_WSGI_THREADS=3"])
+        .success()
+        .stdout_has("deployment/a, container web:\n  MOD_WSGI_THREADS  (unset) → 3\n")
+        .stdout_has("deployment/a successfully rolled out\ndeployment/b successfully rolled out\n");
+    assert_eq!(server.env(&DEPLOYMENTS, "c", "web"), Vec::<String>::new());
+    // -l: the workloads whose labels match.
+    server
+        .run(&[
+            "tune",
+            "deploy",
+            "-l",
+            "tier=web",
+            "--threads",
+            "4",
+            "--no-wait",
+        ])
+        .success()
+        .stdout_has("deployment/a: changed (--no-wait)\ndeployment/b: changed (--no-wait)\n");
+    assert_eq!(server.env(&DEPLOYMENTS, "b", "web"), ["MOD_WSGI_THREADS=4"]);
+    assert_eq!(server.env(&DEPLOYMENTS, "c", "web"), Vec::<String>::new());
+    // --all, TYPE/NAME lists, and the kind is needed.
+    server
+        .run(&["tune", "deploy", "--all", "--threads", "4", "--no-wait"])
+        .success()
+        .stdout_has("deployment/a: nothing to change\ndeployment/b: nothing to change\ndeployment/c: changed (--no-wait)\n");
+    server
+        .run(&["tune", "deploy/a", "deploy/c", "--list"])
+        .success()
+        .stdout_is("# Deployment a, container web\nMOD_WSGI_THREADS=4\n# Deployment c, container web\nMOD_WSGI_THREADS=4\n");
+    server
+        .run(&["tune", "-l", "tier=web", "--threads", "4"])
+        .bad_input()
+        .stderr_has("-l needs the kind");
+    server
+        .run(&["tune", "deploy", "-l", "tier=none", "--threads", "4"])
+        .bad_input()
+        .stderr_has("no deployments in namespace default match -l tier=none");
+    // -o json: one List of the objects.
+    let out = server
+        .run(&[
+            "tune",
+            "deploy",
+            "-l",
+            "tier=web",
+            "--threads",
+            "5",
+            "--no-wait",
+            "-o",
+            "json",
+        ])
+        .success();
+    let doc = out.json();
+    assert_eq!(doc["kind"], "List");
+    assert_eq!(doc["items"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn one_failing_workload_of_several_fails_the_command_and_spares_the_others() {
+    let server = ApiServer::start();
+    three(&server);
+    server
+        .run(&[
+            "tune",
+            "deploy",
+            "a",
+            "gone",
+            "c",
+            "--threads",
+            "6",
+            "--no-wait",
+        ])
+        .failure()
+        .stdout_has("deployment/a: changed (--no-wait)\n")
+        .stdout_has("deployment/gone: failed: deployment \"gone\" not found in namespace default")
+        .stdout_has("deployment/c: changed (--no-wait)\n")
+        .stderr_has("error: 1 of 3 workloads failed: deployment/gone");
+    assert_eq!(server.env(&DEPLOYMENTS, "c", "web"), ["MOD_WSGI_THREADS=6"]);
+}
+
+#[test]
+fn recommend_prints_a_command_for_the_same_namespace_and_context() {
+    let server = ApiServer::start();
+    team_blog(&server);
+    let kc = server.write_kubeconfig("two words", "default");
+    let out = crate::support::warpdrive()
+        .args([
+            "tune",
+            "deploy/blog",
+            "--recommend",
+            "-n",
+            "team",
+            "--context",
+            "double",
+            "--kubeconfig",
+        ])
+        .arg(&kc)
+        .run()
+        .success();
+    let want = format!(
+        "kubectl warpdrive tune deployment/blog -n team --context double --kubeconfig '{}' --processes 1 --threads 15\n",
+        kc.display()
+    );
+    out.stdout_has(&want);
+}
+
+#[test]
+fn timeout_0_waits_for_as_long_as_the_rollout_takes() {
+    let server = ApiServer::start();
+    server.set_rollout_delay(Duration::from_millis(200));
+    server.steps_wait_for_reads(2);
+    blog(&server);
+    server
+        .run(&["tune", "deploy/blog", "--threads", "4", "--timeout", "0"])
+        .success()
+        .stdout_has("deployment/blog successfully rolled out");
 }

@@ -294,9 +294,16 @@ fn local_list_and_recommend() {
     let mut cmd = warpdrive();
     cmd.args(["tune", "--local", "--list", "-f"])
         .arg(manifest("two-containers.yaml"));
+    // Every container, as kubectl set env --list; -c picks one.
+    cmd.run_within(Duration::from_secs(60)).success().stdout_is(
+        "# Deployment shop, container proxy\nMOD_WSGI_THREADS=99\n# Deployment shop, container web\nMOD_WSGI_THREADS=5\n",
+    );
+    let mut cmd = warpdrive();
+    cmd.args(["tune", "--local", "--list", "-c", "web", "-f"])
+        .arg(manifest("two-containers.yaml"));
     cmd.run_within(Duration::from_secs(60))
         .success()
-        .stdout_is("# deployments shop, container web\nMOD_WSGI_THREADS=5\n");
+        .stdout_is("# Deployment shop, container web\nMOD_WSGI_THREADS=5\n");
     let mut cmd = warpdrive();
     cmd.args(["tune", "--local", "--recommend", "--apply", "-f"])
         .arg(manifest("two-containers.yaml"));

@@ -27,6 +27,7 @@ pub mod proxy;
 mod complete;
 mod connection;
 mod deploymentconfig;
+mod forms;
 mod reload;
 mod scale;
 mod sync;

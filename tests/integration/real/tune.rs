@@ -861,7 +861,7 @@ fn bad_values_send_nothing_and_unchanged_values_send_no_write() {
     // --list prints, an unset removes, a value it already has sends no write.
     ns.run(&["tune", "deploy/blog", "--list"])
         .success()
-        .stdout_is("# deployments blog, container web\nMOD_WSGI_PROCESSES=1\nOTHER=x\n");
+        .stdout_is("# Deployment blog, container web\nMOD_WSGI_PROCESSES=1\nOTHER=x\n");
     ns.run(&[
         "tune",
         "deploy/blog",
@@ -923,7 +923,10 @@ fn recommend_reads_the_real_objects_resources() {
         .success()
         .stdout_has("container web: CPU limit 2 cores → 2 processes (one per core, GIL); memory limit 1024 MiB fits (1024−50)/90 = 10; io profile → 15 threads per process")
         .stdout_has("recommended: 2 processes × 15 threads")
-        .stdout_has("kubectl warpdrive tune deployment/blog --processes 2 --threads 15");
+        .stdout_has(&format!(
+            "kubectl warpdrive tune deployment/blog -n {} --processes 2 --threads 15",
+            ns.name
+        ));
     assert_eq!(ns.get("deploy/blog")["metadata"]["generation"], before);
     ns.run(&[
         "tune",
