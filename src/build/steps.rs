@@ -203,15 +203,15 @@ pub fn build(opts: &Options, inherited: &BTreeMap<String, String>) -> Result<(),
     let (configured, _) = resolve::configured_type(&ropts, &env.all, &wd)?;
     let server_type = match configured {
         Some(t) => t,
-        None => detect::auto(&env.home)?.server_type,
+        None => detect::auto(&env.home, &env.all)?.server_type,
     };
     let python_str = python.display().to_string();
     let record = detect::read_record(&root)?;
-    let django = detect::django_settings_module(&env.home)?;
+    let django = detect::django_settings_module(&env.home, &env.all)?;
     let collect = server_type == ServerType::Django;
     let mut detected = match (&django, server_type) {
         (Some(s), t) if t != ServerType::Shell && t != ServerType::Python => {
-            Some(detect::django_info(&env.home, s, &python_str)?)
+            Some(detect::django_info(&env.home, s, &python_str, &env.all)?)
         }
         (None, ServerType::Shell | ServerType::Python) => None,
         (_, _) => detect::wsgi_module_info(&env.home),

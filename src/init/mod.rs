@@ -59,8 +59,10 @@ pub fn run(
     };
     let app_root = resolve::app_root(&opts, env)?;
     let wd = resolve::warpdrive_dir(&app_root)?;
-    let python = path::python(env);
-    let surveyed = survey(&app_root, &python)?;
+    // What `exec` would see (without running deploy-env on this machine).
+    let rt = launcher::environment::runtime(&app_root, env, false)?;
+    let python = path::python(&rt.all);
+    let surveyed = survey(&app_root, &python, &rt.all)?;
     for w in &surveyed.warnings {
         eprintln!("warpdrive: warning: {w}");
     }

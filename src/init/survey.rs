@@ -2,6 +2,7 @@
 //! detection (`auto`, Django settings, the `wsgi` module convention), with
 //! its problems turned into warnings.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::error::Error;
@@ -22,11 +23,15 @@ pub struct Survey {
 
 /// Surveys the layout of `app_root` (already canonical) with the launcher's
 /// detection code.
-pub fn survey(app_root: &Path, python: &str) -> Result<Survey, Error> {
-    let auto = detect::auto(app_root).map_err(|e| e.to_string());
+pub fn survey(
+    app_root: &Path,
+    python: &str,
+    env: &BTreeMap<String, String>,
+) -> Result<Survey, Error> {
+    let auto = detect::auto(app_root, env).map_err(|e| e.to_string());
     let mut warnings = Vec::new();
-    let app = match detect::django_settings_module(app_root)? {
-        Some(settings) => match detect::django_info(app_root, &settings, python) {
+    let app = match detect::django_settings_module(app_root, env)? {
+        Some(settings) => match detect::django_info(app_root, &settings, python, env) {
             Ok(info) => Some(info),
             Err(e) => {
                 warnings.push(format!("could not read the Django settings: {e}"));

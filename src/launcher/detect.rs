@@ -19,8 +19,12 @@ use regex::Regex;
 
 use super::app_file;
 use super::error::Error;
+use super::nearby;
 use super::path::require_executable;
 use super::proxy;
+use super::pysource::{
+    has_section, module_binds, no_argument_factory, read_source, settings_default, SettingsDefault,
+};
 use super::server_type::ServerType;
 
 /// A WSGI entry point: `module:callable`, or `module:factory(ARGS)`, a
@@ -151,10 +155,13 @@ pub struct AutoChoice {
     pub reason: String,
 }
 
-/// The `auto` order: executable `app.sh`, `app.py`, `paste.ini`, a
-/// `manage.py` that sets DJANGO_SETTINGS_MODULE, a `wsgi.py` module or
-/// `wsgi/` package.
-pub fn auto(app_root: &Path) -> Result<AutoChoice, Error> {
+/// The `auto` order: executable `app.sh`, `app.py`, a PasteDeploy config
+/// ([`paste_config`]), a `manage.py` that sets DJANGO_SETTINGS_MODULE (or
+/// any `manage.py` when the environment sets it), a `wsgi.py` module or
+/// `wsgi/` package. `app_root` is the app's home; `env` the runtime
+/// environment. When nothing matches, the error names the near misses
+/// ([`nearby::near_misses`]) and their fixes.
+pub fn auto(app_root: &Path, env: &BTreeMap<String, String>) -> Result<AutoChoice, Error> {
     let choice = |t, wsgi_module, reason: &str| AutoChoice {
         server_type: t,
         wsgi_module,
@@ -168,15 +175,16 @@ pub fn auto(app_root: &Path) -> Result<AutoChoice, Error> {
     if app_root.join("app.py").is_file() {
         return Ok(choice(ServerType::Python, false, "found app.py"));
     }
-    if app_root.join("paste.ini").is_file() {
-        return Ok(choice(ServerType::Paste, false, "found paste.ini"));
+    if let Some((_, why)) = paste_config(app_root) {
+        return Ok(choice(ServerType::Paste, false, &why));
     }
-    if let Some(settings) = django_settings_module(app_root)? {
-        return Ok(choice(
-            ServerType::Django,
-            false,
-            &format!("manage.py sets DJANGO_SETTINGS_MODULE={settings}"),
-        ));
+    if let Some(settings) = django_settings_module(app_root, env)? {
+        let why = if env_settings(env).is_some() {
+            format!("found manage.py, and DJANGO_SETTINGS_MODULE={settings} in the environment")
+        } else {
+            format!("manage.py sets DJANGO_SETTINGS_MODULE={settings}")
+        };
+        return Ok(choice(ServerType::Django, false, &why));
     }
     if app_root.join("wsgi.py").is_file() {
         return Ok(choice(
@@ -192,25 +200,79 @@ pub fn auto(app_root: &Path) -> Result<AutoChoice, Error> {
             "found WSGI package wsgi/",
         ));
     }
+    let seen = nearby::near_misses(app_root);
+    let fix = if seen.is_empty() {
+        "add one, or set .warpdrive/server_type".to_string()
+    } else {
+        format!("found {}", seen.join("; "))
+    };
     Err(Error::bad(format!(
         "{}: no app found: looked for an executable app.sh, app.py, paste.ini, \
-         manage.py setting DJANGO_SETTINGS_MODULE, wsgi.py or wsgi/__init__.py; \
-         add one, or set .warpdrive/server_type",
+         production.ini or development.ini with [app:main], manage.py setting \
+         DJANGO_SETTINGS_MODULE, wsgi.py or wsgi/__init__.py; {fix}",
         app_root.display()
     )))
 }
 
-static SETTINGS_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([A-Za-z_][\w.]*)['"]"#).expect("regex")
-});
-
-/// The settings module `manage.py` sets, if there is a manage.py that sets one.
-pub fn django_settings_module(app_root: &Path) -> Result<Option<String>, Error> {
-    let manage = app_root.join("manage.py");
-    let Ok(text) = std::fs::read_to_string(&manage) else {
-        return Ok(None);
+/// The PasteDeploy config `auto` and the `paste` type use: `paste.ini`,
+/// else `production.ini` with an `[app:main]` section, else
+/// `development.ini` with one; and the reason line.
+pub fn paste_config(app_root: &Path) -> Option<(PathBuf, String)> {
+    let paste = app_root.join("paste.ini");
+    if paste.is_file() {
+        return Some((paste, "found paste.ini".into()));
+    }
+    let with_main = |name: &str| {
+        let file = app_root.join(name);
+        (file.is_file() && has_section(&read_source(&file).unwrap_or_default(), "app:main"))
+            .then_some(file)
     };
-    Ok(SETTINGS_RE.captures(&text).map(|c| c[1].to_string()))
+    if let Some(file) = with_main("production.ini") {
+        let over = if app_root.join("development.ini").is_file() {
+            " (preferred over development.ini)"
+        } else {
+            ""
+        };
+        return Some((file, format!("found production.ini with [app:main]{over}")));
+    }
+    with_main("development.ini")
+        .map(|file| (file, "found development.ini with [app:main]".to_string()))
+}
+
+/// `DJANGO_SETTINGS_MODULE` from the environment, when set.
+fn env_settings(env: &BTreeMap<String, String>) -> Option<&str> {
+    env.get("DJANGO_SETTINGS_MODULE")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+}
+
+/// The settings module of the Django project in `app_root`, if there is a
+/// `manage.py`: `DJANGO_SETTINGS_MODULE` from the environment, which wins,
+/// else the default `manage.py` sets. A `manage.py` that sets it only
+/// inside a condition has no default: that is an error saying to set the
+/// variable.
+pub fn django_settings_module(
+    app_root: &Path,
+    env: &BTreeMap<String, String>,
+) -> Result<Option<String>, Error> {
+    let manage = app_root.join("manage.py");
+    if !manage.is_file() {
+        return Ok(None);
+    }
+    if let Some(s) = env_settings(env) {
+        return Ok(Some(s.to_string()));
+    }
+    let text = read_source(&manage).unwrap_or_default();
+    match settings_default(&text) {
+        SettingsDefault::None => Ok(None),
+        SettingsDefault::Always(s) => Ok(Some(s)),
+        SettingsDefault::Conditional(line) => Err(Error::bad(format!(
+            "{}:{line}: DJANGO_SETTINGS_MODULE is chosen inside a condition, so there is no \
+             default; set DJANGO_SETTINGS_MODULE in the environment or in \
+             .warpdrive/environment",
+            manage.display()
+        ))),
+    }
 }
 
 /// Reads `.warpdrive/application` (written by `init`, see [`format_record`]).
@@ -359,10 +421,15 @@ fn static_url_from(value: Option<String>) -> Option<String> {
 }
 
 /// The entry point and static files of a Django project.
-pub fn django_info(app_root: &Path, settings: &str, python: &str) -> Result<AppInfo, Error> {
+pub fn django_info(
+    app_root: &Path,
+    settings: &str,
+    python: &str,
+    env: &BTreeMap<String, String>,
+) -> Result<AppInfo, Error> {
     let raw = match read_settings_statically(app_root, settings) {
         Some(raw) => raw,
-        None => import_settings(app_root, settings, python)?,
+        None => import_settings(app_root, settings, python, env)?,
     };
     let entry_point = match &raw.wsgi_application {
         Some(w) => Some(EntryPoint::from_dotted_object(w).ok_or_else(|| {
@@ -515,12 +582,19 @@ def s(name):
 print(json.dumps({"wsgi_application": s("WSGI_APPLICATION"), "static_url": s("STATIC_URL"), "static_root": s("STATIC_ROOT")}))
 "#;
 
-fn import_settings(app_root: &Path, settings: &str, python: &str) -> Result<RawSettings, Error> {
+fn import_settings(
+    app_root: &Path,
+    settings: &str,
+    python: &str,
+    env: &BTreeMap<String, String>,
+) -> Result<RawSettings, Error> {
     let out = Command::new(python)
         .arg("-c")
         .arg(IMPORT_SETTINGS_PY)
         .arg(settings)
         .current_dir(app_root)
+        .env_clear()
+        .envs(env)
         .env("DJANGO_SETTINGS_MODULE", settings)
         .output()
         .map_err(|e| Error::io(format!("cannot run {python} to read {settings}"), e))?;
@@ -579,83 +653,6 @@ fn wsgi_callable(text: &str) -> (String, String) {
         }
     }
     ("application".into(), String::new())
-}
-
-/// A Python source file as text (at most 1 MiB of it), `None` if unreadable.
-pub fn read_source(file: &Path) -> Option<String> {
-    use std::io::Read;
-    let f = std::fs::File::open(file).ok()?;
-    let mut bytes = Vec::new();
-    f.take(1 << 20).read_to_end(&mut bytes).ok()?;
-    Some(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-static IMPORT_FROM_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^from\s+[\w.]+\s+import\s+(.*)$").expect("regex"));
-static IMPORT_AS_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^import\s+[\w.]+\s+as\s+(\w+)\s*$").expect("regex"));
-
-/// Whether the module binds `name` at its top level: an assignment (also
-/// annotated), a `def`/`class`, or an import (`from x import name`,
-/// `from x import y as name`, `import x as name`). Read without Python.
-pub fn module_binds(text: &str, name: &str) -> bool {
-    let n = regex::escape(name);
-    let direct = Regex::new(&format!(
-        r"^(?:(?:async\s+)?def\s+{n}\s*\(|class\s+{n}\b|{n}\s*(?::[^=]*)?=[^=])"
-    ))
-    .expect("regex");
-    let lines: Vec<&str> = text.lines().collect();
-    let mut i = 0;
-    while i < lines.len() {
-        let line = lines[i];
-        i += 1;
-        if direct.is_match(line) {
-            return true;
-        }
-        if let Some(c) = IMPORT_AS_RE.captures(line.trim_end()) {
-            if &c[1] == name {
-                return true;
-            }
-        }
-        let Some(c) = IMPORT_FROM_RE.captures(line) else {
-            continue;
-        };
-        let mut names = c[1].split('#').next().unwrap_or("").to_string();
-        if names.contains('(') && !names.contains(')') {
-            while i < lines.len() {
-                let more = lines[i].split('#').next().unwrap_or("");
-                i += 1;
-                names.push_str(more);
-                if more.contains(')') {
-                    break;
-                }
-            }
-        }
-        let names = names.replace(['(', ')', '\\'], " ");
-        for item in names.split(',') {
-            let words: Vec<&str> = item.split_whitespace().collect();
-            let bound = match words.as_slice() {
-                [one] => *one,
-                [_, "as", alias] => *alias,
-                _ => continue,
-            };
-            if bound == name {
-                return true;
-            }
-        }
-    }
-    false
-}
-
-/// Whether `def NAME(` at the top level takes no argument, or only ones
-/// with defaults (judged by the first one).
-pub fn no_argument_factory(text: &str, name: &str) -> bool {
-    let re = Regex::new(&format!(
-        r"(?m)^def\s+{}\s*\(\s*(?:\)|\w+\s*(?::[^=,)]*)?=)",
-        regex::escape(name)
-    ))
-    .expect("regex");
-    re.is_match(text)
 }
 
 #[cfg(test)]
@@ -741,25 +738,7 @@ mod tests {
     }
 
     #[test]
-    fn module_bindings_are_read_without_python() {
-        let binds = |text: &str, name: &str| module_binds(text, name);
-        assert!(binds("app = Flask(__name__)\n", "app"));
-        assert!(binds("app: Flask = make()\n", "app"));
-        assert!(binds(
-            "def application(environ, start):\n    pass\n",
-            "application"
-        ));
-        assert!(binds("from hello import app\n", "app"));
-        assert!(binds(
-            "from hello import create, app as application\n",
-            "application"
-        ));
-        assert!(binds("from hello import (\n    x,\n    app,\n)\n", "app"));
-        assert!(binds("import hello.wsgi as application\n", "application"));
-        assert!(!binds("    app = 1\n", "app"));
-        assert!(!binds("app == 1\n", "app"));
-        assert!(!binds("application = 1\n", "app"));
-        assert!(!binds("from app import thing\n", "app"));
+    fn a_wsgi_module_offers_application_app_or_a_factory() {
         assert_eq!(wsgi_callable("app = 1\n").0, "app");
         assert_eq!(
             wsgi_callable("app = 1\napplication = app\n").0,

@@ -282,7 +282,7 @@ pub fn resolve(opts: &Options, env: &BTreeMap<String, String>) -> Result<Plan, E
     let (server_type, reason) = match configured {
         Some(t) => (t, type_origin),
         None => {
-            let choice = detect::auto(&rt.home)?;
+            let choice = detect::auto(&rt.home, env)?;
             (choice.server_type, choice.reason)
         }
     };
@@ -306,6 +306,17 @@ pub fn resolve(opts: &Options, env: &BTreeMap<String, String>) -> Result<Plan, E
     let launch = servers::command(&ctx)?;
     let mut plan_env = rt.set.clone();
     plan_env.extend(launch.env);
+    // The settings the launcher read are the ones the server runs with
+    // (the original exported it too).
+    if let Some(Some(settings)) = ctx
+        .app
+        .get()
+        .map(|a| a.as_ref().and_then(|a| a.django_settings.clone()))
+    {
+        if !env.contains_key("DJANGO_SETTINGS_MODULE") {
+            plan_env.insert("DJANGO_SETTINGS_MODULE".into(), settings);
+        }
+    }
     let mut reason_parts = vec![reason];
     reason_parts.extend(launch.notes);
     reason_parts.extend(notes);

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::apps;
-use crate::exec::{dry_json, start};
+use crate::exec::{dry_json, dry_run, start};
 use crate::support::{self, warpdrive, write, RunExt};
 
 pub const WSGI_SERVERS: [&str; 4] = ["mod_wsgi", "gunicorn", "waitress", "uwsgi"];
@@ -271,4 +271,143 @@ fn deploy_mode_uwsgi_like_v6() {
         (200, "static file served by warpdrive")
     );
     running.stop();
+}
+
+#[test]
+fn auto_prefers_production_ini_and_says_so() {
+    let app = apps::shape("paste_ini");
+    std::fs::remove_file(app.path().join("site.ini")).unwrap();
+    let plan = dry_json(app.path(), &[]);
+    assert_eq!(plan["server_type"], "paste", "{plan}");
+    assert!(
+        plan["reason"]
+            .as_str()
+            .unwrap()
+            .contains("found production.ini with [app:main] (preferred over development.ini)"),
+        "{plan}"
+    );
+    serves(app.path(), &[], "/", "paste production");
+    // Without an [app:main], production.ini is passed over.
+    write(
+        &app.path().join("production.ini"),
+        "[server:main]\nport = 1\n",
+    );
+    serves(app.path(), &[], "/", "paste development");
+}
+
+#[test]
+fn the_paste_type_takes_any_ini_from_server_args() {
+    let app = apps::shape("paste_ini");
+    put(app.path(), "server_type", "paste");
+    put(app.path(), "server_args", "site.ini\n");
+    serves(app.path(), &[], "/", "paste site");
+    put(app.path(), "server_args", "missing.ini\n");
+    dry_run(app.path(), &[], &[])
+        .bad_input()
+        .stderr_has("missing.ini");
+    // gunicorn's --paste takes a path; PasteDeploy's config: form works too.
+    put(app.path(), "server_type", "gunicorn");
+    put(
+        app.path(),
+        "server_args",
+        "--paste config:$WARPDRIVE_SRC_ROOT/site.ini\n",
+    );
+    serves(app.path(), &[], "/", "paste site");
+}
+
+#[test]
+fn django_settings_packages_and_the_environment_winning() {
+    let app = apps::shape("django_settings_pkg");
+    let plan = dry_json(app.path(), &[]);
+    assert_eq!(plan["server_type"], "django", "{plan}");
+    assert_eq!(
+        plan["env"]["DJANGO_SETTINGS_MODULE"], "proj.settings.production",
+        "{plan}"
+    );
+    let running = start(app.path(), &[], &[]);
+    assert_eq!(running.get("/", &[]).body, "django production");
+    let r = running.get("/static/hello.txt", &[]);
+    assert_eq!((r.status, r.body.trim()), (200, "collected static file"));
+    running.stop();
+    let staging = [("DJANGO_SETTINGS_MODULE", "proj.settings.staging")];
+    let plan = dry_json(app.path(), &staging);
+    assert!(
+        plan["reason"]
+            .as_str()
+            .unwrap()
+            .contains("DJANGO_SETTINGS_MODULE=proj.settings.staging in the environment"),
+        "{plan}"
+    );
+    serves(app.path(), &staging, "/", "django staging");
+    serves(
+        app.path(),
+        &[staging[0], ("WARPDRIVE_SERVER_TYPE", "gunicorn")],
+        "/static/hello.txt",
+        "collected static file",
+    );
+}
+
+#[test]
+fn a_conditional_setdefault_is_no_default() {
+    let app = apps::shape("django_settings_pkg");
+    write(
+        &app.path().join("manage.py"),
+        "import os, sys\n\nif os.environ.get('STAGE') == 'staging':\n    \
+         os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings.staging')\nelse:\n    \
+         os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings.production')\n",
+    );
+    dry_run(app.path(), &[], &[])
+        .bad_input()
+        .stderr_has("manage.py:4: DJANGO_SETTINGS_MODULE is chosen inside a condition")
+        .stderr_has(".warpdrive/environment");
+    serves(
+        app.path(),
+        &[("DJANGO_SETTINGS_MODULE", "proj.settings.staging")],
+        "/",
+        "django staging",
+    );
+}
+
+#[test]
+fn manage_py_one_level_down_is_named_with_the_fix() {
+    let dir = support::world_readable_tempdir();
+    let project = apps::shape("django_settings_pkg");
+    let site = dir.path().join("mysite");
+    std::fs::create_dir(&site).unwrap();
+    support::set_mode(&site, 0o755);
+    support::copy_tree(project.path(), &site);
+    std::fs::create_dir(dir.path().join(".warpdrive")).unwrap();
+    support::set_mode(&dir.path().join(".warpdrive"), 0o755);
+    support::copy_tree(&site.join(".warpdrive"), &dir.path().join(".warpdrive"));
+    std::fs::remove_dir_all(site.join(".warpdrive")).unwrap();
+    dry_run(dir.path(), &[], &[])
+        .bad_input()
+        .stderr_has("no app found")
+        .stderr_has("a Django manage.py in mysite/ (write `mysite` to .warpdrive/home)");
+    put(dir.path(), "home", "mysite\n");
+    serves(dir.path(), &[], "/", "django production");
+}
+
+#[test]
+fn the_django_type_uses_an_entry_point_from_server_args_or_says_why_not() {
+    let app = apps::shape("django_settings_pkg");
+    put(app.path(), "server_type", "django");
+    put(app.path(), "server_args", "proj.wsgi:application\n");
+    dry_run(app.path(), &[], &[])
+        .bad_input()
+        .stderr_has("\"proj.wsgi:application\" is an entry point in gunicorn's form")
+        .stderr_has("--entry-point proj.wsgi --callable-object application");
+    write(
+        &app.path().join("proj/other_wsgi.py"),
+        "import probe\napplication = probe.make('the entry point from server_args')\n",
+    );
+    put(
+        app.path(),
+        "server_args",
+        "--application-type module --entry-point proj.other_wsgi --callable-object application\n",
+    );
+    let plan = dry_json(app.path(), &[]);
+    let line = argv(&plan).join(" ");
+    assert_eq!(line.matches("--entry-point").count(), 1, "{line}");
+    serves(app.path(), &[], "/", "the entry point from server_args");
 }

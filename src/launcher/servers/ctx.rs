@@ -88,8 +88,13 @@ impl Ctx<'_> {
         }
         let info = match detect::read_record(self.src_root)? {
             Some(record) => Some(record),
-            None => match detect::django_settings_module(self.home)? {
-                Some(settings) => Some(detect::django_info(self.home, &settings, self.python)?),
+            None => match detect::django_settings_module(self.home, self.env)? {
+                Some(settings) => Some(detect::django_info(
+                    self.home,
+                    &settings,
+                    self.python,
+                    self.env,
+                )?),
                 None => detect::wsgi_module_info(self.home),
             },
         };
@@ -237,6 +242,10 @@ impl Ctx<'_> {
         place: impl FnOnce(&mut Launch, String),
     ) -> Result<(), Error> {
         let mut user = self.user_args.to_vec();
+        // PasteDeploy's `config:` URI form, which gunicorn's `--paste` does not take.
+        for flag in forms.paste_flags {
+            strip_config_uri(&mut user, flag);
+        }
         // uWSGI's `--callable Y` goes into the spec the wrapper loads.
         let callable = forms.callable_flag.and_then(|f| take_option(&mut user, f));
         match user_entry(&user, forms) {
@@ -275,7 +284,7 @@ impl Ctx<'_> {
                     );
                 }
                 launch.notes.push("app from server_args".into());
-                launch.args(self.user_args.iter().cloned());
+                launch.args(user);
             }
             UserEntry::None => {
                 let mut entry = self.entry_point()?;
@@ -458,6 +467,24 @@ pub struct Forms<'f> {
     pub callable_flag: Option<&'f str>,
     /// The server calls `module:factory(ARGS)` itself (gunicorn).
     pub calls_factories: bool,
+    /// Flags whose value is a PasteDeploy config path, from which a
+    /// `config:` prefix is dropped (gunicorn's `--paste`).
+    pub paste_flags: &'f [&'f str],
+}
+
+/// `flag config:PATH` or `flag=config:PATH` → `PATH`.
+fn strip_config_uri(args: &mut [String], flag: &str) {
+    for i in 0..args.len() {
+        if args[i] == flag {
+            if let Some(v) = args.get_mut(i + 1) {
+                if let Some(rest) = v.strip_prefix("config:") {
+                    *v = rest.to_string();
+                }
+            }
+        } else if let Some(v) = args[i].strip_prefix(&format!("{flag}=config:")) {
+            args[i] = format!("{flag}={v}");
+        }
+    }
 }
 
 /// Where `args` name the WSGI app (see [`Forms`]).

@@ -7,6 +7,7 @@ use super::mod_wsgi;
 use crate::launcher::error::Error;
 
 pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
+    mod_wsgi::refuse_foreign_entry(ctx)?;
     let mut launch = mod_wsgi::base(ctx)?;
     if mod_wsgi::user_entry_point(ctx) {
         launch.notes.push("entry point from server_args".into());

@@ -51,6 +51,7 @@ pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
         opaque_flags: &["--paste", "--paster"],
         positional: true,
         calls_factories: true,
+        paste_flags: &["--paste", "--paster"],
         ..Forms::default()
     };
     ctx.add_app(&mut l, &forms, |l, spec| {

@@ -6,6 +6,7 @@ use nix::unistd::{Group, User};
 
 use super::ctx::{Ctx, Launch};
 use crate::knobs::Value;
+use crate::launcher::detect::EntryPoint;
 use crate::launcher::error::Error;
 use crate::launcher::proxy::MOD_WSGI_UNTRUSTABLE;
 use crate::launcher::support;
@@ -185,7 +186,35 @@ pub fn detected_app(ctx: &Ctx, l: &mut Launch) -> Result<(), Error> {
     Ok(())
 }
 
+/// Refuses a gunicorn-style `module:callable` word in server_args, which
+/// mod_wsgi-express would take for a script file and fail on: the error
+/// says the entry point is not used and which options to write.
+pub fn refuse_foreign_entry(ctx: &Ctx) -> Result<(), Error> {
+    for a in ctx.user_args {
+        if a.starts_with('-') || !a.contains(':') || ctx.home.join(a).exists() {
+            continue;
+        }
+        let Some(e) = EntryPoint::parse(a) else {
+            continue;
+        };
+        let wd = ctx.src_root.join(".warpdrive");
+        let file = crate::launcher::app_file::server_args_path(&wd, ctx.server_type);
+        return Err(Error::bad(format!(
+            "{}: {} is an entry point in gunicorn's form, which {} (mod_wsgi-express) does not \
+             take; write `--entry-point {} --callable-object {}` instead, or remove it to use \
+             the detected one",
+            file.display(),
+            crate::error::quoted(a),
+            ctx.server_type.name(),
+            e.module,
+            e.callable
+        )));
+    }
+    Ok(())
+}
+
 pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
+    refuse_foreign_entry(ctx)?;
     let mut l = base(ctx)?;
     if user_entry_point(ctx) {
         l.notes.push("entry point from server_args".into());
