@@ -62,7 +62,8 @@ pub fn progressing(obj: &Value) -> Option<(String, String, String)> {
         .iter()
         .find(|c| c.get("type").and_then(Value::as_str) == Some("Progressing"))
         .map(|c| {
-            let f = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            // Server text, for messages: escaped and cut.
+            let f = |k: &str| super::errors::shown(c.get(k).and_then(Value::as_str).unwrap_or(""));
             (f("status"), f("reason"), f("message"))
         })
 }

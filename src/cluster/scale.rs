@@ -9,7 +9,7 @@ use kube::api::{Api, ListParams, PostParams};
 use serde_json::Value;
 
 use super::config::Cluster;
-use super::errors::{describe, status_code, Error, Op};
+use super::errors::{describe, shown_at, status_code, Error, Op};
 use super::target::{self, Target, Workload};
 use super::{rollout, workload};
 use crate::cli::{DryRun, KubeArgs, OutputFormat};
@@ -137,6 +137,7 @@ pub async fn hpas_targeting(cluster: &Cluster, w: &Workload) -> Result<Vec<Strin
             })
         })
         .filter_map(|h| h.metadata.name)
+        .map(|n| shown_at(&n, 253))
         .collect())
 }
 
@@ -287,9 +288,9 @@ pub fn pods_table(pods: &[Pod]) -> String {
                 })
                 .unwrap_or_else(|| "<unknown>".to_string());
             [
-                p.metadata.name.clone().unwrap_or_default(),
+                shown_at(p.metadata.name.as_deref().unwrap_or_default(), 253),
                 format!("{ready}/{total}"),
-                status,
+                shown_at(&status, 63),
                 age,
             ]
         })

@@ -3,6 +3,7 @@
 
 mod apiserver;
 mod apps;
+mod bounds;
 mod build;
 mod connection;
 mod contract;

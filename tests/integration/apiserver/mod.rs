@@ -20,7 +20,9 @@
 //!   move as a controller would move them, one step per
 //!   [`ApiServer::set_rollout_delay`]; [`ApiServer::fail_rollouts`] ends them
 //!   with `ProgressDeadlineExceeded`; [`ApiServer::deny`] answers a verb with 403;
-//! * a request log ([`ApiServer::requests`]) for tests to assert on.
+//! * a request log ([`ApiServer::requests`]) for tests to assert on;
+//! * faults ([`ApiServer::fault`], [`faults`]): a trickling body, 429 with
+//!   `Retry-After`, a huge body, a `Status` message of the test's choosing.
 //!
 //! * `pods/NAME/exec`: the remote-command websocket (see [`exec`]); commands
 //!   run on the test host in [`State::exec_root`], the pods' "filesystem".
@@ -179,6 +181,9 @@ pub struct State {
     pub exec_root: PathBuf,
     /// Which websocket subprotocols exec offers.
     pub exec_offer: exec::Offer,
+    /// `(path part, fault, answered so far)`: requests whose path contains
+    /// the part get the fault's answer (see [`ApiServer::fault`]).
+    pub faults: Vec<(String, faults::Fault, usize)>,
     seed: u64,
 }
 
@@ -389,6 +394,11 @@ impl ApiServer {
     /// Offer only `v4.channel.k8s.io` for exec (no stdin half-close).
     pub fn exec_offer(&self, offer: exec::Offer) {
         self.state().exec_offer = offer;
+    }
+
+    /// Answer the requests whose path contains `path_part` with `fault`.
+    pub fn fault(&self, path_part: &str, fault: faults::Fault) {
+        self.state().faults.push((path_part.to_string(), fault, 0));
     }
 
     /// Wait this long before every answer.
@@ -732,7 +742,22 @@ async fn handle(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    let response = route(&state, &method, &path, &query, &headers, &body);
+    let faulty = {
+        let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+        let hit = st
+            .faults
+            .iter_mut()
+            .find(|(part, _, _)| path.contains(part.as_str()));
+        hit.and_then(|(_, fault, served)| {
+            let r = faults::answer(fault, *served);
+            *served += 1;
+            r
+        })
+    };
+    let response = match faulty {
+        Some(r) => r,
+        None => route(&state, &method, &path, &query, &headers, &body),
+    };
     let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
     st.log.push(Request {
         method: method.to_string(),
@@ -1587,6 +1612,7 @@ pub fn container(name: &str, env: &[(&str, &str)]) -> Value {
 }
 
 pub mod exec;
+pub mod faults;
 /// HTTPS for the double: a throwaway CA and a rustls acceptor.
 mod tls {
     use std::sync::Arc;
