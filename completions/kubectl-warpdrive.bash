@@ -214,7 +214,7 @@ _kubectl__warpdrive() {
                     return 0
                     ;;
                 --server-type)
-                    COMPREPLY=($(compgen -W "auto shell python paste django gunicorn mod_wsgi waitress uwsgi" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto shell python paste django gunicorn mod_wsgi waitress uwsgi uvicorn" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -484,7 +484,7 @@ _kubectl__warpdrive() {
                     return 0
                     ;;
                 --server-type)
-                    COMPREPLY=($(compgen -W "auto shell python paste django gunicorn mod_wsgi waitress uwsgi" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto shell python paste django gunicorn mod_wsgi waitress uwsgi uvicorn" -- "${cur}"))
                     return 0
                     ;;
                 *)

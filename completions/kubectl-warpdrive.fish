@@ -44,7 +44,7 @@ complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_needs_command" -f -a 
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand exec" -l app-root -d 'The application directory [default: $WARPDRIVE_SRC_ROOT, else the current directory]' -r -F
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand exec" -s o -l output -d 'Output format for --dry-run' -r -f -a "text\t'One shell-quoted command line'
 json\t'`{server_type, reason, argv, env, cwd}`'"
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand exec" -l server-type -d 'Server type (auto, shell, python, paste, django, gunicorn, mod_wsgi, waitress, uwsgi) [default: $WARPDRIVE_SERVER_TYPE, else .warpdrive/server_type, else auto]' -r -f -a "auto\t''
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand exec" -l server-type -d 'Server type (auto, shell, python, paste, django, gunicorn, mod_wsgi, waitress, uwsgi, uvicorn) [default: $WARPDRIVE_SERVER_TYPE, else .warpdrive/server_type, else auto]' -r -f -a "auto\t''
 shell\t''
 python\t''
 paste\t''
@@ -52,7 +52,8 @@ django\t''
 gunicorn\t''
 mod_wsgi\t''
 waitress\t''
-uwsgi\t''"
+uwsgi\t''
+uvicorn\t''"
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand exec" -l dry-run -d 'Print the command that would run and start nothing'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand exec" -l supervise -d 'Stay as a supervisor (signal forwarding, zombie reaping) even when not PID 1'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -88,7 +89,7 @@ complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l trust-proxy-header -d 'Proxy header to trust (repeatable): X-Forwarded-For, X-Forwarded-Host, X-Forwarded-Port, X-Forwarded-Proto, X-Forwarded-Scheme, Forwarded' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l processes -d 'Pin the process count in server_args (--workers for gunicorn) [default: leave it to MOD_WSGI_PROCESSES]' -r
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l threads -d 'Pin the thread count in server_args [default: leave it to MOD_WSGI_THREADS]' -r
-complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l server-type -d 'Server type to write to .warpdrive/server_type (auto, shell, python, paste, django, gunicorn, mod_wsgi, waitress, uwsgi) [default: the detected one]' -r -f -a "auto\t''
+complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l server-type -d 'Server type to write to .warpdrive/server_type (auto, shell, python, paste, django, gunicorn, mod_wsgi, waitress, uwsgi, uvicorn) [default: the detected one]' -r -f -a "auto\t''
 shell\t''
 python\t''
 paste\t''
@@ -96,7 +97,8 @@ django\t''
 gunicorn\t''
 mod_wsgi\t''
 waitress\t''
-uwsgi\t''"
+uwsgi\t''
+uvicorn\t''"
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l no-static -d 'Do not serve static files'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l no-proxy-headers -d 'Trust no proxy headers'
 complete -c kubectl-warpdrive -n "__fish_kubectl_warpdrive_using_subcommand init" -l deploy-hook -d 'Also write a commented .warpdrive/action_hooks/deploy skeleton'

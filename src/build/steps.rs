@@ -130,6 +130,7 @@ fn server_package(t: ServerType) -> Option<(&'static str, &'static str)> {
         ServerType::Gunicorn => Some(("gunicorn", "gunicorn")),
         ServerType::Waitress => Some(("waitress-serve", "waitress")),
         ServerType::Uwsgi => Some(("uwsgi", "uWSGI")),
+        ServerType::Uvicorn => Some(("uvicorn", "uvicorn")),
         ServerType::Shell | ServerType::Python => None,
     }
 }
@@ -237,7 +238,10 @@ pub fn build(opts: &Options, inherited: &BTreeMap<String, String>) -> Result<(),
     }
     let static_files = info.as_ref().and_then(AppInfo::static_files).is_some();
     if static_files
-        && matches!(server_type, ServerType::Gunicorn | ServerType::Waitress)
+        && matches!(
+            server_type,
+            ServerType::Gunicorn | ServerType::Waitress | ServerType::Uvicorn
+        )
         && !importable(&python, "whitenoise", &root, &env)
     {
         missing.push("whitenoise");
@@ -337,6 +341,8 @@ fn merge(record: Option<AppInfo>, detected: Option<AppInfo>) -> Option<AppInfo> 
         (Some(r), None) => Some(strip(r)),
         (Some(r), Some(d)) => Some(AppInfo {
             entry_point: r.entry_point.or(d.entry_point),
+            asgi_entry_point: d.asgi_entry_point,
+            recorded: true,
             static_url: r.static_url.clone().or(d.static_url),
             static_root: match r.static_url {
                 // A record that names the URL names the directory with it.

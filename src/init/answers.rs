@@ -38,12 +38,12 @@ pub fn is_mod_wsgi_family(t: ServerType) -> bool {
 
 /// Types whose app is a WSGI entry point `init` records.
 pub fn takes_entry_point(t: ServerType) -> bool {
-    t == ServerType::Django || t.is_wsgi_server()
+    t == ServerType::Django || t.is_app_server()
 }
 
 /// Types where static files, proxy headers and capacity apply.
 pub fn takes_server_options(t: ServerType) -> bool {
-    is_mod_wsgi_family(t) || t.is_wsgi_server()
+    is_mod_wsgi_family(t) || t.is_app_server()
 }
 
 /// The proxy headers offered by the multi-select.
@@ -67,7 +67,7 @@ pub fn proxy_header(name: &str, t: ServerType) -> Result<String, Error> {
     if is_mod_wsgi_family(t) && proxy::MOD_WSGI_UNTRUSTABLE.contains(&canonical) {
         return Err(Error::bad(format!(
             "--trust-proxy-header {canonical}: mod_wsgi-express (server type {}) cannot trust it; \
-             use X-Forwarded-* headers, or gunicorn, waitress or uwsgi",
+             use X-Forwarded-* headers, or gunicorn, waitress, uwsgi or uvicorn",
             t.name()
         )));
     }

@@ -36,6 +36,9 @@ pub fn describe(t: Option<ServerType>) -> &'static str {
             "waitress (one process, many threads) with the WSGI entry point"
         }
         Some(ServerType::Uwsgi) => "uWSGI with the WSGI entry point",
+        Some(ServerType::Uvicorn) => {
+            "uvicorn with the ASGI entry point (static files by WhiteNoise)"
+        }
     }
 }
 
@@ -185,7 +188,13 @@ impl Questions<'_> {
             .entry_point
             .as_ref()
             .map(|text| entry_point(text, "--entry-point").map(Some));
-        let default = self.survey.app.as_ref().and_then(|a| a.entry_point.clone());
+        let default = self.survey.app.as_ref().and_then(|a| {
+            if t == ServerType::Uvicorn {
+                a.asgi_entry_point.clone()
+            } else {
+                a.entry_point.clone()
+            }
+        });
         let missing = |default: &Option<EntryPoint>| match default {
             Some(e) => format!("--entry-point MODULE:CALLABLE (detected: {})", e.spec()),
             None => format!(
@@ -204,7 +213,11 @@ impl Questions<'_> {
             || Unprompted::Missing(missing(&default), default.clone()),
             || {
                 let mut input = Input::<String>::new()
-                    .with_prompt("WSGI entry point (module:callable)")
+                    .with_prompt(if t == ServerType::Uvicorn {
+                        "ASGI entry point (module:callable)"
+                    } else {
+                        "WSGI entry point (module:callable)"
+                    })
                     .validate_with(|s: &String| -> Result<(), String> {
                         entry_point(s, "entry point")
                             .map(|_| ())

@@ -30,6 +30,7 @@ fn program(t: ServerType) -> &'static str {
         ServerType::Gunicorn => "gunicorn",
         ServerType::Waitress => "waitress-serve",
         ServerType::Uwsgi => "uwsgi",
+        ServerType::Uvicorn => "uvicorn",
     }
 }
 
@@ -60,12 +61,12 @@ pub fn server_options(a: &Answers, app_root: &Path) -> Result<Vec<String>, Error
     }
     if let Some(n) = a.processes {
         let flag = match t {
-            ServerType::Gunicorn => "--workers",
+            ServerType::Gunicorn | ServerType::Uvicorn => "--workers",
             _ => "--processes",
         };
         out.push(line(&[flag, &n.to_string()])?);
     }
-    if let Some(n) = a.threads {
+    if let Some(n) = a.threads.filter(|_| t != ServerType::Uvicorn) {
         out.push(line(&["--threads", &n.to_string()])?);
     }
     Ok(out)
@@ -99,10 +100,12 @@ pub fn record(a: &Answers, app_root: &Path) -> Result<Option<String>, Error> {
     }
     let info = AppInfo {
         entry_point: a.entry_point.clone(),
+        asgi_entry_point: None,
+        recorded: false,
         static_url: a.static_files.as_ref().map(|(u, _)| u.clone()),
         static_root: a.static_files.as_ref().map(|(_, r)| r.clone()),
         django_settings: a.django_settings.clone(),
-        trust_proxy_headers: if a.server_type.is_wsgi_server() && !is_mod_wsgi_family(a.server_type)
+        trust_proxy_headers: if a.server_type.is_app_server() && !is_mod_wsgi_family(a.server_type)
         {
             a.proxy_headers.clone()
         } else {

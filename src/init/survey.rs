@@ -38,7 +38,7 @@ pub fn survey(
                 None
             }
         },
-        None => detect::wsgi_module_info(app_root),
+        None => detect::wsgi_module_info(app_root).or_else(|| detect::asgi_module_info(app_root)),
     };
     Ok(Survey {
         app_root: app_root.to_path_buf(),

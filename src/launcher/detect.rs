@@ -120,6 +120,12 @@ impl EntryPoint {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AppInfo {
     pub entry_point: Option<EntryPoint>,
+    /// The ASGI app, for uvicorn (and gunicorn with an ASGI worker):
+    /// Django's `ASGI_APPLICATION` (or the `asgi` module beside its `wsgi`),
+    /// or an `asgi.py`. A record's `entry_point` serves both.
+    pub asgi_entry_point: Option<EntryPoint>,
+    /// Read from `.warpdrive/application`.
+    pub recorded: bool,
     /// URL prefix with leading and trailing `/`, e.g. `/static/`.
     pub static_url: Option<String>,
     /// Absolute directory.
@@ -200,6 +206,22 @@ pub fn auto(app_root: &Path, env: &BTreeMap<String, String>) -> Result<AutoChoic
             "found WSGI package wsgi/",
         ));
     }
+    for (file, what) in [
+        ("asgi.py", "asgi.py"),
+        ("asgi/__init__.py", "package asgi/"),
+    ] {
+        let path = app_root.join(file);
+        if !path.is_file() {
+            continue;
+        }
+        if let Some(callable) = asgi_callable(&read_source(&path).unwrap_or_default()) {
+            return Ok(choice(
+                ServerType::Uvicorn,
+                false,
+                &format!("found ASGI module {what} exposing {callable} (no manage.py, no wsgi.py)"),
+            ));
+        }
+    }
     let seen = nearby::near_misses(app_root);
     let fix = if seen.is_empty() {
         "add one, or set .warpdrive/server_type".to_string()
@@ -209,7 +231,8 @@ pub fn auto(app_root: &Path, env: &BTreeMap<String, String>) -> Result<AutoChoic
     Err(Error::bad(format!(
         "{}: no app found: looked for an executable app.sh, app.py, paste.ini, \
          production.ini or development.ini with [app:main], manage.py setting \
-         DJANGO_SETTINGS_MODULE, wsgi.py or wsgi/__init__.py; {fix}",
+         DJANGO_SETTINGS_MODULE, wsgi.py, wsgi/__init__.py or asgi.py exposing application; \
+         {fix}",
         app_root.display()
     )))
 }
@@ -288,6 +311,7 @@ pub fn read_record(app_root: &Path) -> Result<Option<AppInfo>, Error> {
     };
     let mut info = AppInfo {
         source: format!("recorded in {}", path.display()),
+        recorded: true,
         ..AppInfo::default()
     };
     for (n, raw) in text.lines().enumerate() {
@@ -439,6 +463,19 @@ pub fn django_info(
         })?),
         None => None,
     };
+    let asgi_entry_point = match &raw.asgi_application {
+        Some(a) => Some(EntryPoint::from_dotted_object(a).ok_or_else(|| {
+            Error::bad(format!(
+                "{settings}: ASGI_APPLICATION = {a:?} is not a dotted path like project.asgi.application"
+            ))
+        })?),
+        // startproject writes asgi.py beside wsgi.py.
+        None => entry_point.as_ref().and_then(|e| {
+            let module = e.module.strip_suffix(".wsgi")?.to_string() + ".asgi";
+            module_file(app_root, &module)?;
+            EntryPoint::parse(&format!("{module}:application"))
+        }),
+    };
     let static_root = raw.static_root.map(|r| {
         let p = PathBuf::from(r);
         if p.is_absolute() {
@@ -449,6 +486,8 @@ pub fn django_info(
     });
     Ok(AppInfo {
         entry_point,
+        asgi_entry_point,
+        recorded: false,
         static_url: static_url_from(raw.static_url),
         static_root,
         django_settings: Some(settings.to_string()),
@@ -461,6 +500,8 @@ pub fn django_info(
 #[derive(Debug, Default, serde::Deserialize)]
 struct RawSettings {
     wsgi_application: Option<String>,
+    #[serde(default)]
+    asgi_application: Option<String>,
     static_url: Option<String>,
     static_root: Option<String>,
     #[serde(skip)]
@@ -562,8 +603,13 @@ fn read_settings_statically(app_root: &Path, settings: &str) -> Option<RawSettin
             }
         }
     };
+    let asgi_application = match assigns.get("ASGI_APPLICATION") {
+        Some(e) => Some(string_literal(e)?),
+        None => None,
+    };
     Some(RawSettings {
         wsgi_application,
+        asgi_application,
         static_url,
         static_root,
         source: format!("read from {}", file.display()),
@@ -579,7 +625,7 @@ m = importlib.import_module(sys.argv[1])
 def s(name):
     v = getattr(m, name, None)
     return None if v is None else str(v)
-print(json.dumps({"wsgi_application": s("WSGI_APPLICATION"), "static_url": s("STATIC_URL"), "static_root": s("STATIC_ROOT")}))
+print(json.dumps({"wsgi_application": s("WSGI_APPLICATION"), "asgi_application": s("ASGI_APPLICATION"), "static_url": s("STATIC_URL"), "static_root": s("STATIC_ROOT")}))
 "#;
 
 fn import_settings(
@@ -633,6 +679,29 @@ pub fn wsgi_module_info(app_root: &Path) -> Option<AppInfo> {
         source: format!("found WSGI module wsgi{why}"),
         ..AppInfo::default()
     })
+}
+
+/// The ASGI app of an `asgi.py` or `asgi/` package: `application`, else
+/// `app` (FastAPI's and Starlette's convention), whichever it binds.
+pub fn asgi_module_info(app_root: &Path) -> Option<AppInfo> {
+    let file = ["asgi.py", "asgi/__init__.py"]
+        .into_iter()
+        .map(|f| app_root.join(f))
+        .find(|f| f.is_file())?;
+    let text = read_source(&file).unwrap_or_default();
+    let callable = asgi_callable(&text).unwrap_or("application");
+    Some(AppInfo {
+        asgi_entry_point: EntryPoint::parse(&format!("asgi:{callable}")),
+        source: "found ASGI module asgi".to_string(),
+        ..AppInfo::default()
+    })
+}
+
+/// The ASGI callable a module binds: `application`, else `app`.
+pub fn asgi_callable(text: &str) -> Option<&'static str> {
+    ["application", "app"]
+        .into_iter()
+        .find(|n| module_binds(text, n))
 }
 
 /// The callable a WSGI module offers (see [`wsgi_module_info`]) and a note
@@ -695,6 +764,8 @@ mod tests {
         let root = dir.path();
         let info = AppInfo {
             entry_point: EntryPoint::parse("blog.wsgi:app"),
+            asgi_entry_point: None,
+            recorded: false,
             static_url: Some("/assets/".into()),
             static_root: Some(root.join("var/static files")),
             django_settings: Some("blog.settings".into()),
@@ -709,6 +780,7 @@ mod tests {
         assert_eq!(
             AppInfo {
                 source: String::new(),
+                recorded: false,
                 ..back
             },
             info
@@ -720,6 +792,7 @@ mod tests {
         assert_eq!(
             AppInfo {
                 source: String::new(),
+                recorded: false,
                 ..back
             },
             AppInfo::default()

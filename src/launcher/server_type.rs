@@ -42,6 +42,8 @@ server_types! {
     ModWsgi => "mod_wsgi",
     Waitress => "waitress",
     Uwsgi => "uwsgi",
+    /// uvicorn serving an ASGI app (Django's `asgi.py`, FastAPI, Starlette).
+    Uvicorn => "uvicorn",
 }
 
 /// The word for "detect the type at every start".
@@ -71,6 +73,12 @@ impl ServerType {
                     ServerType::words().collect::<Vec<_>>().join(", ")
                 ))
             })
+    }
+
+    /// True for the servers that take an entry point the launcher may wrap:
+    /// the WSGI servers and uvicorn.
+    pub fn is_app_server(self) -> bool {
+        self.is_wsgi_server() || self == ServerType::Uvicorn
     }
 
     /// True for the types whose app is a WSGI callable the launcher may wrap.
@@ -106,7 +114,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "--server-type: unknown server type \"mod-wsgi\"; valid types are auto, shell, \
-             python, paste, django, gunicorn, mod_wsgi, waitress, uwsgi"
+             python, paste, django, gunicorn, mod_wsgi, waitress, uwsgi, uvicorn"
         );
     }
 }

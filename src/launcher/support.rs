@@ -65,6 +65,18 @@ pub const ENTRY_POINT: &str = "warpdrive_wsgi:application";
 /// The module's source, embedded in the binary.
 pub const SOURCE: &str = include_str!("support/warpdrive_wsgi.py");
 
+/// Its ASGI twin (`warpdrive_asgi.py`, beside it) for uvicorn and gunicorn
+/// with an ASGI worker: the same proxy rules (it imports `warpdrive_wsgi`),
+/// WhiteNoise's file index for static files. Configured by
+/// `WARPDRIVE_ASGI_TARGET` instead of `WARPDRIVE_WSGI_TARGET`.
+pub const ASGI_MODULE_FILE: &str = "warpdrive_asgi.py";
+
+/// What uvicorn loads: `warpdrive_asgi:application`.
+pub const ASGI_ENTRY_POINT: &str = "warpdrive_asgi:application";
+
+/// The ASGI twin's source, embedded in the binary.
+pub const ASGI_SOURCE: &str = include_str!("support/warpdrive_asgi.py");
+
 /// The variable holding the Apache expression that is true for a peer
 /// outside the trusted list (`! -R '10.0.0.0/8' && …`), read by the
 /// Apache include ([`apache_conf`]) when mod_wsgi-express starts httpd.
@@ -94,7 +106,9 @@ pub fn apache_conf() -> String {
 
 /// Whether a plan with this environment needs [`install`] before it runs.
 pub fn needed(plan_env: &std::collections::BTreeMap<String, String>) -> bool {
-    plan_env.contains_key("WARPDRIVE_WSGI_TARGET") || plan_env.contains_key(UNTRUSTED_PEER_VAR)
+    plan_env.contains_key("WARPDRIVE_WSGI_TARGET")
+        || plan_env.contains_key("WARPDRIVE_ASGI_TARGET")
+        || plan_env.contains_key(UNTRUSTED_PEER_VAR)
 }
 
 /// Writes the module into `<runtime_dir>/python/` and the Apache include
@@ -105,6 +119,7 @@ pub fn needed(plan_env: &std::collections::BTreeMap<String, String>) -> bool {
 pub fn install(runtime_dir: &Path) -> Result<PathBuf, Error> {
     let dir = dirs::support_dir(runtime_dir);
     write_if_changed(&dir.join(MODULE_FILE), SOURCE)?;
+    write_if_changed(&dir.join(ASGI_MODULE_FILE), ASGI_SOURCE)?;
     write_if_changed(&apache_conf_path(runtime_dir), &apache_conf())?;
     Ok(dir)
 }
@@ -156,8 +171,12 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&file).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o644);
-        // No temp files left behind.
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        assert_eq!(
+            std::fs::read_to_string(dir.join(ASGI_MODULE_FILE)).unwrap(),
+            ASGI_SOURCE
+        );
+        // No temp files left behind: the two modules only.
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
         let conf = std::fs::read_to_string(apache_conf_path(rt.path())).unwrap();
         assert!(
             conf.contains("RequestHeader unset X-Forwarded-Prefix\n"),

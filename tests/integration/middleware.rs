@@ -23,6 +23,31 @@ def application(environ, start_response):
     return [body]
 "#;
 
+/// [`DUMP_APP`] as an ASGI app (for uvicorn): the scope in WSGI environ
+/// form (`REMOTE_ADDR` from `client`, `wsgi.url_scheme` from `scheme`,
+/// `SERVER_NAME`/`SERVER_PORT` from `server`, `SCRIPT_NAME` from
+/// `root_path`, headers as `HTTP_*`, copies joined by `,`), so the same
+/// comparisons apply.
+const ASGI_DUMP_APP: &str = r#"
+import json
+async def application(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    client = scope.get("client") or ("", 0)
+    server = scope.get("server") or ("", 0)
+    env = {"REMOTE_ADDR": client[0], "SERVER_NAME": server[0], "SERVER_PORT": str(server[1]),
+           "SCRIPT_NAME": scope.get("root_path", ""), "PATH_INFO": scope["path"],
+           "REQUEST_METHOD": scope["method"], "wsgi.url_scheme": scope["scheme"]}
+    for name, value in scope["headers"]:
+        key = "HTTP_" + name.decode("latin-1").upper().replace("-", "_")
+        value = value.decode("latin-1")
+        env[key] = env[key] + "," + value if key in env else value
+    body = json.dumps(env).encode()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})
+"#;
+
 /// Installs the module (through the library, as the launcher does) and
 /// returns the directory to put on PYTHONPATH.
 fn install_module(dir: &Path) -> String {
@@ -358,9 +383,10 @@ fn start_mod_wsgi(app: &Path, port: u16, sc: &Scenario) -> ProcessGuard {
     support::spawn(c.current_dir(app))
 }
 
-/// The servers `warpdrive exec` serves WSGI apps with, each compared below
-/// (a new one, e.g. an ASGI server with the middleware's twin, joins here).
-pub const SERVERS: &[&str] = &["mod_wsgi", "gunicorn", "waitress", "uwsgi"];
+/// The servers `warpdrive exec` serves apps with, each compared below:
+/// the four WSGI servers, and uvicorn with the middleware's ASGI twin
+/// (`warpdrive_asgi`) on [`ASGI_DUMP_APP`].
+pub const SERVERS: &[&str] = &["mod_wsgi", "gunicorn", "waitress", "uwsgi", "uvicorn"];
 
 /// `warpdrive exec --server-type SERVER` on the app, as in a container:
 /// the launcher's own options (waitress's clearing, gunicorn's
@@ -389,7 +415,8 @@ pub fn start_via_launcher(
 }
 
 /// A world-readable app whose `wsgi.py` (and `app.py`, for the reference
-/// mod_wsgi-express) is [`DUMP_APP`]; returns (temp dir, app dir).
+/// mod_wsgi-express) is [`DUMP_APP`], and whose `asgi.py` (for uvicorn) is
+/// [`ASGI_DUMP_APP`]; returns (temp dir, app dir).
 pub fn dump_app() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = support::world_readable_tempdir();
     let app = dir.path().join("app");
@@ -397,6 +424,7 @@ pub fn dump_app() -> (tempfile::TempDir, std::path::PathBuf) {
     support::set_mode(&app, 0o755);
     support::write(&app.join("app.py"), DUMP_APP);
     support::write(&app.join("wsgi.py"), DUMP_APP);
+    support::write(&app.join("asgi.py"), ASGI_DUMP_APP);
     (dir, app)
 }
 

@@ -411,3 +411,166 @@ fn the_django_type_uses_an_entry_point_from_server_args_or_says_why_not() {
     assert_eq!(line.matches("--entry-point").count(), 1, "{line}");
     serves(app.path(), &[], "/", "the entry point from server_args");
 }
+
+const SPOOF: [(&str, &str); 2] = [
+    ("X-Forwarded-For", "203.0.113.9"),
+    ("X-Forwarded-Proto", "https"),
+];
+const TRUST: (&str, &str) = (
+    "WARPDRIVE_TRUST_PROXY_HEADERS",
+    "X-Forwarded-For,X-Forwarded-Proto",
+);
+
+#[test]
+fn auto_picks_uvicorn_for_an_asgi_py_alone() {
+    let app = apps::shape("asgi_plain");
+    let plan = dry_json(app.path(), &[]);
+    assert_eq!(plan["server_type"], "uvicorn", "{plan}");
+    let line = argv(&plan).join(" ");
+    assert!(line.contains("--no-proxy-headers"), "{line}");
+    assert!(line.ends_with("asgi:application"), "{line}");
+    serves(app.path(), &[], "/", "plain asgi 127.0.0.1 http");
+    // Spoofed headers do nothing untrusted, and apply trusted.
+    let running = start(app.path(), &[], &[]);
+    assert_eq!(running.get("/", &SPOOF).body, "plain asgi 127.0.0.1 http");
+    running.stop();
+    let running = start(app.path(), &[TRUST], &[]);
+    assert_eq!(
+        running.get("/", &SPOOF).body,
+        "plain asgi 203.0.113.9 https"
+    );
+    running.stop();
+    // With a wsgi.py beside it, auto keeps mod_wsgi.
+    write(
+        &app.path().join("wsgi.py"),
+        "import probe\napplication = probe.make('w')\n",
+    );
+    assert_eq!(dry_json(app.path(), &[])["server_type"], "mod_wsgi");
+}
+
+#[test]
+fn uvicorn_knobs_workers_and_reload() {
+    let app = apps::shape("asgi_plain");
+    put(app.path(), "server_type", "uvicorn");
+    let line = argv(&dry_json(app.path(), &[("MOD_WSGI_PROCESSES", "3")])).join(" ");
+    assert!(line.contains("--workers 3"), "{line}");
+    let line = argv(&dry_json(
+        app.path(),
+        &[("MOD_WSGI_RELOAD_ON_CHANGES", "1")],
+    ))
+    .join(" ");
+    assert!(line.contains("--reload --reload-dir"), "{line}");
+    assert!(!line.contains("--workers"), "{line}");
+    serves(
+        app.path(),
+        &[("MOD_WSGI_PROCESSES", "2")],
+        "/",
+        "plain asgi 127.0.0.1 http",
+    );
+}
+
+#[test]
+fn starlette_apps_and_factories_on_uvicorn() {
+    let app = apps::shape("starlette_app");
+    // main.py alone is not detected, but named with its fix.
+    dry_run(app.path(), &[], &[])
+        .bad_input()
+        .stderr_has("an ASGI app main:app (set server_type uvicorn and server_args `main:app`)");
+    put(app.path(), "server_type", "uvicorn");
+    put(app.path(), "server_args", "main:app\n");
+    serves(app.path(), &[], "/", "starlette app 127.0.0.1 http");
+    let running = start(app.path(), &[TRUST], &[]);
+    assert_eq!(
+        running.get("/", &SPOOF).body,
+        "starlette app 203.0.113.9 https"
+    );
+    running.stop();
+    // A factory: uvicorn's own --factory, and through the twin.
+    put(app.path(), "server_args", "--factory main:create_app\n");
+    serves(app.path(), &[], "/", "starlette factory 127.0.0.1 http");
+    let plan = dry_json(app.path(), &[TRUST]);
+    assert_eq!(
+        plan["env"]["WARPDRIVE_ASGI_TARGET"], "main:create_app()",
+        "{plan}"
+    );
+    assert!(!argv(&plan).contains(&"--factory".to_string()), "{plan}");
+    let running = start(app.path(), &[TRUST], &[]);
+    assert_eq!(
+        running.get("/", &SPOOF).body,
+        "starlette factory 203.0.113.9 https"
+    );
+    running.stop();
+    put(app.path(), "server_args", "\"main:create_app('named')\"\n");
+    serves(app.path(), &[], "/", "starlette named 127.0.0.1 http");
+}
+
+#[test]
+fn django_asgi_on_uvicorn_with_static_files_by_whitenoise() {
+    let app = apps::shape("django_settings_pkg");
+    put(app.path(), "server_type", "uvicorn");
+    let plan = dry_json(app.path(), &[]);
+    assert_eq!(
+        plan["env"]["WARPDRIVE_ASGI_TARGET"], "proj.asgi:application",
+        "{plan}"
+    );
+    let running = start(app.path(), &[], &[]);
+    assert_eq!(running.get("/", &[]).body, "django production");
+    let r = running.get("/static/hello.txt", &[]);
+    assert_eq!(
+        (r.status, r.body.trim()),
+        (200, "collected static file"),
+        "{}",
+        running.log()
+    );
+    running.stop();
+    serves(
+        app.path(),
+        &[("DJANGO_SETTINGS_MODULE", "proj.settings.staging")],
+        "/",
+        "django staging",
+    );
+}
+
+#[test]
+fn gunicorn_with_an_asgi_worker_gets_no_wsgi_wrapper() {
+    let app = apps::shape("asgi_plain");
+    put(app.path(), "server_type", "gunicorn");
+    for args in [
+        "-k uvicorn.workers.UvicornWorker asgi:application\n",
+        "--worker-class=uvicorn.workers.UvicornWorker\n",
+    ] {
+        put(app.path(), "server_args", args);
+        let plan = dry_json(app.path(), &[TRUST]);
+        assert!(plan["env"].get("WARPDRIVE_WSGI_TARGET").is_none(), "{plan}");
+        assert_eq!(
+            plan["env"]["WARPDRIVE_ASGI_TARGET"], "asgi:application",
+            "{plan}"
+        );
+        let running = start(app.path(), &[TRUST], &[]);
+        let r = running.get("/", &SPOOF);
+        assert_eq!(
+            (r.status, r.body.as_str()),
+            (200, "plain asgi 203.0.113.9 https"),
+            "{args}: {}",
+            running.log()
+        );
+        assert_eq!(running.get("/", &[]).body, "plain asgi 127.0.0.1 http");
+        running.stop();
+    }
+}
+
+#[test]
+fn init_records_the_asgi_app_for_uvicorn() {
+    let app = apps::shape("asgi_plain");
+    warpdrive()
+        .args(["init", "--yes", "--server-type", "uvicorn", "--app-root"])
+        .arg(app.path())
+        .run_within(Duration::from_secs(60))
+        .success();
+    let record = std::fs::read_to_string(app.path().join(".warpdrive/application")).unwrap();
+    assert!(
+        record.contains("entry_point = asgi:application"),
+        "{record}"
+    );
+    serves(app.path(), &[], "/", "plain asgi 127.0.0.1 http");
+}

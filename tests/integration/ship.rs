@@ -256,7 +256,7 @@ fn kubectl_completes_subcommands_flags_and_values_through_the_hook() {
         values,
         [
             "auto", "shell", "python", "paste", "django", "gunicorn", "mod_wsgi", "waitress",
-            "uwsgi"
+            "uwsgi", "uvicorn"
         ]
     );
     assert_eq!(directive, ":4");

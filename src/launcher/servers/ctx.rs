@@ -95,10 +95,45 @@ impl Ctx<'_> {
                     self.python,
                     self.env,
                 )?),
+                None if self.asgi() => detect::asgi_module_info(self.home),
                 None => detect::wsgi_module_info(self.home),
             },
         };
         Ok(self.app.get_or_init(|| info).as_ref())
+    }
+
+    /// Whether the app is an ASGI app: on uvicorn, or on gunicorn with an
+    /// ASGI worker class (`-k`/`--worker-class` naming a uvicorn worker or
+    /// anything with `asgi` in its name) in server_args.
+    pub fn asgi(&self) -> bool {
+        match self.server_type {
+            ServerType::Uvicorn => true,
+            ServerType::Gunicorn => self.gunicorn_worker_class().is_some_and(|k| {
+                let k = k.to_ascii_lowercase();
+                k.contains("uvicorn") || k.contains("asgi")
+            }),
+            _ => false,
+        }
+    }
+
+    /// gunicorn's worker class from server_args (`-k X`, `-kX`, `-k=X`,
+    /// `--worker-class X`, `--worker-class=X`).
+    fn gunicorn_worker_class(&self) -> Option<&str> {
+        let args = self.user_args;
+        for (i, a) in args.iter().enumerate() {
+            if a == "-k" || a == "--worker-class" {
+                return args.get(i + 1).map(String::as_str);
+            }
+            if let Some(v) = a.strip_prefix("--worker-class=") {
+                return Some(v);
+            }
+            if let Some(v) = a.strip_prefix("-k") {
+                if !v.is_empty() && !a.starts_with("--") {
+                    return Some(v.strip_prefix('=').unwrap_or(v));
+                }
+            }
+        }
+        None
     }
 
     pub fn bind(&self) -> String {
@@ -152,16 +187,29 @@ impl Ctx<'_> {
 
     /// The entry point from detection, or a one-line error saying where to put one.
     pub fn detected_entry_point(&self) -> Result<&EntryPoint, Error> {
-        self.app()?
-            .and_then(|a| a.entry_point.as_ref())
-            .ok_or_else(|| {
-                Error::bad(format!(
-                    "{}: no WSGI entry point found for {}: add one to .warpdrive/server_args \
-                 (e.g. myapp.wsgi:application), add a wsgi.py, or run `kubectl warpdrive init`",
-                    self.home.display(),
-                    self.server_type.name()
-                ))
+        let app = self.app()?;
+        let entry = if self.asgi() {
+            app.and_then(|a| {
+                a.asgi_entry_point
+                    .as_ref()
+                    .or(a.entry_point.as_ref().filter(|_| a.recorded))
             })
+        } else {
+            app.and_then(|a| a.entry_point.as_ref())
+        };
+        entry.ok_or_else(|| {
+            let (what, example, module) = if self.asgi() {
+                ("ASGI", "main:app", "an asgi.py")
+            } else {
+                ("WSGI", "myapp.wsgi:application", "a wsgi.py")
+            };
+            Error::bad(format!(
+                "{}: no {what} entry point found for {}: add one to .warpdrive/server_args \
+                 (e.g. {example}), add {module}, or run `kubectl warpdrive init`",
+                self.home.display(),
+                self.server_type.name()
+            ))
+        })
     }
 
     /// Static files to serve: (URL prefix, absolute directory).
@@ -250,7 +298,11 @@ impl Ctx<'_> {
         let callable = forms.callable_flag.and_then(|f| take_option(&mut user, f));
         match user_entry(&user, forms) {
             UserEntry::At(i) => {
-                let by_flag = i > 0 && forms.factory_flag == Some(user[i - 1].as_str());
+                let switch = forms
+                    .factory_switch
+                    .and_then(|f| user.iter().position(|a| a == f));
+                let by_flag =
+                    switch.is_some() || (i > 0 && forms.factory_flag == Some(user[i - 1].as_str()));
                 let mut spec = user[i].clone();
                 if let Some(c) = &callable {
                     if !spec.contains(':') {
@@ -267,7 +319,9 @@ impl Ctx<'_> {
                 match self.wrap(&target, launch, force)? {
                     Some(wrapped) => {
                         user[i] = wrapped;
-                        if by_flag {
+                        if let Some(at) = switch {
+                            user.remove(at);
+                        } else if by_flag {
                             user.remove(i - 1);
                         }
                     }
@@ -303,12 +357,19 @@ impl Ctx<'_> {
                         .trim_end()
                         .to_string(),
                 );
-                let by_flag = forms.factory_flag.filter(|_| entry.is_bare_factory());
+                let by_flag = forms
+                    .factory_flag
+                    .or(forms.factory_switch)
+                    .filter(|_| entry.is_bare_factory());
                 let force = entry.is_factory() && !forms.calls_factories && by_flag.is_none();
                 let wrapped = self.wrap(&entry.spec(), launch, force)?;
                 launch.args(user);
                 match (wrapped, by_flag) {
                     (Some(w), _) => place(launch, w),
+                    (None, Some(flag)) if forms.factory_switch == Some(flag) => {
+                        launch.arg(flag);
+                        place(launch, entry.name());
+                    }
                     (None, Some(flag)) => {
                         launch.args([flag.to_string(), entry.name()]);
                     }
@@ -335,7 +396,7 @@ impl Ctx<'_> {
     ) -> Result<Option<String>, Error> {
         let whitenoise = matches!(
             self.server_type,
-            ServerType::Gunicorn | ServerType::Waitress
+            ServerType::Gunicorn | ServerType::Waitress | ServerType::Uvicorn
         );
         let static_files = if whitenoise {
             self.static_files()?
@@ -343,7 +404,7 @@ impl Ctx<'_> {
             None
         };
         let always = self.server_type == ServerType::Uwsgi;
-        let apache = !self.server_type.is_wsgi_server() || self.server_type == ServerType::ModWsgi;
+        let apache = !self.server_type.is_app_server() || self.server_type == ServerType::ModWsgi;
         // A peer list alone still needs the module: it removes the proxy
         // family from peers outside it.
         let proxies = !apache && (!self.proxy.headers.is_empty() || !self.proxy.peers.is_empty());
@@ -371,8 +432,13 @@ impl Ctx<'_> {
                 .insert("WARPDRIVE_TRUST_PROXY".into(), String::new());
         } else if !self.proxy.headers.is_empty() {
             launch.notes.push(format!(
-                "trusted proxy headers {} via the warpdrive_wsgi middleware",
-                self.proxy.headers.join(",")
+                "trusted proxy headers {} via the {} middleware",
+                self.proxy.headers.join(","),
+                if self.asgi() {
+                    "warpdrive_asgi"
+                } else {
+                    "warpdrive_wsgi"
+                }
             ));
             // Also when they come from .warpdrive/application, not the environment.
             launch.env.insert(
@@ -391,10 +457,13 @@ impl Ctx<'_> {
             None => support.display().to_string(),
         };
         launch.env.insert("PYTHONPATH".into(), pythonpath);
-        launch
-            .env
-            .insert("WARPDRIVE_WSGI_TARGET".into(), entry.to_string());
-        Ok(Some(support::ENTRY_POINT.to_string()))
+        let (var, module) = if self.asgi() {
+            ("WARPDRIVE_ASGI_TARGET", support::ASGI_ENTRY_POINT)
+        } else {
+            ("WARPDRIVE_WSGI_TARGET", support::ENTRY_POINT)
+        };
+        launch.env.insert(var.into(), entry.to_string());
+        Ok(Some(module.to_string()))
     }
 
     fn require_whitenoise(&self, url: &str, root: &Path) -> Result<(), Error> {
@@ -467,6 +536,9 @@ pub struct Forms<'f> {
     pub callable_flag: Option<&'f str>,
     /// The server calls `module:factory(ARGS)` itself (gunicorn).
     pub calls_factories: bool,
+    /// A flag that makes the positional app a factory the server calls
+    /// without arguments (uvicorn's `--factory`).
+    pub factory_switch: Option<&'f str>,
     /// Flags whose value is a PasteDeploy config path, from which a
     /// `config:` prefix is dropped (gunicorn's `--paste`).
     pub paste_flags: &'f [&'f str],
@@ -497,7 +569,12 @@ fn user_entry(args: &[String], forms: &Forms) -> UserEntry {
         if forms.opaque_flags.contains(&flag) || forms.value_flags.contains(&flag) {
             return UserEntry::Opaque;
         }
-        let prev_is_option = i > 0 && args[i - 1].starts_with('-') && !args[i - 1].contains('=');
+        // The word after an option is its value, unless the option is a
+        // switch that takes none (uvicorn's `--factory`).
+        let prev_is_option = i > 0
+            && args[i - 1].starts_with('-')
+            && !args[i - 1].contains('=')
+            && forms.factory_switch != Some(args[i - 1].as_str());
         if forms.positional
             && !a.starts_with('-')
             && a.contains(':')

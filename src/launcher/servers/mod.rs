@@ -15,6 +15,7 @@ pub mod mod_wsgi;
 pub mod paste;
 pub mod python;
 pub mod shell;
+pub mod uvicorn;
 pub mod uwsgi;
 pub mod waitress;
 
@@ -30,6 +31,7 @@ pub fn stop_signal(server_type: ServerType) -> Signal {
         ServerType::Gunicorn => gunicorn::STOP_SIGNAL,
         ServerType::Waitress => waitress::STOP_SIGNAL,
         ServerType::Uwsgi => uwsgi::STOP_SIGNAL,
+        ServerType::Uvicorn => uvicorn::STOP_SIGNAL,
     }
 }
 
@@ -52,5 +54,6 @@ fn build(ctx: &Ctx) -> Result<Launch, Error> {
         ServerType::ModWsgi => mod_wsgi::command(ctx),
         ServerType::Waitress => waitress::command(ctx),
         ServerType::Uwsgi => uwsgi::command(ctx),
+        ServerType::Uvicorn => uvicorn::command(ctx),
     }
 }

@@ -356,7 +356,7 @@ class ProxyHeaders(object):
         return self.app(self.fix(environ), start_response)
 
 
-def _parse_target(target):
+def _parse_target(target, origin="WARPDRIVE_WSGI_TARGET"):
     """``module:expr`` -> (module, attribute path, call) where ``expr`` is a
     dotted name, optionally called with literal arguments, as gunicorn
     allows (``create_app()``, ``create_app('prod', debug=False)``); ``call``
@@ -364,12 +364,12 @@ def _parse_target(target):
     module_name, _, expr = target.partition(":")
     module_name, expr = module_name.strip(), (expr.strip() or "application")
     if not module_name:
-        raise ConfigError("WARPDRIVE_WSGI_TARGET is empty; set it to module:callable")
+        raise ConfigError("%s is empty; set it to module:callable" % origin)
 
     def bad(why):
         return ConfigError(
-            "WARPDRIVE_WSGI_TARGET=%s: %s; write module:callable or module:factory(literal, ...)"
-            % (target, why)
+            "%s=%s: %s; write module:callable or module:factory(literal, ...)"
+            % (origin, target, why)
         )
 
     try:
@@ -397,14 +397,14 @@ def _parse_target(target):
     return module_name, parts, call
 
 
-def load_target(target, cwd=None):
+def load_target(target, cwd=None, origin="WARPDRIVE_WSGI_TARGET"):
     """Imports ``module:callable`` (callable defaults to ``application``);
     a factory (``module:create_app()``) is called first and its result is
     the app."""
     cwd = cwd or os.getcwd()
     if cwd not in sys.path:
         sys.path.insert(0, cwd)
-    module_name, parts, call = _parse_target(target)
+    module_name, parts, call = _parse_target(target, origin)
     attr = ".".join(parts)
     module = importlib.import_module(module_name)
     obj = module
@@ -413,17 +413,17 @@ def load_target(target, cwd=None):
             obj = getattr(obj, part)
         except AttributeError:
             raise ConfigError(
-                "WARPDRIVE_WSGI_TARGET=%s: module %s has no %s; set module:callable"
-                % (target, module_name, attr)
+                "%s=%s: module %s has no %s; set module:callable"
+                % (origin, target, module_name, attr)
             )
     if not callable(obj):
-        raise ConfigError("WARPDRIVE_WSGI_TARGET=%s: %s is not callable" % (target, attr))
+        raise ConfigError("%s=%s: %s is not callable" % (origin, target, attr))
     if call is not None:
         obj = obj(*call[0], **call[1])
         if not callable(obj):
             raise ConfigError(
-                "WARPDRIVE_WSGI_TARGET=%s: the factory %s returned %s, not an application"
-                % (target, attr, type(obj).__name__)
+                "%s=%s: the factory %s returned %s, not an application"
+                % (origin, target, attr, type(obj).__name__)
             )
     return obj
 
@@ -465,7 +465,9 @@ def build(environ=None):
     return app
 
 
-try:
-    application = build()
-except ConfigError as e:
-    fail(str(e))
+# warpdrive_asgi imports this module for ProxyHeaders and builds its own app.
+if not os.environ.get("WARPDRIVE_ASGI_TARGET", "").strip():
+    try:
+        application = build()
+    except ConfigError as e:
+        fail(str(e))
