@@ -574,3 +574,98 @@ fn init_records_the_asgi_app_for_uvicorn() {
     );
     serves(app.path(), &[], "/", "plain asgi 127.0.0.1 http");
 }
+
+/// Item 13: as root, Apache runs as www-data, which cannot write the app's
+/// root-owned SQLite database. The launcher warns with the fix before the
+/// start, the write fails as the warning says, and after the fix it warns no
+/// more and the write works.
+#[test]
+fn root_mod_wsgi_warns_about_an_sqlite_database_apache_cannot_write() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: only a root launcher runs Apache as another account");
+        return;
+    }
+    let app = apps::shape("sqlite_app");
+    // An empty file is an empty SQLite database.
+    write(&app.path().join("db.sqlite3"), "");
+    let warning = "Apache runs as www-data, which cannot write the SQLite database db.sqlite3";
+    dry_run(app.path(), &[], &[])
+        .success()
+        .stderr_has(warning)
+        .stderr_has("chown www-data:www-data");
+    let running = start(app.path(), &[], &[]);
+    let r = running.get("/write", &[]);
+    assert_eq!(
+        (r.status, r.body.trim()),
+        (500, "attempt to write a readonly database"),
+        "log:\n{}",
+        running.log()
+    );
+    running.stop();
+
+    // The fix the warning names: the file and its directory to www-data.
+    let www = nix::unistd::User::from_name("www-data")
+        .expect("passwd")
+        .expect("www-data");
+    for p in [app.path().join("db.sqlite3"), app.path().to_path_buf()] {
+        nix::unistd::chown(&p, Some(www.uid), Some(www.gid)).expect("chown");
+    }
+    dry_run(app.path(), &[], &[])
+        .success()
+        .stderr_lacks("SQLite");
+    let running = start(app.path(), &[], &[]);
+    let r = running.get("/write", &[]);
+    assert_eq!(
+        (r.status, r.body.trim()),
+        (200, "wrote 1 rows"),
+        "log:\n{}",
+        running.log()
+    );
+    running.stop();
+
+    // A database two levels down whose directory Apache cannot write
+    // (SQLite writes its journal beside the file) is named too.
+    let data = app.path().join("var/data");
+    write(&data.join("app.db"), "");
+    nix::unistd::chown(&data.join("app.db"), Some(www.uid), Some(www.gid)).expect("chown");
+    dry_run(app.path(), &[], &[])
+        .success()
+        .stderr_has("cannot write the SQLite database var/data/app.db");
+}
+
+/// Item 13: mod_wsgi-express takes its locale from LC_ALL/LANG and calls C
+/// and POSIX "unsupported" at every start; the launcher passes
+/// `--locale C.UTF-8` for them (and for C.UTF-8 itself), keeps any other
+/// locale, and never overrides a `--locale` in server_args.
+#[test]
+fn mod_wsgi_gets_c_utf8_for_c_and_posix_locales() {
+    let app = apps::shape("plain_app");
+    let locale_args = |env: &[(&str, &str)]| -> Vec<String> {
+        let argv = argv(&dry_json(app.path(), env));
+        argv.windows(2)
+            .filter(|w| w[0] == "--locale")
+            .map(|w| w[1].clone())
+            .collect()
+    };
+    for lang in ["C", "POSIX", "C.UTF-8", "C.utf8"] {
+        let env = [("LANG", lang), ("LC_ALL", "")];
+        assert_eq!(locale_args(&env), ["C.UTF-8"], "LANG={lang}");
+        let running = start(app.path(), &env, &[]);
+        let r = running.get("/", &[]);
+        let log = running.log();
+        running.stop();
+        assert_eq!((r.status, r.body.trim()), (200, "plain app"), "{log}");
+        assert!(!log.contains("Unsupported locale"), "LANG={lang}:\n{log}");
+        assert!(log.contains("Locale Setting     : C.UTF-8"), "{log}");
+    }
+    // LC_ALL wins over LANG, as in libc.
+    let env = [("LANG", "de_DE.UTF-8"), ("LC_ALL", "POSIX")];
+    assert_eq!(locale_args(&env), ["C.UTF-8"]);
+    // Any other locale is the user's choice, passed on by mod_wsgi-express.
+    let env = [("LANG", "de_DE.UTF-8"), ("LC_ALL", "")];
+    assert!(locale_args(&env).is_empty());
+    // server_args' own --locale is the only one.
+    put(app.path(), "server_args", "--locale en_US.UTF-8\n");
+    let env = [("LANG", "C"), ("LC_ALL", "")];
+    assert_eq!(locale_args(&env), ["en_US.UTF-8"]);
+}

@@ -32,8 +32,21 @@ pub fn base(ctx: &Ctx) -> Result<Launch, Error> {
         l.args(["--user", &user, "--group", &group]);
         l.notes
             .push(format!("running as root, so Apache runs as {user}:{group}"));
+        warn_unwritable_sqlite(ctx.home, &user, &group);
     }
-    if !["LC_ALL", "LANG"].iter().any(|v| ctx.env.contains_key(*v)) {
+    // mod_wsgi-express takes its --locale from LC_ALL/LANG; C and POSIX
+    // are "unsupported" to it (a warning at every start, and ASCII file
+    // names), so they get C.UTF-8, as an unset locale does.
+    let locale = ["LC_ALL", "LANG"]
+        .iter()
+        .find_map(|v| ctx.env.get(*v).map(|s| s.trim()).filter(|s| !s.is_empty()));
+    let c_like = |s: &str| {
+        matches!(
+            s,
+            "C" | "POSIX" | "C.UTF-8" | "C.utf8" | "C.UTF8" | "C.utf-8"
+        )
+    };
+    if !ctx.user_has("--locale") && !ctx.user_has("--lang") && locale.is_none_or(c_like) {
         l.args(["--locale", "C.UTF-8"]);
     }
     l.args(["--processes", &ctx.knobs.processes().to_string()]);
@@ -98,6 +111,93 @@ fn untrusted_peers(ctx: &Ctx, l: &mut Launch) {
     );
     l.notes
         .push("proxy headers from other peers unset in Apache".into());
+}
+
+/// SQLite database files in the app (`*.sqlite3`, `*.sqlite`, `*.db`, two
+/// levels down at most) that Apache's account cannot write, or whose
+/// directory it cannot write (SQLite writes a journal beside the file):
+/// one warning naming them and the fixes, since every write would fail
+/// with "attempt to write a readonly database".
+fn warn_unwritable_sqlite(home: &std::path::Path, user: &str, group: &str) {
+    let Some(account) = User::from_name(user).ok().flatten() else {
+        return;
+    };
+    let gid = Group::from_name(group)
+        .ok()
+        .flatten()
+        .map(|g| g.gid)
+        .unwrap_or(account.gid);
+    let mut gids = vec![gid];
+    if let Ok(name) = std::ffi::CString::new(user) {
+        if let Ok(list) = nix::unistd::getgrouplist(&name, gid) {
+            gids.extend(list);
+        }
+    }
+    let mut found = Vec::new();
+    sqlite_files(home, 2, &mut found);
+    let blocked: Vec<String> = found
+        .iter()
+        .filter(|f| {
+            !writable_by(f, account.uid, &gids)
+                || f.parent()
+                    .is_some_and(|d| !writable_by(d, account.uid, &gids))
+        })
+        .map(|f| f.strip_prefix(home).unwrap_or(f).display().to_string())
+        .collect();
+    if blocked.is_empty() {
+        return;
+    }
+    let shown: Vec<&str> = blocked.iter().take(3).map(String::as_str).collect();
+    eprintln!(
+        "warpdrive: warning: Apache runs as {user}, which cannot write the SQLite database {} \
+         (or its directory), so every write will fail with \"attempt to write a readonly \
+         database\"; give {user} the file and its directory (`chown {user}:{group} FILE DIR` \
+         in the image), set WARPDRIVE_USER to their owner, or keep the database outside the app",
+        shown.join(", ")
+    );
+}
+
+fn sqlite_files(dir: &std::path::Path, depth: usize, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Ok(kind) = e.file_type() else { continue };
+        if name.starts_with('.') || name == "__pycache__" || name == "node_modules" {
+            continue;
+        }
+        if kind.is_dir() && depth > 0 {
+            sqlite_files(&e.path(), depth - 1, out);
+        } else if kind.is_file()
+            && [".sqlite3", ".sqlite", ".db"]
+                .iter()
+                .any(|x| name.ends_with(x))
+        {
+            out.push(e.path());
+        }
+    }
+}
+
+/// Whether `uid` (with groups `gids`) may write `path`, by its mode bits.
+fn writable_by(path: &std::path::Path, uid: nix::unistd::Uid, gids: &[nix::unistd::Gid]) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(m) = std::fs::metadata(path) else {
+        return true;
+    };
+    if uid.is_root() {
+        return true;
+    }
+    let mode = m.mode();
+    if m.uid() == uid.as_raw() {
+        mode & 0o200 != 0
+    } else if gids.iter().any(|g| g.as_raw() == m.gid()) {
+        mode & 0o020 != 0
+    } else {
+        mode & 0o002 != 0
+    }
 }
 
 /// The account Apache's children run as when the launcher is root:
