@@ -85,6 +85,16 @@ impl Layout {
         format!("{}/bin:/usr/bin:/bin", self.venv.display())
     }
 
+    /// Whether the venv's Python imports `module`.
+    fn imports(&self, module: &str) -> bool {
+        Command::new(self.venv.join("bin/python"))
+            .args(["-c", &format!("import {module}")])
+            .current_dir("/")
+            .run_within(Duration::from_secs(30))
+            .code()
+            == Some(0)
+    }
+
     /// `warpdrive build`, pip offline: `--no-index`, and an index URL
     /// nothing answers, so a pip that tried one would fail.
     fn build(&self) -> Command {
@@ -102,17 +112,21 @@ impl Layout {
 }
 
 /// examples/hello-django without its collected static files and without
-/// STATIC_ROOT, needing Django from requirements.txt.
+/// STATIC_ROOT, needing Django from requirements.txt. Its settings end in a
+/// star import, as split settings often do, so the launcher cannot read them
+/// statically: without the build's record, `exec` would import them with
+/// Python.
 fn django_app() -> tempfile::TempDir {
     let app = support::copy_app(&repo().join("examples/hello-django"));
     std::fs::remove_dir_all(app.path().join("static")).expect("rm static");
     let settings = app.path().join("hello/settings.py");
     let text = std::fs::read_to_string(&settings).expect("settings");
-    let text: String = text
+    let mut text: String = text
         .lines()
         .filter(|l| !l.starts_with("STATIC_ROOT"))
         .map(|l| format!("{l}\n"))
         .collect();
+    text.push_str("from hello.message import *  # noqa: F401,F403\n");
     support::write(&settings, &text);
     support::write(&app.path().join("requirements.txt"), "Django==5.2.19\n");
     app
@@ -207,7 +221,8 @@ fn django_build_collects_static_and_exec_serves_it_with_no_python_first() {
     let ran = std::fs::read_to_string(&log).unwrap_or_default();
     assert_eq!(ran, "", "exec ran Python before the server: {ran}");
 
-    // The check above can fail: a Python run through PATH is logged.
+    // The check above can fail: a Python run through PATH is logged, and
+    // without the build's record exec runs one (it imports the settings).
     Command::new(shims.join("python"))
         .args(["-c", "pass"])
         .run_within(Duration::from_secs(30))
@@ -215,6 +230,99 @@ fn django_build_collects_static_and_exec_serves_it_with_no_python_first() {
     assert!(std::fs::read_to_string(&log)
         .unwrap_or_default()
         .contains("-c pass"));
+    std::fs::remove_file(&log).expect("rm log");
+    std::fs::remove_file(l.src.join(".warpdrive/application")).expect("rm record");
+    let running = exec::start(&l.src, &[("PATH", path.as_str())], &[]);
+    running.stop();
+    let ran = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        ran.contains("hello.settings"),
+        "exec without the record ran no Python: {ran:?}"
+    );
+}
+
+/// Step 4 on a venv without the server: the build installs the server the
+/// app will run on, and whitenoise for the static files it serves, from the
+/// wheelhouse (never an index); a second build finds the server; exec then
+/// serves `/static/` through WhiteNoise. hello-django keeps its STATIC_ROOT
+/// (`static/hello.txt`); only auto and django collect, so collectstatic is
+/// skipped.
+fn server_and_whitenoise_installed_when_missing(server: &str, program: &str) {
+    let app = support::copy_app(&repo().join("examples/hello-django"));
+    support::write(
+        &app.path().join(".warpdrive/server_type"),
+        &format!("{server}\n"),
+    );
+    let l = layout(app.path());
+    let bin = l.venv.join("bin").join(program);
+    assert!(!bin.exists(), "the fresh venv has {program}");
+    assert!(!l.imports("whitenoise"), "the fresh venv has whitenoise");
+    l.build()
+        .run_within(BUILD)
+        .success()
+        .stdout_has("build: pip: installed -r requirements.txt\n")
+        .stdout_has(&format!("build: server: installed {server}, whitenoise\n"))
+        .stdout_has(&format!("build: collectstatic: skipped for {server} "));
+    assert!(bin.is_file(), "the build did not install {program}");
+    assert!(
+        l.imports("whitenoise"),
+        "the build did not install whitenoise"
+    );
+    l.build()
+        .run_within(BUILD)
+        .success()
+        .stdout_has(&format!("build: server: {program} present\n"));
+
+    let path = l.path();
+    let running = exec::start(&l.src, &[("PATH", path.as_str())], &[]);
+    let file = running.get("/static/hello.txt", &[]);
+    assert_eq!(file.status, 200, "log:\n{}", running.log());
+    assert_eq!(file.body.trim(), "static file served by warpdrive");
+    assert!(
+        running.log().contains("via WhiteNoise"),
+        "log:\n{}",
+        running.log()
+    );
+    running.stop();
+}
+
+#[test]
+fn gunicorn_and_whitenoise_are_installed_when_missing() {
+    server_and_whitenoise_installed_when_missing("gunicorn", "gunicorn");
+}
+
+#[test]
+fn waitress_and_whitenoise_are_installed_when_missing() {
+    server_and_whitenoise_installed_when_missing("waitress", "waitress-serve");
+}
+
+/// No static files: the server alone, no whitenoise.
+#[test]
+fn a_server_without_static_files_gets_no_whitenoise() {
+    let app = support::world_readable_tempdir();
+    support::write(
+        &app.path().join("wsgi.py"),
+        "def application(environ, start_response):\n    \
+         start_response('200 OK', [('Content-Type', 'text/plain')])\n    \
+         return [b'plain']\n",
+    );
+    support::write(&app.path().join(".warpdrive/server_type"), "waitress\n");
+    let l = layout(app.path());
+    l.build()
+        .run_within(BUILD)
+        .success()
+        .stdout_has("build: server: installed waitress\n")
+        .stdout_lacks("whitenoise");
+    assert!(l.venv.join("bin/waitress-serve").is_file());
+    assert!(
+        !l.imports("whitenoise"),
+        "whitenoise installed for no static files"
+    );
+    let path = l.path();
+    let running = exec::start(&l.src, &[("PATH", path.as_str())], &[]);
+    let page = running.get("/", &[]);
+    assert_eq!(page.body, "plain", "log:\n{}", running.log());
+    running.stop();
 }
 
 #[test]
