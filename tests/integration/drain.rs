@@ -39,6 +39,35 @@ def application(environ, start_response):
     return [body]
 "#;
 
+/// The same app for uvicorn: ASGI, waiting with `asyncio.sleep` so the
+/// event loop keeps serving other connections.
+const SLOW_ASGI: &str = r#"import asyncio, os, time
+
+DIR = os.environ["DRAIN_DIR"]
+
+
+async def application(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    if scope["path"] == "/slow":
+        open(os.path.join(DIR, "inflight"), "w").close()
+        deadline = time.monotonic() + 60
+        while not os.path.exists(os.path.join(DIR, "release")):
+            if time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.02)
+        body = b"slow done"
+    else:
+        body = b"fast"
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": body})
+"#;
+
+/// `app.sh` for the shell type: it `exec`s the threaded `app.py` below, so
+/// the server is the process that gets the stop signal.
+const APP_SH: &str = "#!/bin/sh\nexec python app.py\n";
+
 /// `app.py`: the same app under a threaded wsgiref server (a request in
 /// flight must not block the next connection).
 const SERVE_PY: &str = r#"import os, sys
@@ -91,9 +120,15 @@ struct Server {
 
 fn app_for(server: &str, drain_dir: &Path) -> tempfile::TempDir {
     let dir = support::world_readable_tempdir();
-    if server == "python" {
+    if server == "python" || server == "shell" {
         support::write(&dir.path().join("slowapp.py"), SLOW_APP);
         support::write(&dir.path().join("app.py"), SERVE_PY);
+        if server == "shell" {
+            support::write(&dir.path().join("app.sh"), APP_SH);
+            support::set_mode(&dir.path().join("app.sh"), 0o755);
+        }
+    } else if server == "uvicorn" {
+        support::write(&dir.path().join("asgi.py"), SLOW_ASGI);
     } else {
         support::write(&dir.path().join("wsgi.py"), SLOW_APP);
     }
@@ -236,6 +271,25 @@ fn waitress_drains_then_stops_with_sigint() {
 fn python_app_drains_then_gets_sigterm() {
     drain_one(&Server {
         name: "python",
+        graceful: None,
+    });
+}
+
+#[test]
+fn uvicorn_drains_then_stops_gracefully() {
+    let seen = drain_one(&Server {
+        name: "uvicorn",
+        graceful: Some("Shutting down"),
+    });
+    // uvicorn re-raises the SIGTERM it handled once its shutdown is done,
+    // so it dies of it, and the launcher passes that on as 128 + 15.
+    assert_eq!(seen.exit, Some(143), "{seen:?}");
+}
+
+#[test]
+fn shell_app_drains_then_its_exec_gets_sigterm() {
+    drain_one(&Server {
+        name: "shell",
         graceful: None,
     });
 }
