@@ -76,6 +76,34 @@ pub struct Op<'a> {
     pub server: &'a str,
 }
 
+/// A kube error as one line of text, for messages built elsewhere (the
+/// exec of a sync): an API error is its message and code, never kube's
+/// `Status { … }` dump; server text escaped and cut.
+pub fn api_text(err: &kube::Error) -> String {
+    if let Some(e) = bounded_text(err) {
+        return e;
+    }
+    match err {
+        kube::Error::Api(s) => format!(
+            "{} ({} {})",
+            shown(s.message.trim()),
+            s.code,
+            shown(&s.reason)
+        ),
+        other => shown(&other.to_string()),
+    }
+}
+
+fn bounded_text(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    if let Some(t) = find::<TimedOut>(err) {
+        return Some(format!(
+            "no complete answer within {} (--request-timeout)",
+            humantime::format_duration(t.0)
+        ));
+    }
+    find::<TooLarge>(err).map(|e| e.to_string())
+}
+
 /// The HTTP status of an API error, if the server answered.
 pub fn status_code(err: &kube::Error) -> Option<u16> {
     match err {

@@ -181,7 +181,7 @@ impl Progress {
                 });
             }
             None => {
-                if line != self.last {
+                if !line.is_empty() && line != self.last {
                     eprintln!("{line}");
                     self.last = line.to_string();
                 }

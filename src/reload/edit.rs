@@ -88,6 +88,80 @@ pub fn edit_on(object: &mut Value, idx: usize, what: &str) -> Result<(), cluster
     Ok(())
 }
 
+/// What `on` is about to change, to put it back when `on` fails later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Before {
+    pub replicas: i64,
+    /// The literal value of [`RELOAD_VAR`] (`None`: not set).
+    pub var: Option<String>,
+    /// The [`REPLICAS_ANNOTATION`] (`None`: not there).
+    pub annotation: Option<String>,
+    /// Whether `metadata.annotations` was there at all.
+    pub had_annotations: bool,
+}
+
+impl Before {
+    pub fn of(object: &Value, idx: usize) -> Before {
+        Before {
+            replicas: target::replicas(object),
+            var: workload::env_value(object, idx, RELOAD_VAR),
+            annotation: annotation(object).map(str::to_string),
+            had_annotations: object.pointer("/metadata/annotations").is_some(),
+        }
+    }
+
+    /// `3 replicas, MOD_WSGI_RELOAD_ON_CHANGES unset` for messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} replica{}, {RELOAD_VAR}{}",
+            self.replicas,
+            if self.replicas == 1 { "" } else { "s" },
+            match &self.var {
+                Some(v) => format!("={}", cluster::errors::shown(v)),
+                None => " unset".to_string(),
+            }
+        )
+    }
+}
+
+/// Puts back what [`edit_on`] changed: the replicas, the variable and the
+/// annotation exactly as [`Before`] saw them.
+pub fn edit_back(
+    object: &mut Value,
+    idx: usize,
+    what: &str,
+    before: &Before,
+) -> Result<(), cluster::Error> {
+    if let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) {
+        spec.insert("replicas".into(), Value::from(before.replicas));
+    }
+    let ann = annotations_mut(object, what)?;
+    match &before.annotation {
+        Some(v) => {
+            ann.insert(REPLICAS_ANNOTATION.into(), Value::from(v.clone()));
+        }
+        None => {
+            ann.remove(REPLICAS_ANNOTATION);
+            if ann.is_empty() && !before.had_annotations {
+                if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+                    meta.remove("annotations");
+                }
+            }
+        }
+    }
+    let change = match &before.var {
+        Some(v) => workload::EnvChange::Set {
+            name: RELOAD_VAR.into(),
+            value: v.clone(),
+        },
+        None => workload::EnvChange::Unset {
+            name: RELOAD_VAR.into(),
+        },
+    };
+    workload::apply_env(object, idx, &[change], what)?;
+    Ok(())
+}
+
 /// The `off` edit: unset the variable, restore the remembered replicas and
 /// drop the annotation.
 pub fn edit_off(
@@ -143,6 +217,25 @@ mod tests {
         o["spec"]["replicas"] = json!(5);
         edit_on(&mut o, 0, "deployment/blog").unwrap();
         assert_eq!(remembered(&o, "d").unwrap(), Some(3));
+    }
+
+    #[test]
+    fn back_is_exactly_as_before() {
+        for (env, ann) in [
+            (json!([{"name": "A", "value": "x"}]), json!({})),
+            (
+                json!([{"name": RELOAD_VAR, "value": "0"}]),
+                json!({REPLICAS_ANNOTATION: "4", "other": "y"}),
+            ),
+        ] {
+            let original = deploy(3, env, ann);
+            let before = Before::of(&original, 0);
+            let mut o = original.clone();
+            edit_on(&mut o, 0, "d").unwrap();
+            assert_ne!(o, original);
+            edit_back(&mut o, 0, "d", &before).unwrap();
+            assert_eq!(o, original);
+        }
     }
 
     #[test]

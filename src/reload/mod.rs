@@ -77,14 +77,40 @@ pub fn run(opts: Options) -> Result<i32, Error> {
         Action::Off => return off(&rt, &cluster, w, idx, opts.timeout),
         Action::On(setup) => setup,
     };
-    let w = on(&rt, &cluster, w, idx, opts.timeout)?;
+    let before = on(&rt, &cluster, &w, idx)?;
+    let result = after_on(&rt, &cluster, &w, idx, &container, setup, opts.timeout);
+    match (result, before) {
+        (Err(e), Some(before)) => Err(put_back(
+            &rt, &cluster, &w, &container, &before, e, &opts.kube,
+        )),
+        (result, _) => result,
+    }
+}
+
+/// What follows the `on` write: wait for the rollout, then sync.
+fn after_on(
+    rt: &tokio::runtime::Runtime,
+    cluster: &Cluster,
+    w: &Workload,
+    idx: usize,
+    container: &str,
+    setup: Option<Box<SyncOptions>>,
+    timeout: Option<Duration>,
+) -> Result<i32, Error> {
+    let w = rt.block_on(rollout::wait(
+        cluster,
+        w.kind,
+        &w.name,
+        rollout::Goal::Rollout,
+        timeout,
+    ))?;
     let Some(setup) = setup else {
         crate::outln!("--no-sync: no files copied");
         return Ok(0);
     };
-    let pod = rt.block_on(ready_pod(&cluster, &w))?;
+    let pod = rt.block_on(ready_pod(cluster, &w))?;
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
-    let transport = KubeTransport::new(&rt, pods, &pod, &container);
+    let transport = KubeTransport::new(rt, pods, &pod, container);
     let (dest, from) = match setup.dest {
         Some(d) => (d, "--dest"),
         None => default_dest(&transport, &w.object, idx),
@@ -106,7 +132,7 @@ pub fn run(opts: Options) -> Result<i32, Error> {
     );
     // After a failed sync in --watch: the pod may have been replaced.
     let mut repod = || -> Option<String> {
-        let now = rt.block_on(ready_pod(&cluster, &w)).ok()?;
+        let now = rt.block_on(ready_pod(cluster, &w)).ok()?;
         (now != transport.pod()).then(|| {
             transport.set_pod(&now);
             now
@@ -114,6 +140,46 @@ pub fn run(opts: Options) -> Result<i32, Error> {
     };
     sync_loop::sync_and_watch(&syncer, setup.watch, &mut repod)?;
     Ok(0)
+}
+
+/// After `on` changed the workload and something failed: put the
+/// replicas, the variable and the annotation back as they were, and say
+/// so in one line with the cause; if that fails too, name the command
+/// that turns reloading off.
+fn put_back(
+    rt: &tokio::runtime::Runtime,
+    cluster: &Cluster,
+    w: &Workload,
+    container: &str,
+    before: &edit::Before,
+    cause: Error,
+    kube: &KubeArgs,
+) -> Error {
+    let what = w.display();
+    let restored = rt.block_on(async {
+        let fresh = target::get(cluster, w.kind, &w.name).await?;
+        workload::update(cluster, fresh, DryRun::None, |obj| {
+            let idx = workload::containers(obj)
+                .iter()
+                .position(|n| n == container)
+                .ok_or_else(|| {
+                    cluster::Error::Failed(format!("{what}: container {container} is gone"))
+                })?;
+            edit::edit_back(obj, idx, &what, before)
+        })
+        .await
+    });
+    match restored {
+        Ok(_) => Error::PutBack {
+            what,
+            before: before.describe(),
+            cause: Box::new(cause),
+        },
+        Err(again) => Error::NotPutBack(format!(
+            "{cause}; putting {what} back failed too ({again}): turn reloading off with `kubectl warpdrive reload {what} off {}`",
+            cluster::tune::same_place(kube, &cluster.namespace)
+        )),
+    }
 }
 
 /// Prints `$WARPDRIVE_SRC_ROOT` as the container sees it (image and pod env).
@@ -142,45 +208,38 @@ fn default_dest(t: &KubeTransport, object: &Value, idx: usize) -> (String, &'sta
     }
 }
 
-/// `on`: one write (unless already on), then wait for the rollout.
+/// `on`: one write, unless reloading is already on. Returns what it
+/// changed (to put back if what follows fails), `None` when it wrote nothing.
 fn on(
     rt: &tokio::runtime::Runtime,
     cluster: &Cluster,
-    w: Workload,
+    w: &Workload,
     idx: usize,
-    timeout: Option<Duration>,
-) -> Result<Workload, Error> {
+) -> Result<Option<edit::Before>, Error> {
     let what = w.display();
     if workload::reload_on(&w.object, idx) && w.replicas() == 1 {
         crate::outln!(
             "reload is already on for {what} (1 replica, {RELOAD_VAR}=1): nothing to change"
         );
-    } else {
-        let before_replicas = w.replicas();
-        let before_var = workload::env_value(&w.object, idx, RELOAD_VAR);
-        let kept = edit::remembered(&w.object, &what)?;
-        for hpa in rt.block_on(scale::hpas_targeting(cluster, &w))? {
-            eprintln!(
-                "warning: HorizontalPodAutoscaler {hpa} targets {what} and will scale it away from 1 replica; set its minReplicas and maxReplicas to 1 while reloading"
-            );
-        }
-        rt.block_on(workload::update(cluster, w.clone(), DryRun::None, |obj| {
-            edit::edit_on(obj, idx, &what)
-        }))?;
-        let remember = kept.unwrap_or(before_replicas);
-        crate::outln!(
-            "{what}: replicas {before_replicas} → 1, {RELOAD_VAR} {} → 1 (one rollout); {remember} replicas remembered in annotation {REPLICAS_ANNOTATION}",
-            before_var.as_deref().unwrap_or("(unset)")
+        return Ok(None);
+    }
+    let before = edit::Before::of(&w.object, idx);
+    let kept = edit::remembered(&w.object, &what)?;
+    for hpa in rt.block_on(scale::hpas_targeting(cluster, w))? {
+        eprintln!(
+            "warning: HorizontalPodAutoscaler {hpa} targets {what} and will scale it away from 1 replica; set its minReplicas and maxReplicas to 1 while reloading"
         );
     }
-    let done = rt.block_on(rollout::wait(
-        cluster,
-        w.kind,
-        &w.name,
-        rollout::Goal::Rollout,
-        timeout,
-    ))?;
-    Ok(done)
+    rt.block_on(workload::update(cluster, w.clone(), DryRun::None, |obj| {
+        edit::edit_on(obj, idx, &what)
+    }))?;
+    let remember = kept.unwrap_or(before.replicas);
+    crate::outln!(
+        "{what}: replicas {} → 1, {RELOAD_VAR} {} → 1 (one rollout); {remember} replicas remembered in annotation {REPLICAS_ANNOTATION}",
+        before.replicas,
+        before.var.as_deref().unwrap_or("(unset)")
+    );
+    Ok(Some(before))
 }
 
 /// `off`: one write (unless already off), then wait for the rollout.

@@ -113,7 +113,7 @@ impl Transport for KubeTransport<'_> {
         let conn = self
             .runtime
             .block_on(client.connect(req))
-            .map_err(|e| format!("pod {pod}: {e}"))?;
+            .map_err(|e| format!("pod {pod}: {}", crate::cluster::errors::api_text(&e)))?;
         let v5 = conn.supports_stream_close();
         let (sink, recv) = conn.into_stream().split();
         Ok(Box::new(KubeSession {

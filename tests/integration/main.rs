@@ -16,6 +16,7 @@ mod middleware;
 mod pid1;
 mod real;
 mod reload;
+mod reload_rollback;
 mod scale;
 mod shapes;
 mod ship;

@@ -104,8 +104,8 @@ pub fn status_response(code: StatusCode, reason: &str, message: &str) -> Respons
         .into_response()
 }
 
-/// `GET …/namespaces/NS/pods/POD/exec?command=…`: the pod must exist and
-/// the container must be one of its own; the command gets that container's
+/// `GET …/namespaces/NS/pods/POD/exec?command=…`: the pod must exist, exec
+/// must not be denied (`create pods/exec`), and the container must be one of its own; the command gets that container's
 /// env (literal values) and runs in [`super::State::exec_root`].
 pub async fn handle(
     AxState(state): AxState<super::Shared>,
@@ -124,7 +124,22 @@ pub async fn handle(
             .map(|p| p["spec"]["containers"].clone());
         (st.exec_root.clone(), st.exec_offer, spec)
     };
+    let denied = state
+        .lock()
+        .map(|st| {
+            st.deny
+                .iter()
+                .any(|(v, r)| v == "create" && r == "pods/exec")
+        })
+        .unwrap_or(false);
     let response = match (spec, ws) {
+        // `ApiServer::deny("create", "pods/exec")`, as RBAC answers it.
+        (Some(_), _) if denied => super::status(
+            403,
+            "Forbidden",
+            format!("pods \"{pod}\" is forbidden: User \"tester\" cannot create resource \"pods/exec\" in API group \"\" in the namespace \"{ns}\""),
+            json!({"name": pod, "kind": "pods"}),
+        ),
         (None, _) => super::status(
             404,
             "NotFound",

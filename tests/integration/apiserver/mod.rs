@@ -181,9 +181,10 @@ pub struct State {
     pub exec_root: PathBuf,
     /// Which websocket subprotocols exec offers.
     pub exec_offer: exec::Offer,
-    /// `(path part, fault, answered so far)`: requests whose path contains
-    /// the part get the fault's answer (see [`ApiServer::fault`]).
-    pub faults: Vec<(String, faults::Fault, usize)>,
+    /// `(method, path part, fault, answered so far)`: requests (of that
+    /// method, if any) whose path contains the part get the fault's answer
+    /// (see [`ApiServer::fault`]).
+    pub faults: Vec<(Option<String>, String, faults::Fault, usize)>,
     seed: u64,
 }
 
@@ -398,7 +399,16 @@ impl ApiServer {
 
     /// Answer the requests whose path contains `path_part` with `fault`.
     pub fn fault(&self, path_part: &str, fault: faults::Fault) {
-        self.state().faults.push((path_part.to_string(), fault, 0));
+        self.state()
+            .faults
+            .push((None, path_part.to_string(), fault, 0));
+    }
+
+    /// [`Self::fault`] for the requests of one method (`PATCH`).
+    pub fn fault_method(&self, method: &str, path_part: &str, fault: faults::Fault) {
+        self.state()
+            .faults
+            .push((Some(method.to_string()), path_part.to_string(), fault, 0));
     }
 
     /// Wait this long before every answer.
@@ -744,11 +754,10 @@ async fn handle(
     };
     let faulty = {
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
-        let hit = st
-            .faults
-            .iter_mut()
-            .find(|(part, _, _)| path.contains(part.as_str()));
-        hit.and_then(|(_, fault, served)| {
+        let hit = st.faults.iter_mut().find(|(m, part, _, _)| {
+            m.as_deref().is_none_or(|m| m == method.as_str()) && path.contains(part.as_str())
+        });
+        hit.and_then(|(_, _, fault, served)| {
             let r = faults::answer(fault, *served);
             *served += 1;
             r

@@ -29,6 +29,7 @@ mod connection;
 mod deploymentconfig;
 mod forms;
 mod reload;
+mod rollback;
 mod scale;
 mod sync;
 mod tune;
