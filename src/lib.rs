@@ -9,6 +9,8 @@
 //! * [`cluster`]: the Kubernetes client side; never loaded on the `exec` path.
 //! * [`sync`]: the file sync into a container, over a `Transport`.
 //! * [`reload`]: `reload on/off` and its sync loop, over [`cluster`] and [`sync`].
+//! * [`sizing`]: the measured memory per server process, for the launcher's
+//!   automatic process count and `tune --recommend`.
 
 // stdout goes through `output::Stdout` (`out!`/`outln!`): `print!` panics on a
 // closed pipe.
@@ -26,6 +28,7 @@ pub mod launcher;
 pub mod mod_wsgi_args;
 pub mod output;
 pub mod reload;
+pub mod sizing;
 pub mod sync;
 
 use std::ffi::OsString;

@@ -299,8 +299,8 @@ pub fn same_place(kube: &KubeArgs, namespace: &str) -> String {
 
 /// Prints the recommendation and returns the changes that apply it.
 fn recommendation(object: &Value, idx: usize, r: &Recommending) -> Vec<EnvChange> {
-    let resources = object.pointer(&format!("/spec/template/spec/containers/{idx}/resources"));
-    let rec = recommend::recommend(resources, r.profile);
+    let container = object.pointer(&format!("/spec/template/spec/containers/{idx}"));
+    let rec = recommend::recommend(container, r.profile);
     let c = if workload::containers(object).len() > 1 {
         format!(
             " -c {}",

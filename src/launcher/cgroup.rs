@@ -11,8 +11,10 @@
 //! CPU on a 64-core node must not start 64 workers (s2i-python-container#188,
 //! gunicorn#2028).
 //!
-//! processes = min(ceil(CPU quota), memory limit / [`MIB_PER_PROCESS`]), at
-//! least 1, at most 256. The traps, each with a test below:
+//! processes = min(ceil(CPU quota), what fits in the memory limit), at least
+//! 1, at most 256, where what fits is the server type's measured budget
+//! ([`crate::sizing`]: `(limit − base) / (2 × worker + threads × 2 MiB)`).
+//! The traps, each with a test below:
 //! * a fractional quota (`cpu.max 50000 100000`, a `500m` limit) is 1
 //!   process, never 0 and never the node's count;
 //! * no CPU quota (`max`, or v1 `-1`) is 1 process. A CPU *request* without
@@ -32,13 +34,7 @@
 
 use std::path::{Path, PathBuf};
 
-/// MiB of memory budgeted per worker process: about twice the one worker
-/// figure measured so far (`bench/worker_memory.sh`: waitress's single
-/// process serving the Django example, 44.6 MB RSS / 41.5 MB PSS after one
-/// request; the uWSGI master with the app loaded, 48 MB RSS). A worker
-/// that has served real requests grows. The script does not yet find the
-/// workers of gunicorn, uWSGI and Apache, only their parents.
-pub const MIB_PER_PROCESS: u64 = 96;
+use crate::sizing::Footprint;
 
 /// Where the cgroup files are: `WARPDRIVE_CGROUP_ROOT`, else `/sys/fs/cgroup`.
 pub fn root(env: &std::collections::BTreeMap<String, String>) -> PathBuf {
@@ -163,34 +159,40 @@ impl Limits {
         self.cpus.map(|c| c.ceil().max(1.0) as u64).unwrap_or(1)
     }
 
-    fn by_memory(&self) -> Option<u64> {
+    fn by_memory(&self, f: &Footprint, threads: u64) -> Option<u64> {
         self.memory_bytes
-            .map(|m| (m / (1024 * 1024) / MIB_PER_PROCESS).max(1))
+            .map(|m| f.processes_in((m >> 20) as f64, threads))
     }
 
-    /// The process count these limits allow.
-    pub fn processes(&self) -> u64 {
+    /// The process count these limits allow for processes of `threads`
+    /// threads of the server whose figures are `f`.
+    pub fn processes(&self, f: &Footprint, threads: u64) -> u64 {
         self.by_cpu()
-            .min(self.by_memory().unwrap_or(u64::MAX))
+            .min(self.by_memory(f, threads).unwrap_or(u64::MAX))
             .clamp(1, 256)
     }
 
     /// How [`processes`](Self::processes) was reached, for the start line:
     /// `2 processes from the container's limits (cgroup v2: CPU limit 1.5 → 2,
-    /// memory 512 MiB / 96 MiB per process → 5; the smaller)`.
-    pub fn explain(&self) -> String {
-        let n = self.processes();
+    /// memory 512 MiB: (512−24)/82 MiB per gunicorn process of 5 threads → 5;
+    /// the smaller)`.
+    pub fn explain(&self, f: &Footprint, threads: u64) -> String {
+        let n = self.processes(f, threads);
         let cpu = match self.cpus {
             Some(c) => format!("CPU limit {} → {}", trim_float(c), self.by_cpu()),
             None => "no CPU limit → 1 (a CPU request is not visible in the container; \
                      set a CPU limit or MOD_WSGI_PROCESSES)"
                 .to_string(),
         };
-        let memory = match (self.memory_bytes, self.by_memory()) {
+        let memory = match (self.memory_bytes, self.by_memory(f, threads)) {
             (Some(m), Some(by)) => {
                 format!(
-                    "memory {} MiB / {MIB_PER_PROCESS} MiB per process → {by}",
-                    m >> 20
+                    "memory {mib} MiB: ({mib}−{base})/{per} MiB per {} process of {threads} thread{} → {by}",
+                    f.name(),
+                    if threads == 1 { "" } else { "s" },
+                    mib = m >> 20,
+                    base = f.base_mib,
+                    per = f.per_process_mib(threads),
                 )
             }
             _ => "no memory limit".to_string(),
@@ -199,7 +201,7 @@ impl Limits {
             "{n} process{} from the container's limits (cgroup {}: {cpu}, {memory}{})",
             if n == 1 { "" } else { "es" },
             self.version,
-            if self.by_memory().is_some() {
+            if self.by_memory(f, threads).is_some() {
                 "; the smaller"
             } else {
                 ""
@@ -308,6 +310,11 @@ mod tests {
     }
 
     const AT_ROOT_V2: &str = "0::/\n";
+
+    /// gunicorn's figures: 24 MiB base, 2 × 36 + 5 × 2 = 82 MiB per process of 5 threads.
+    fn fp() -> Footprint {
+        crate::sizing::footprint("gunicorn")
+    }
     const MIB: u64 = 1 << 20;
 
     fn limits(files: &[(&str, &str)], who: &str) -> Limits {
@@ -322,17 +329,24 @@ mod tests {
             &[("cpu.max", "250000 100000\n"), ("memory.max", &mem)],
             AT_ROOT_V2,
         );
-        assert_eq!((l.cpus, l.processes(), l.version), (Some(2.5), 3, "v2"));
+        assert_eq!(
+            (l.cpus, l.processes(&fp(), 5), l.version),
+            (Some(2.5), 3, "v2")
+        );
         let mem = format!("{}\n", 256 * MIB);
         let l = limits(
             &[("cpu.max", "250000 100000\n"), ("memory.max", &mem)],
             AT_ROOT_V2,
         );
-        assert_eq!(l.processes(), 2, "memory bounds it: 256 / 96");
         assert_eq!(
-            l.explain(),
+            l.processes(&fp(), 5),
+            2,
+            "memory bounds it: (256 − 24) / 82"
+        );
+        assert_eq!(
+            l.explain(&fp(), 5),
             "2 processes from the container's limits (cgroup v2: CPU limit 2.5 → 3, \
-             memory 256 MiB / 96 MiB per process → 2; the smaller)"
+             memory 256 MiB: (256−24)/82 MiB per gunicorn process of 5 threads → 2; the smaller)"
         );
     }
 
@@ -344,14 +358,14 @@ mod tests {
             ("150000 100000", 2),
         ] {
             let l = limits(&[("cpu.max", quota), ("memory.max", "max")], AT_ROOT_V2);
-            assert_eq!(l.processes(), want, "{quota}");
+            assert_eq!(l.processes(&fp(), 5), want, "{quota}");
         }
         let l = limits(
             &[("cpu.max", "50000 100000"), ("memory.max", "max")],
             AT_ROOT_V2,
         );
         assert_eq!(
-            l.explain(),
+            l.explain(&fp(), 5),
             "1 process from the container's limits (cgroup v2: CPU limit 0.5 → 1, no memory limit)"
         );
     }
@@ -367,9 +381,12 @@ mod tests {
             ],
             AT_ROOT_V2,
         );
-        assert_eq!((l.cpus, l.memory_bytes, l.processes()), (None, None, 1));
+        assert_eq!(
+            (l.cpus, l.memory_bytes, l.processes(&fp(), 5)),
+            (None, None, 1)
+        );
         assert!(l
-            .explain()
+            .explain(&fp(), 5)
             .contains("no CPU limit → 1 (a CPU request is not visible"));
         let l = limits(
             &[
@@ -379,7 +396,7 @@ mod tests {
             ],
             "",
         );
-        assert_eq!((l.cpus, l.processes(), l.version), (None, 1, "v1"));
+        assert_eq!((l.cpus, l.processes(&fp(), 5), l.version), (None, 1, "v1"));
     }
 
     #[test]
@@ -388,7 +405,7 @@ mod tests {
             &[("cpu.max", "400000 100000"), ("memory.max", "max\n")],
             AT_ROOT_V2,
         );
-        assert_eq!((l.memory_bytes, l.processes()), (None, 4));
+        assert_eq!((l.memory_bytes, l.processes(&fp(), 5)), (None, 4));
         let l = limits(
             &[
                 ("cpu/cpu.cfs_quota_us", "400000"),
@@ -398,7 +415,7 @@ mod tests {
             "",
         );
         assert_eq!(
-            (l.cpus, l.memory_bytes, l.processes()),
+            (l.cpus, l.memory_bytes, l.processes(&fp(), 5)),
             (Some(4.0), None, 4)
         );
     }
@@ -410,7 +427,7 @@ mod tests {
             &[("cpu.max", "400000 100000"), ("memory.max", &mem)],
             AT_ROOT_V2,
         );
-        assert_eq!(l.processes(), 1);
+        assert_eq!(l.processes(&fp(), 5), 1);
     }
 
     #[test]
@@ -444,7 +461,7 @@ mod tests {
             who,
         );
         assert_eq!(
-            (l.cpus, l.memory_bytes, l.processes()),
+            (l.cpus, l.memory_bytes, l.processes(&fp(), 5)),
             (Some(0.5), Some(256 * MIB), 1)
         );
         // v1 bind-mounted (Docker): /proc/self/cgroup names a path that is
@@ -456,14 +473,14 @@ mod tests {
             ],
             who,
         );
-        assert_eq!((l.cpus, l.processes()), (Some(3.0), 3));
+        assert_eq!((l.cpus, l.processes(&fp(), 5)), (Some(3.0), 3));
     }
 
     #[test]
     fn no_cgroup_files_is_one_process() {
         let l = limits(&[], AT_ROOT_V2);
         assert_eq!(
-            (l.cpus, l.memory_bytes, l.processes(), l.version),
+            (l.cpus, l.memory_bytes, l.processes(&fp(), 5), l.version),
             (None, None, 1, "none")
         );
     }

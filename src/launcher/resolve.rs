@@ -269,15 +269,6 @@ pub fn resolve(opts: &Options, env: &BTreeMap<String, String>) -> Result<Plan, E
     let mut knobs = Knobs::from_env(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .map_err(|e| Error::bad(format!("{e} (fix the environment variable)")))?;
     let mut notes = Vec::new();
-    if knobs.get("MOD_WSGI_PROCESSES").is_none()
-        && env
-            .get("WARPDRIVE_AUTO_PROCESSES")
-            .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes" | "on"))
-    {
-        let limits = cgroup::Limits::read(&cgroup::root(env));
-        knobs.set("MOD_WSGI_PROCESSES", Value::Int(limits.processes()));
-        notes.push(limits.explain());
-    }
     let port = port(env)?;
     let (server_type, reason) = match configured {
         Some(t) => (t, type_origin),
@@ -286,6 +277,20 @@ pub fn resolve(opts: &Options, env: &BTreeMap<String, String>) -> Result<Plan, E
             (choice.server_type, choice.reason)
         }
     };
+    if knobs.get("MOD_WSGI_PROCESSES").is_none()
+        && env
+            .get("WARPDRIVE_AUTO_PROCESSES")
+            .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes" | "on"))
+    {
+        let limits = cgroup::Limits::read(&cgroup::root(env));
+        let figures = crate::sizing::footprint(server_type.name());
+        let threads = knobs.threads();
+        knobs.set(
+            "MOD_WSGI_PROCESSES",
+            Value::Int(limits.processes(&figures, threads)),
+        );
+        notes.push(limits.explain(&figures, threads));
+    }
     let user_args = server_args(&wd, server_type, env)?;
     let proxy = proxy_with_record(env, &src_root)?;
     let runtime_dir = dirs::runtime_dir(env);

@@ -468,6 +468,23 @@ fn auto_processes_come_from_the_cgroup_not_the_host() {
     // An explicit value wins.
     let plan = dry_json(app.path(), &[env[0], env[1], ("MOD_WSGI_PROCESSES", "5")]);
     assert!(plan["argv"].as_array().unwrap().iter().any(|a| a == "5"));
+
+    // A memory limit bounds it with the server type's measured figures
+    // (src/sizing.rs): gunicorn, 5 threads, (256 − 24) / 82 → 2.
+    std::fs::write(cg.path().join("cpu.max"), "400000 100000\n").unwrap();
+    std::fs::write(cg.path().join("memory.max"), format!("{}\n", 256u64 << 20)).unwrap();
+    let plan = dry_json(
+        app.path(),
+        &[env[0], env[1], ("WARPDRIVE_SERVER_TYPE", "gunicorn")],
+    );
+    let reason = plan["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(
+            "2 processes from the container's limits (cgroup v2: CPU limit 4 → 4, memory 256 MiB: \
+             (256−24)/82 MiB per gunicorn process of 5 threads → 2; the smaller)"
+        ),
+        "{reason}"
+    );
 }
 
 /// Bad input (exit 2, one `error: …` line on stderr) naming each of `needles`.

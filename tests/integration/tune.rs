@@ -556,6 +556,38 @@ fn api_errors_are_one_line_naming_the_object() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
 
+/// A container that names its server type gets that server's measured
+/// figures: waitress is one process whatever fits; uWSGI's small workers fit
+/// where the largest figures would not.
+#[test]
+fn recommend_uses_the_figures_of_the_server_type_the_container_names() {
+    let server = ApiServer::start();
+    server.add_deployment(
+        "w",
+        1,
+        json!([{"name": "web", "image": "app",
+                "env": [{"name": "WARPDRIVE_SERVER_TYPE", "value": "waitress"}],
+                "resources": {"limits": {"cpu": "4", "memory": "1Gi"}}}]),
+    );
+    server
+        .run(&["tune", "deploy/w", "--recommend"])
+        .success()
+        .stdout_has("(waitress's measured figures); waitress is one process;")
+        .stdout_has("recommended: 1 process × 15 threads");
+    server.add_deployment(
+        "u",
+        1,
+        json!([{"name": "web", "image": "app",
+                "args": ["--server-type", "uwsgi"],
+                "resources": {"limits": {"cpu": "8", "memory": "512Mi"}}}]),
+    );
+    server
+        .run(&["tune", "deploy/u", "--recommend", "--profile", "cpu"])
+        .success()
+        .stdout_has("memory limit 512 MiB fits (512−41)/46 = 10 (uwsgi's measured figures)")
+        .stdout_has("recommended: 8 processes × 2 threads");
+}
+
 #[test]
 fn recommend_reads_resources_and_applies_only_with_apply() {
     let server = ApiServer::start();
@@ -570,7 +602,7 @@ fn recommend_reads_resources_and_applies_only_with_apply() {
     let stdout = out.stdout();
     // The README quotes this line.
     assert!(
-        stdout.contains("container web: CPU limit 2 cores → 2 processes (one per core, GIL); memory limit 1024 MiB fits (1024−50)/90 = 10; io profile → 15 threads per process"),
+        stdout.contains("container web: CPU limit 2 cores → 2 processes (one per core, GIL); memory limit 1024 MiB fits (1024−41)/108 = 9 (the largest measured figures: no server type in the container); io profile → 15 threads per process"),
         "{stdout}"
     );
     assert!(

@@ -921,7 +921,7 @@ fn recommend_reads_the_real_objects_resources() {
     let before = ns.get("deploy/blog")["metadata"]["generation"].clone();
     ns.run(&["tune", "deploy/blog", "--recommend"])
         .success()
-        .stdout_has("container web: CPU limit 2 cores → 2 processes (one per core, GIL); memory limit 1024 MiB fits (1024−50)/90 = 10; io profile → 15 threads per process")
+        .stdout_has("container web: CPU limit 2 cores → 2 processes (one per core, GIL); memory limit 1024 MiB fits (1024−41)/108 = 9 (the largest measured figures: no server type in the container); io profile → 15 threads per process")
         .stdout_has("recommended: 2 processes × 15 threads")
         .stdout_has(&format!(
             "kubectl warpdrive tune deployment/blog -n {} --processes 2 --threads 15",
