@@ -161,29 +161,56 @@ impl<'t> Stream<'t> {
     ) -> Result<Sent> {
         let len = tarstream::length(changes)?;
         let head = format!("WD1 apply 0\nWD1 data {len}\n");
-        let mut w = Framer::new(&mut *self.session, head.as_bytes(), len);
-        let written = tarstream::write(&mut w, root, changes, progress, warn);
-        if let Some(e) = w.failed.take() {
-            return Err(broken(e));
+        // The files are read and framed on a thread of their own while
+        // this one sends, so reading and sending overlap.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(FRAMES_AHEAD);
+        let session = &mut *self.session;
+        let (produced, sent) = std::thread::scope(|scope| {
+            let producer = scope.spawn(move || {
+                let mut w = Framer::new(tx, head.as_bytes(), len);
+                let mut warnings = Vec::new();
+                let written =
+                    tarstream::write(&mut w, root, changes, progress, &mut |m| warnings.push(m));
+                let done = match written {
+                    Ok(files) if w.left == 0 => w.finish(b"WD1 end 0\n").map(|()| Ok(files)),
+                    Ok(_) => Err(format!(
+                        "the stream came out {} bytes short of its length",
+                        w.left
+                    )),
+                    // Tell the receiver to throw the request away; its
+                    // answer is read all the same, so the session goes on.
+                    Err(e) => w.finish(b"WD1 abort 0\n").map(|()| Err(e)),
+                };
+                (done, warnings)
+            });
+            let mut sent = Ok(0u64);
+            for frame in rx {
+                let n = frame.len() as u64 - 1;
+                if let Err(e) = session.write_framed(frame) {
+                    sent = Err(e);
+                    break;
+                }
+                if let Ok(total) = sent.as_mut() {
+                    *total += n;
+                }
+            }
+            let produced = producer
+                .join()
+                .unwrap_or_else(|_| (Err("the stream's reader panicked".into()), Vec::new()));
+            (produced, sent)
+        });
+        let (done, warnings) = produced;
+        for m in warnings {
+            warn(m);
         }
-        let files = match written {
+        let bytes = sent.map_err(broken)?;
+        let files = match done.map_err(broken)? {
             Ok(files) => files,
             Err(e) => {
-                // Tell the receiver to throw the request away, and read
-                // its answer, so the session stays usable.
-                w.finish(b"WD1 abort 0\n").map_err(broken)?;
                 self.answer("done", REPLY_WAIT)?;
                 return Err(e);
             }
         };
-        if w.left != 0 {
-            return Err(broken(format!(
-                "the stream came out {} bytes short of its length",
-                w.left
-            )));
-        }
-        w.finish(b"WD1 end 0\n").map_err(broken)?;
-        let bytes = w.sent;
         let (code, body) = self.answer("done", REPLY_WAIT)?;
         if code != 0 {
             return Err(Error::Remote {
@@ -222,48 +249,36 @@ impl<'t> Stream<'t> {
     }
 }
 
+/// How many frames the reader may have ready before the sender takes them.
+const FRAMES_AHEAD: usize = 4;
+
 /// The one `data` chunk of an `apply` request (its length announced in
-/// advance), as a `Write` that sends it in frames of [`FRAME`] straight
-/// from its buffer.
-struct Framer<'s> {
-    session: &'s mut dyn Session,
-    /// The next frame: byte 0 is the transport's, then what goes out.
+/// advance), as a `Write` that hands it to the sender in frames of
+/// [`FRAME`] (byte 0 of each is the transport's, see
+/// [`Session::write_framed`]).
+struct Framer {
+    tx: std::sync::mpsc::SyncSender<Vec<u8>>,
+    /// The next frame.
     buf: Vec<u8>,
     /// Bytes of the announced chunk still to come.
     left: u64,
-    sent: u64,
-    /// Why the session failed, when it did.
-    failed: Option<String>,
 }
 
-impl<'s> Framer<'s> {
-    fn new(session: &'s mut dyn Session, head: &[u8], len: u64) -> Self {
+impl Framer {
+    fn new(tx: std::sync::mpsc::SyncSender<Vec<u8>>, head: &[u8], len: u64) -> Self {
         let mut buf = Vec::with_capacity(FRAME + 1);
         buf.push(0);
         buf.extend_from_slice(head);
-        Framer {
-            session,
-            buf,
-            left: len,
-            sent: 0,
-            failed: None,
-        }
+        Framer { tx, buf, left: len }
     }
 
     fn send(&mut self) -> std::result::Result<(), String> {
-        if let Some(e) = &self.failed {
-            return Err(e.clone());
-        }
         let mut next = Vec::with_capacity(FRAME + 1);
         next.push(0);
         let frame = std::mem::replace(&mut self.buf, next);
-        let n = frame.len() as u64 - 1;
-        if let Err(e) = self.session.write_framed(frame) {
-            self.failed = Some(e.clone());
-            return Err(e);
-        }
-        self.sent += n;
-        Ok(())
+        self.tx
+            .send(frame)
+            .map_err(|_| "the connection to the container broke".to_string())
     }
 
     /// Zeros for what is left of the chunk (after a failure), then `last`.
@@ -281,7 +296,7 @@ impl<'s> Framer<'s> {
     }
 }
 
-impl Write for Framer<'_> {
+impl Write for Framer {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         if data.len() as u64 > self.left {
             return Err(io::Error::other("the stream is longer than its length"));
