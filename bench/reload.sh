@@ -10,7 +10,9 @@
 #     content being in the pod (p50, p90), the exec sessions and the bytes per
 #     sync;
 #  3. how far apart the file events of an editor's save arrive (the debounce
-#     must cover the gaps).
+#     must cover the gaps);
+#  4. 1 and 2 again through the real control plane (kube-apiserver + kwok,
+#     `.ci/k8s`), when its binaries are built (skipped otherwise).
 #
 # Usage (from the repo root): bench/reload.sh
 #   BENCH_TMP=DIR   where the trees live (default /dev/shm, keeping the disk
@@ -27,6 +29,7 @@ release=--release
 # shellcheck disable=SC2086
 cargo test $release --test integration -- --ignored --nocapture --test-threads=1 \
     sync_session::bench_initial_sync_vs_kubectl_tar sync_session::bench_watch_one_file_edit \
-    sync_session::bench_editor_save_event_gaps 2>&1 |
-    grep -v -e '^running ' -e '^test result' -e '^$' -e '^test sync_session::' -e '^ok$' \
+    sync_session::bench_editor_save_event_gaps \
+    real::sync::bench_real_initial_sync_vs_kubectl_tar real::sync::bench_real_watch_one_file_edit 2>&1 |
+    grep -v -e '^running ' -e '^test result' -e '^$' -e '^test sync_session::' -e '^test real::' -e '^ok$' \
         -e 'Running ' -e 'Finished ' -e 'Compiling '

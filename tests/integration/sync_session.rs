@@ -270,6 +270,7 @@ fn bench_initial_sync_vs_kubectl_tar() {
     let rt = client_runtime();
     let t = transport(&rt, &server, &pod);
     let kubeconfig = server.kubeconfig();
+    println!();
     println!("through the API-server double on loopback:");
     initial_sync_pairs(src.path(), pods.path(), &t, &|| {
         let mut cmd = Command::new(kubectl());
@@ -493,6 +494,8 @@ fn bench_editor_save_event_gaps() {
     use std::io::Write;
     use std::sync::mpsc;
     let saves: usize = env_num("BENCH_SAVES", 200);
+    println!();
+    println!("file events of one editor save, as the watch loop receives them:");
     let disk = tempfile::tempdir_in(support::repo().join("target")).unwrap();
     let shm = bench_tempdir();
     for (fs_name, dir) in [("BENCH_TMP", shm.path()), ("disk", disk.path())] {

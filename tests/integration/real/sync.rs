@@ -153,6 +153,7 @@ fn bench_real_initial_sync_vs_kubectl_tar() {
         .build()
         .expect("runtime");
     let t = transport(&rt, &ns, &pod);
+    println!();
     println!("through the real control plane (kube-apiserver v1.35, kwok):");
     initial_sync_pairs(src.path(), pods.path(), &t, &|| {
         let mut cmd = ns.kubectl_cmd();
@@ -223,6 +224,7 @@ fn bench_real_watch_one_file_edit() {
     guard.wait_timeout(Duration::from_secs(30));
     ms.sort_by(|a, b| a.partial_cmp(b).expect("number"));
     let pct = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
+    println!();
     println!("through the real control plane, --watch, one-file edits in a 10,000-file tree ({edits} edits)");
     println!("initial: {initial}");
     println!(
