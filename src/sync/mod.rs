@@ -316,8 +316,29 @@ impl<'a> Syncer<'a> {
     /// The first sync: compare the local tree with the pod's manifest and
     /// collect only what differs (and, with `--delete`, what is gone locally).
     pub fn initial_changes(&self, warn: &mut dyn FnMut(String)) -> Result<Changes> {
-        let local = tree::walk(&self.source, &self.excludes, warn)?;
-        match self.remote_manifest() {
+        // The walk runs while the receiver starts and lists (an exec
+        // through the API server takes tens of milliseconds).
+        let (walked, manifest) = std::thread::scope(|scope| {
+            let walker = scope.spawn(|| {
+                let mut warnings = Vec::new();
+                let local = tree::walk(&self.source, &self.excludes, &mut |w| warnings.push(w));
+                (local, warnings)
+            });
+            let manifest = self.remote_manifest();
+            let walked = walker.join().unwrap_or_else(|_| {
+                (
+                    Err(Error::Transport("the walk panicked".into())),
+                    Vec::new(),
+                )
+            });
+            (walked, manifest)
+        });
+        let (local, warnings) = walked;
+        for w in warnings {
+            warn(w);
+        }
+        let local = local?;
+        match manifest {
             Ok(remote) => Ok(diff(&local, &remote, self.delete)),
             // No GNU `find -printf` in the image (busybox): send everything.
             Err(Error::Remote { stderr, .. }) => {

@@ -13,7 +13,6 @@
 //! never moves anything out of `xfile/`. The mtime is taken from the open
 //! file.
 
-use std::collections::BTreeSet;
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -62,6 +61,12 @@ impl<R: Read> Read for Exactly<R> {
 /// Bytes a member takes: its header blocks (GNU long-name and long-link
 /// members included, counted by writing them) and its data padded to 512.
 fn member_len(kind: EntryType, name: &Path, link: Option<&Path>, size: u64) -> io::Result<u64> {
+    let data = size.div_ceil(512) * 512;
+    let short = |p: &Path| p.as_os_str().len() < 100;
+    if short(name) && link.is_none_or(short) {
+        // fits the header's name (and link name) field: one block
+        return Ok(512 + data);
+    }
     let mut b = tar::Builder::new(Counter(0));
     let mut h = header(kind, 0, 0o644, 0);
     match link {
@@ -69,7 +74,7 @@ fn member_len(kind: EntryType, name: &Path, link: Option<&Path>, size: u64) -> i
         None => b.append_data(&mut h, name, io::empty())?,
     }
     let headers = b.get_ref().0;
-    Ok(headers + size.div_ceil(512) * 512)
+    Ok(headers + data)
 }
 
 /// The member name of `rel`: `files/REL`, or `xfile/REL` for a skipped file.
@@ -134,23 +139,31 @@ fn header(kind: EntryType, size: u64, mode: u32, mtime: i64) -> Header {
 /// every directory written, and every ancestor of a written or deleted path;
 /// parents first.
 pub fn dir_list(changes: &Changes) -> Vec<u8> {
-    let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
-    let paths = changes.write.keys().chain(changes.delete.iter());
-    for p in paths {
+    // Sorted by bytes, a parent (a prefix) still comes before its children.
+    let mut dirs: Vec<&[u8]> = Vec::new();
+    let mut last_parent: Option<&[u8]> = None;
+    for p in changes.write.keys().chain(changes.delete.iter()) {
+        let parent = p.parent().map(|a| a.as_os_str().as_bytes());
+        if parent == last_parent {
+            continue;
+        }
+        last_parent = parent;
         for a in p.ancestors().skip(1) {
             if !a.as_os_str().is_empty() {
-                dirs.insert(a.to_path_buf());
+                dirs.push(a.as_os_str().as_bytes());
             }
         }
     }
     for (p, e) in &changes.write {
         if e.kind == EntryKind::Dir {
-            dirs.insert(p.clone());
+            dirs.push(p.as_os_str().as_bytes());
         }
     }
+    dirs.sort_unstable();
+    dirs.dedup();
     let mut out = b".\n".to_vec();
     for d in dirs {
-        out.extend_from_slice(d.as_os_str().as_bytes());
+        out.extend_from_slice(d);
         out.push(b'\n');
     }
     out

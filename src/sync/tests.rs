@@ -340,6 +340,12 @@ fn the_stream_is_exactly_as_long_as_announced() {
     let long = "x".repeat(150);
     put(s, &format!("{long}/{long}.py"), "long\n");
     symlink(format!("{long}/{long}.py"), s.join("long-link")).unwrap();
+    // member names and link targets around the header's 100-byte field
+    for n in 98..=101 {
+        put(s, &"b".repeat(n - "files/".len()), "edge\n");
+        fs::create_dir_all(s.join("e".repeat(n - "files/".len()))).unwrap();
+        symlink("t".repeat(n), s.join(format!("link{n}"))).unwrap();
+    }
     let syncer = env.syncer(true, &[]);
     let mut changes = syncer.initial_changes(&mut |_| {}).unwrap();
     changes.delete.insert(PathBuf::from(format!("gone/{long}")));

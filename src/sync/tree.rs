@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fs::Metadata;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use super::{check_rel, io_err, Excludes, Result};
 
@@ -111,40 +112,176 @@ pub fn walk(
 }
 
 /// Every entry below `rel` (not `rel` itself), excluded ones left out.
+/// Directories are read by up to [`WALKERS`] threads (a first sync's walk
+/// is mostly `statx` calls); the warnings come sorted, the first error
+/// stops every walker.
 pub fn walk_under(
     root: &Path,
     rel: &Path,
     excludes: &Excludes,
     warn: &mut dyn FnMut(String),
 ) -> Result<BTreeMap<PathBuf, Entry>> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, WALKERS);
+    let work = Work {
+        queue: Mutex::new(Queue {
+            dirs: vec![rel.to_path_buf()],
+            reading: 0,
+            stop: false,
+        }),
+        more: Condvar::new(),
+    };
+    let results: Vec<Walked> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| scope.spawn(|| walker(root, excludes, &work)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| Walked {
+                    error: Some(super::Error::Transport("the walk panicked".into())),
+                    ..Walked::default()
+                })
+            })
+            .collect()
+    });
     let mut out = BTreeMap::new();
-    let mut stack = vec![rel.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let full = root.join(&dir);
-        let rd = match std::fs::read_dir(&full) {
-            Ok(rd) => rd,
-            // Removed while we walk: the watcher will report it.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(io_err(&full)(e)),
-        };
-        for de in rd {
-            let de = de.map_err(io_err(&full))?;
-            let sub = dir.join(de.file_name());
-            let md = match de.metadata() {
-                Ok(md) => md,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(io_err(&root.join(&sub))(e)),
-            };
-            if excludes.is_excluded(&sub, md.is_dir()) {
-                continue;
-            }
-            if let Some(e) = entry(root, &sub, &md, warn)? {
-                if e.kind == EntryKind::Dir {
-                    stack.push(sub.clone());
+    let mut warnings = Vec::new();
+    let mut first_error = None;
+    for r in results {
+        warnings.extend(r.warnings);
+        if first_error.is_none() {
+            first_error = r.error;
+        }
+        out.extend(r.entries);
+    }
+    warnings.sort();
+    for w in warnings {
+        warn(w);
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+/// How many threads read directories at most.
+pub const WALKERS: usize = 4;
+
+/// The directories still to read, shared by the walkers.
+struct Work {
+    queue: Mutex<Queue>,
+    more: Condvar,
+}
+
+struct Queue {
+    dirs: Vec<PathBuf>,
+    /// Walkers reading a directory now (they may add more).
+    reading: usize,
+    /// A walker failed: everyone stops.
+    stop: bool,
+}
+
+impl Work {
+    /// The queue, also after a walker panicked holding it (its state is
+    /// still consistent: every change to it is one statement).
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Marks one directory as read when dropped, also when its walker panics,
+/// so that the others never wait for it.
+struct Reading<'w>(&'w Work);
+
+impl Drop for Reading<'_> {
+    fn drop(&mut self) {
+        let mut q = self.0.lock();
+        q.reading -= 1;
+        self.0.more.notify_all();
+    }
+}
+
+/// What one walker found.
+#[derive(Default)]
+struct Walked {
+    entries: Vec<(PathBuf, Entry)>,
+    warnings: Vec<String>,
+    error: Option<super::Error>,
+}
+
+fn walker(root: &Path, excludes: &Excludes, work: &Work) -> Walked {
+    let mut found = Walked::default();
+    loop {
+        // Take a directory, or stop when none is left and none is being
+        // read (a directory being read may add more).
+        let dir = {
+            let mut q = work.lock();
+            loop {
+                if q.stop {
+                    return found;
                 }
-                out.insert(sub, e);
+                if let Some(d) = q.dirs.pop() {
+                    q.reading += 1;
+                    break d;
+                }
+                if q.reading == 0 {
+                    return found;
+                }
+                q = work.more.wait(q).unwrap_or_else(|p| p.into_inner());
+            }
+        };
+        let reading = Reading(work);
+        let mut subdirs = Vec::new();
+        let r = read_one(root, &dir, excludes, &mut found, &mut subdirs);
+        {
+            let mut q = work.lock();
+            match r {
+                Ok(()) => q.dirs.extend(subdirs),
+                Err(e) => {
+                    found.error = Some(e);
+                    q.stop = true;
+                }
             }
         }
+        drop(reading);
     }
-    Ok(out)
+}
+
+/// Reads one directory: its entries into `found`, its subdirectories into `subdirs`.
+fn read_one(
+    root: &Path,
+    dir: &Path,
+    excludes: &Excludes,
+    found: &mut Walked,
+    subdirs: &mut Vec<PathBuf>,
+) -> Result<()> {
+    let full = root.join(dir);
+    let rd = match std::fs::read_dir(&full) {
+        Ok(rd) => rd,
+        // Removed while we walk: the watcher will report it.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_err(&full)(e)),
+    };
+    for de in rd {
+        let de = de.map_err(io_err(&full))?;
+        let sub = dir.join(de.file_name());
+        let md = match de.metadata() {
+            Ok(md) => md,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io_err(&root.join(&sub))(e)),
+        };
+        if excludes.is_excluded(&sub, md.is_dir()) {
+            continue;
+        }
+        if let Some(e) = entry(root, &sub, &md, &mut |w| found.warnings.push(w))? {
+            if e.kind == EntryKind::Dir {
+                subdirs.push(sub.clone());
+            }
+            found.entries.push((sub, e));
+        }
+    }
+    Ok(())
 }
