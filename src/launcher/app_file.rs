@@ -1,6 +1,8 @@
 //! The one way to read a file of the app's `.warpdrive/` (the launcher and
-//! `init` both go through it), and the check that a path does not leave the
-//! app, also used before `init` writes.
+//! `init` both go through it) or a source file detection reads
+//! ([`read_source`]: `manage.py`, settings, `wsgi.py`, `.ini` files), and
+//! the check that a path does not leave the app, also used before `init`
+//! writes.
 //!
 //! * A symlink on the way from the app directory to the file (including
 //!   `.warpdrive` itself) may point anywhere inside the app; one that leads
@@ -51,18 +53,9 @@ pub fn read_text(app_root: &Path, path: &Path) -> Result<Option<String>, Error> 
 
 /// `path` (under `app_root`) as bytes, or `None` if it does not exist.
 pub fn read_bytes(app_root: &Path, path: &Path) -> Result<Option<Vec<u8>>, Error> {
-    let Some(real) = resolve(app_root, path)? else {
+    let Some(file) = open_regular(app_root, path)? else {
         return Ok(None);
     };
-    let meta = std::fs::symlink_metadata(&real).map_err(|e| cannot(path, &e))?;
-    regular(path, &meta.file_type())?;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
-        .open(&real)
-        .map_err(|e| cannot(path, &e))?;
-    let meta = file.metadata().map_err(|e| cannot(path, &e))?;
-    regular(path, &meta.file_type())?;
     let mut bytes = Vec::new();
     file.take(MAX_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -75,6 +68,47 @@ pub fn read_bytes(app_root: &Path, path: &Path) -> Result<Option<Vec<u8>>, Error
         )));
     }
     Ok(Some(bytes))
+}
+
+/// The most of an app source file [`read_source`] reads (1 MiB): detection
+/// looks at the top of `manage.py`, a settings module, `wsgi.py`, an `.ini`.
+pub const MAX_SOURCE_BYTES: u64 = 1 << 20;
+
+/// A file of the app's source tree that detection reads without Python
+/// (`manage.py`, a settings module, `wsgi.py`/`asgi.py`, a PasteDeploy
+/// `.ini`), or `None` if it does not exist. The same checks as the
+/// `.warpdrive/` files (no symlink out of `app_root`, a regular file before
+/// and after opening, so a FIFO never blocks), but only its first
+/// [`MAX_SOURCE_BYTES`] are read, and bytes that are not UTF-8 are replaced
+/// (Python reports a bad encoding itself when it imports the file).
+pub fn read_source(app_root: &Path, path: &Path) -> Result<Option<String>, Error> {
+    let Some(file) = open_regular(app_root, path)? else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_SOURCE_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(|e| cannot(path, &e))?;
+    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// Opens `path` (under `app_root`) for reading after [`confine`], refusing
+/// anything but a regular file before and after the open (`O_NOFOLLOW |
+/// O_NONBLOCK`: a FIFO swapped in between neither blocks nor is read).
+fn open_regular(app_root: &Path, path: &Path) -> Result<Option<std::fs::File>, Error> {
+    let Some(real) = resolve(app_root, path)? else {
+        return Ok(None);
+    };
+    let meta = std::fs::symlink_metadata(&real).map_err(|e| cannot(path, &e))?;
+    regular(path, &meta.file_type())?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
+        .open(&real)
+        .map_err(|e| cannot(path, &e))?;
+    let meta = file.metadata().map_err(|e| cannot(path, &e))?;
+    regular(path, &meta.file_type())?;
+    Ok(Some(file))
 }
 
 /// Errors unless every symlink between `app_root` and `path` (and `path`

@@ -23,7 +23,7 @@ use super::nearby;
 use super::path::require_executable;
 use super::proxy;
 use super::pysource::{
-    has_section, module_binds, no_argument_factory, read_source, settings_default, SettingsDefault,
+    has_section, module_binds, no_argument_factory, settings_default, SettingsDefault,
 };
 use super::server_type::ServerType;
 
@@ -181,7 +181,7 @@ pub fn auto(app_root: &Path, env: &BTreeMap<String, String>) -> Result<AutoChoic
     if app_root.join("app.py").is_file() {
         return Ok(choice(ServerType::Python, false, "found app.py"));
     }
-    if let Some((_, why)) = paste_config(app_root) {
+    if let Some((_, why)) = paste_config(app_root)? {
         return Ok(choice(ServerType::Paste, false, &why));
     }
     if let Some(settings) = django_settings_module(app_root, env)? {
@@ -214,7 +214,8 @@ pub fn auto(app_root: &Path, env: &BTreeMap<String, String>) -> Result<AutoChoic
         if !path.is_file() {
             continue;
         }
-        if let Some(callable) = asgi_callable(&read_source(&path).unwrap_or_default()) {
+        let text = app_file::read_source(app_root, &path)?.unwrap_or_default();
+        if let Some(callable) = asgi_callable(&text) {
             return Ok(choice(
                 ServerType::Uvicorn,
                 false,
@@ -239,27 +240,34 @@ pub fn auto(app_root: &Path, env: &BTreeMap<String, String>) -> Result<AutoChoic
 
 /// The PasteDeploy config `auto` and the `paste` type use: `paste.ini`,
 /// else `production.ini` with an `[app:main]` section, else
-/// `development.ini` with one; and the reason line.
-pub fn paste_config(app_root: &Path) -> Option<(PathBuf, String)> {
+/// `development.ini` with one; and the reason line. An `.ini` that is not
+/// a regular file inside the app is an error ([`app_file::read_source`]).
+pub fn paste_config(app_root: &Path) -> Result<Option<(PathBuf, String)>, Error> {
     let paste = app_root.join("paste.ini");
     if paste.is_file() {
-        return Some((paste, "found paste.ini".into()));
+        return Ok(Some((paste, "found paste.ini".into())));
     }
-    let with_main = |name: &str| {
+    let with_main = |name: &str| -> Result<Option<PathBuf>, Error> {
         let file = app_root.join(name);
-        (file.is_file() && has_section(&read_source(&file).unwrap_or_default(), "app:main"))
-            .then_some(file)
+        let text = match std::fs::symlink_metadata(&file) {
+            Ok(_) => app_file::read_source(app_root, &file)?.unwrap_or_default(),
+            Err(_) => return Ok(None),
+        };
+        Ok(has_section(&text, "app:main").then_some(file))
     };
-    if let Some(file) = with_main("production.ini") {
+    if let Some(file) = with_main("production.ini")? {
         let over = if app_root.join("development.ini").is_file() {
             " (preferred over development.ini)"
         } else {
             ""
         };
-        return Some((file, format!("found production.ini with [app:main]{over}")));
+        return Ok(Some((
+            file,
+            format!("found production.ini with [app:main]{over}"),
+        )));
     }
-    with_main("development.ini")
-        .map(|file| (file, "found development.ini with [app:main]".to_string()))
+    Ok(with_main("development.ini")?
+        .map(|file| (file, "found development.ini with [app:main]".to_string())))
 }
 
 /// `DJANGO_SETTINGS_MODULE` from the environment, when set.
@@ -273,19 +281,19 @@ fn env_settings(env: &BTreeMap<String, String>) -> Option<&str> {
 /// `manage.py`: `DJANGO_SETTINGS_MODULE` from the environment, which wins,
 /// else the default `manage.py` sets. A `manage.py` that sets it only
 /// inside a condition has no default: that is an error saying to set the
-/// variable.
+/// variable. A `manage.py` that is not a regular file inside the app is an
+/// error ([`app_file::read_source`]).
 pub fn django_settings_module(
     app_root: &Path,
     env: &BTreeMap<String, String>,
 ) -> Result<Option<String>, Error> {
     let manage = app_root.join("manage.py");
-    if !manage.is_file() {
+    let Some(text) = app_file::read_source(app_root, &manage)? else {
         return Ok(None);
-    }
+    };
     if let Some(s) = env_settings(env) {
         return Ok(Some(s.to_string()));
     }
-    let text = read_source(&manage).unwrap_or_default();
     match settings_default(&text) {
         SettingsDefault::None => Ok(None),
         SettingsDefault::Always(s) => Ok(Some(s)),
@@ -451,7 +459,7 @@ pub fn django_info(
     python: &str,
     env: &BTreeMap<String, String>,
 ) -> Result<AppInfo, Error> {
-    let raw = match read_settings_statically(app_root, settings) {
+    let raw = match read_settings_statically(app_root, settings)? {
         Some(raw) => raw,
         None => import_settings(app_root, settings, python, env)?,
     };
@@ -509,14 +517,17 @@ struct RawSettings {
 }
 
 /// The file of a dotted module under `app_root`.
+/// Whatever is at the path (a FIFO, a symlink) counts, so that
+/// [`app_file::read_source`] refuses what is not a regular file.
 fn module_file(app_root: &Path, module: &str) -> Option<PathBuf> {
     let rel: PathBuf = module.split('.').collect();
+    let present = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| !m.is_dir());
     let file = app_root.join(&rel).with_extension("py");
-    if file.is_file() {
+    if present(&file) {
         return Some(file);
     }
     let pkg = app_root.join(rel).join("__init__.py");
-    pkg.is_file().then_some(pkg)
+    present(&pkg).then_some(pkg)
 }
 
 static ASSIGN_RE: LazyLock<Regex> =
@@ -537,10 +548,22 @@ fn string_literal(expr: &str) -> Option<String> {
 }
 
 /// Reads a startproject-style settings file without Python. `None` means
-/// "not sure": the caller imports the module instead.
-fn read_settings_statically(app_root: &Path, settings: &str) -> Option<RawSettings> {
-    let file = module_file(app_root, settings)?;
-    let text = std::fs::read_to_string(&file).ok()?;
+/// "not sure": the caller imports the module instead. A settings file that
+/// is not a regular file inside the app is an error
+/// ([`app_file::read_source`]).
+fn read_settings_statically(app_root: &Path, settings: &str) -> Result<Option<RawSettings>, Error> {
+    let Some(file) = module_file(app_root, settings) else {
+        return Ok(None);
+    };
+    let Some(text) = app_file::read_source(app_root, &file)? else {
+        return Ok(None);
+    };
+    Ok(parse_settings(&file, &text))
+}
+
+/// [`read_settings_statically`] on the text of `file`.
+fn parse_settings(file: &Path, text: &str) -> Option<RawSettings> {
+    let file = file.to_path_buf();
     if text.contains("import *") || text.contains("exec(") {
         return None;
     }
@@ -672,7 +695,10 @@ pub fn wsgi_module_info(app_root: &Path) -> Option<AppInfo> {
         .into_iter()
         .map(|f| app_root.join(f))
         .find(|f| f.is_file())?;
-    let text = read_source(&file).unwrap_or_default();
+    let text = app_file::read_source(app_root, &file)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     let (spec, why) = wsgi_callable(&text);
     Some(AppInfo {
         entry_point: EntryPoint::parse(&format!("wsgi:{spec}")),
@@ -688,7 +714,10 @@ pub fn asgi_module_info(app_root: &Path) -> Option<AppInfo> {
         .into_iter()
         .map(|f| app_root.join(f))
         .find(|f| f.is_file())?;
-    let text = read_source(&file).unwrap_or_default();
+    let text = app_file::read_source(app_root, &file)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     let callable = asgi_callable(&text).unwrap_or("application");
     Some(AppInfo {
         asgi_entry_point: EntryPoint::parse(&format!("asgi:{callable}")),
@@ -850,7 +879,9 @@ mod tests {
              WSGI_APPLICATION = 'proj.wsgi.application'\nSTATIC_URL = 'static/'\n\
              STATIC_ROOT = BASE_DIR / 'staticfiles'  # collected\n",
         );
-        let raw = read_settings_statically(dir.path(), "proj.settings").unwrap();
+        let raw = read_settings_statically(dir.path(), "proj.settings")
+            .unwrap()
+            .unwrap();
         assert_eq!(
             raw.wsgi_application.as_deref(),
             Some("proj.wsgi.application")
@@ -864,7 +895,9 @@ mod tests {
              WSGI_APPLICATION = \"proj.wsgi.application\"\nSTATIC_URL = '/static/'\n\
              STATIC_ROOT = os.path.join(BASE_DIR, 'static', 'files')\n",
         );
-        let raw = read_settings_statically(dir.path(), "proj.settings").unwrap();
+        let raw = read_settings_statically(dir.path(), "proj.settings")
+            .unwrap()
+            .unwrap();
         assert_eq!(
             PathBuf::from(raw.static_root.unwrap()),
             dir.path().join("static/files")
@@ -880,7 +913,7 @@ mod tests {
             "BASE_DIR = here()\nWSGI_APPLICATION = 'p.wsgi.application'\nSTATIC_ROOT = BASE_DIR / 's'\n",
         ] {
             let dir = project(text);
-            assert!(read_settings_statically(dir.path(), "proj.settings").is_none(), "{text}");
+            assert!(read_settings_statically(dir.path(), "proj.settings").unwrap().is_none(), "{text}");
         }
     }
 }

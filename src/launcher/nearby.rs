@@ -5,7 +5,14 @@
 
 use std::path::{Path, PathBuf};
 
-use super::pysource::{has_section, module_binds, read_source, settings_default, SettingsDefault};
+use super::app_file;
+use super::pysource::{has_section, module_binds, settings_default, SettingsDefault};
+
+/// The text of `file` under `root` for a near miss; a file that cannot be
+/// read safely ([`app_file::read_source`]) is no near miss.
+fn read_source(root: &Path, file: &Path) -> Option<String> {
+    app_file::read_source(root, file).ok().flatten()
+}
 
 /// At most this many near misses are named.
 const MAX_SHOWN: usize = 4;
@@ -17,19 +24,19 @@ pub fn near_misses(dir: &Path) -> Vec<String> {
     for path in &entries {
         let name = file_name(path);
         if path.is_dir() {
-            if let Some(found) = project_below(path) {
+            if let Some(found) = project_below(dir, path) {
                 out.push(format!(
                     "{found} in {name}/ (write `{name}` to .warpdrive/home)"
                 ));
-            } else if let Some(phrase) = module_app(path.join("__init__.py"), &name) {
+            } else if let Some(phrase) = module_app(dir, path.join("__init__.py"), &name) {
                 out.push(phrase);
             }
         } else if let Some(module) = name.strip_suffix(".py") {
-            if let Some(phrase) = module_app(path.clone(), module) {
+            if let Some(phrase) = module_app(dir, path.clone(), module) {
                 out.push(phrase);
             }
         } else if name.ends_with(".ini") {
-            let text = read_source(path).unwrap_or_default();
+            let text = read_source(dir, path).unwrap_or_default();
             out.push(if has_section(&text, "app:main") {
                 format!("{name} with [app:main] (set server_type paste and server_args `{name}`)")
             } else {
@@ -46,11 +53,11 @@ pub fn near_misses(dir: &Path) -> Vec<String> {
 }
 
 /// A Django project or WSGI module one directory down.
-fn project_below(dir: &Path) -> Option<&'static str> {
+fn project_below(root: &Path, dir: &Path) -> Option<&'static str> {
     let manage = dir.join("manage.py");
     if manage.is_file()
         && !matches!(
-            settings_default(&read_source(&manage).unwrap_or_default()),
+            settings_default(&read_source(root, &manage).unwrap_or_default()),
             SettingsDefault::None
         )
     {
@@ -67,11 +74,11 @@ fn project_below(dir: &Path) -> Option<&'static str> {
 
 /// The app a module `file` (import name `module`) offers, with its fix: an
 /// ASGI app, a WSGI `app`/`application`, or a factory.
-fn module_app(file: PathBuf, module: &str) -> Option<String> {
+fn module_app(root: &Path, file: PathBuf, module: &str) -> Option<String> {
     if !file.is_file() || module.starts_with('_') {
         return None;
     }
-    let text = read_source(&file)?;
+    let text = read_source(root, &file)?;
     let asgi = [
         "FastAPI(",
         "Starlette(",

@@ -2,21 +2,12 @@
 //! module binds at its top level, a factory's signature, the
 //! `DJANGO_SETTINGS_MODULE` a `manage.py` sets, an ini file's sections.
 //! Good enough for the layouts people use; anything cleverer reads as "not
-//! found", and the caller says so or asks Python.
+//! found", and the caller says so or asks Python. The files are read with
+//! [`app_file::read_source`](super::app_file::read_source).
 
-use std::path::Path;
 use std::sync::LazyLock;
 
 use regex::Regex;
-
-/// A Python source file as text (at most 1 MiB of it), `None` if unreadable.
-pub fn read_source(file: &Path) -> Option<String> {
-    use std::io::Read;
-    let f = std::fs::File::open(file).ok()?;
-    let mut bytes = Vec::new();
-    f.take(1 << 20).read_to_end(&mut bytes).ok()?;
-    Some(String::from_utf8_lossy(&bytes).into_owned())
-}
 
 static IMPORT_FROM_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^from\s+[\w.]+\s+import\s+(.*)$").expect("regex"));

@@ -174,6 +174,60 @@ fn a_symlink_out_of_the_app_is_refused_and_its_target_never_shown() {
     }
 }
 
+/// The app's own files that detection reads without Python (`manage.py`,
+/// the settings module it names, `production.ini`/`development.ini`) get
+/// the same checks as `.warpdrive/`: a FIFO is refused at once (it hung
+/// `exec` forever when opened), a symlink out of the app is refused and
+/// its target never shown; a symlink inside the app is followed.
+#[test]
+fn app_sources_detection_reads_get_the_same_checks() {
+    const MANAGE: &str =
+        "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings')\n";
+    let django = || {
+        let app = support::world_readable_tempdir();
+        support::write(&app.path().join("manage.py"), MANAGE);
+        support::write(&app.path().join("proj/__init__.py"), "");
+        app
+    };
+    type Make = fn(&Path);
+    let fifo: Make = |p| mkfifo(p);
+    let out: Make = |p| std::os::unix::fs::symlink("/etc/passwd", p).unwrap();
+    for (make, says) in [
+        (fifo, "is a FIFO (named pipe), not a regular file"),
+        (out, "a symlink leading out of the app (to /etc/passwd)"),
+    ] {
+        for file in ["manage.py", "proj/settings.py"] {
+            let app = django();
+            let path = app.path().join(file);
+            let _ = std::fs::remove_file(&path);
+            make(&path);
+            for o in both_refuse(app.path()) {
+                o.stderr_has(&format!("{file}: {says}"))
+                    .stderr_lacks("root:");
+            }
+        }
+        for file in ["production.ini", "development.ini"] {
+            let app = support::world_readable_tempdir();
+            make(&app.path().join(file));
+            for o in both_refuse(app.path()) {
+                o.stderr_has(&format!("{file}: {says}"));
+            }
+        }
+    }
+    // Inside the app, a symlinked settings module is read as usual.
+    let app = django();
+    support::write(
+        &app.path().join("conf/settings.py"),
+        "WSGI_APPLICATION = 'proj.wsgi.application'\n",
+    );
+    std::os::unix::fs::symlink("../conf/settings.py", app.path().join("proj/settings.py")).unwrap();
+    exec_in(app.path())
+        .arg("--dry-run")
+        .run()
+        .success()
+        .stdout_has("--entry-point proj.wsgi");
+}
+
 #[test]
 fn a_symlink_inside_the_app_is_followed() {
     let app = wsgi_app();

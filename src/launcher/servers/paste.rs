@@ -25,7 +25,7 @@ pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
             }
             (ini, format!("config {word} from server_args"))
         }
-        None => detect::paste_config(ctx.home).ok_or_else(|| {
+        None => detect::paste_config(ctx.home)?.ok_or_else(|| {
             Error::bad(format!(
                 "{}: no PasteDeploy config: add paste.ini (or a production.ini or \
                  development.ini with an [app:main] section), name the .ini in \
