@@ -7,7 +7,7 @@ use std::path::Path;
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
-use super::{Error, Result};
+use super::error::{Error, Result};
 
 /// Names that are never synced, whatever the ignore files say.
 pub const ALWAYS: &[&str] = &[".git", "__pycache__"];

@@ -28,7 +28,9 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-use super::{check_rel, EntryKind, Error, Result};
+use super::error::{Error, Result};
+use super::paths::check_rel;
+use super::tree::EntryKind;
 
 /// The receiver. Per `apply`: `mkdir` a staging directory, `dd` each
 /// chunk into `tar -x`, check that the stream ended with `end`, refuse

@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use indicatif::ProgressBar;
 
+use super::changes::Changes;
+use super::error::{Error, Result};
 use super::transport::{last_line, Session, Transport};
-use super::{remote, tarstream, Changes, Error, Result};
+use super::{remote, tarstream};
 
 /// How long the receiver may take to start (an exec through the API
 /// server, the kubelet and the container runtime).

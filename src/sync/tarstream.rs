@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 use indicatif::ProgressBar;
 use tar::{EntryType, Header};
 
-use super::{io_err, Changes, Entry, EntryKind, Result};
+use super::changes::Changes;
+use super::error::{io_err, Result};
+use super::tree::{Entry, EntryKind};
 
 /// Counts what is written through it.
 struct Counter(u64);

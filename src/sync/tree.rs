@@ -7,7 +7,9 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-use super::{check_rel, io_err, Excludes, Result};
+use super::error::{io_err, Error, Result};
+use super::excludes::Excludes;
+use super::paths::check_rel;
 
 /// What a path is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,7 +143,7 @@ pub fn walk_under(
             .into_iter()
             .map(|h| {
                 h.join().unwrap_or_else(|_| Walked {
-                    error: Some(super::Error::Transport("the walk panicked".into())),
+                    error: Some(Error::Transport("the walk panicked".into())),
                     ..Walked::default()
                 })
             })
@@ -209,7 +211,7 @@ impl Drop for Reading<'_> {
 struct Walked {
     entries: Vec<(PathBuf, Entry)>,
     warnings: Vec<String>,
-    error: Option<super::Error>,
+    error: Option<Error>,
 }
 
 fn walker(root: &Path, excludes: &Excludes, work: &Work) -> Walked {
