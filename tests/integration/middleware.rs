@@ -652,7 +652,7 @@ fn malformed_header_names_and_nul_values_are_refused_on_every_server() {
 }
 
 #[test]
-fn a_header_name_with_an_underscore_never_stands_for_a_trusted_one() {
+fn a_header_name_with_an_underscore_is_dropped_except_by_uwsgi() {
     let (_dir, app) = dump_app();
     let (_guards, ports) = all_servers(&app, FOUR, &["127.0.0.1"]);
     for (name, port) in SERVERS.iter().zip(&ports) {
@@ -680,13 +680,35 @@ fn a_header_name_with_an_underscore_never_stands_for_a_trusted_one() {
                 );
             }
         }
-        // Alone, the underscore spelling is dropped by every server whose
-        // parser can tell (uWSGI cannot: see the module docstring).
-        if *name != "uwsgi" {
-            let (_, body) = raw_get(*port, b"X_Forwarded_For: 6.6.6.6\r\n");
+        // X-Forwarded-For walked from the right (WARPDRIVE_TRUST_PROXY is
+        // set): a client's underscore copy sent before the proxy's value
+        // never wins, on any server.
+        let remote = |lines: &[u8]| {
+            let (status, body) = raw_get(*port, lines);
+            assert_eq!(status, 200, "{name}: {body}");
             let env: serde_json::Value = serde_json::from_str(&body).expect("json");
-            assert_eq!(env["REMOTE_ADDR"], "127.0.0.1", "{name}: {body}");
-        }
+            env["REMOTE_ADDR"].as_str().unwrap_or("").to_string()
+        };
+        assert_eq!(
+            remote(b"X_Forwarded_For: 6.6.6.6\r\nX-Forwarded-For: 1.2.3.4\r\n"),
+            "1.2.3.4",
+            "{name}"
+        );
+        // After the proxy's value, or alone, every server but uWSGI drops
+        // it. uWSGI cannot tell the spellings apart (its parser maps both to
+        // one name and joins the copies before routing or Python see them):
+        // the limit the README states, pinned here so the README stays true.
+        let (after, alone) = if *name == "uwsgi" {
+            ("6.6.6.6", "6.6.6.6")
+        } else {
+            ("1.2.3.4", "127.0.0.1")
+        };
+        assert_eq!(
+            remote(b"X-Forwarded-For: 1.2.3.4\r\nX_Forwarded_For: 6.6.6.6\r\n"),
+            after,
+            "{name}"
+        );
+        assert_eq!(remote(b"X_Forwarded_For: 6.6.6.6\r\n"), alone, "{name}");
     }
 }
 

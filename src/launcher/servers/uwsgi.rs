@@ -53,8 +53,10 @@ pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
     if !ctx.proxy.headers.is_empty() {
         eprintln!(
             "warpdrive: warning: uwsgi cannot tell X-Forwarded-For from X_Forwarded_For (its HTTP \
-             parser maps both to one name); let the proxy in front drop header names with \
-             underscores (nginx does by default) and set WARPDRIVE_TRUST_PROXY"
+             parser maps both to one name and joins the copies), so a client's X_Forwarded_For \
+             sent after the proxy's value, or alone, is taken; let the proxy in front drop \
+             header names with underscores (nginx does by default) and set \
+             WARPDRIVE_TRUST_PROXY"
         );
     }
     let forms = Forms {

@@ -86,13 +86,15 @@ gets 400 Bad Request, as gunicorn, waitress and Apache answer themselves.
 
 Underscores: gunicorn, waitress and Apache drop a header whose name has an
 ``_`` (``X_Forwarded_For`` would otherwise be read as X-Forwarded-For).
-uWSGI cannot: its HTTP parser turns ``-`` into ``_`` and merges both
-spellings into one ``HTTP_X_FORWARDED_FOR`` (``"evil, real"``) before any
-Python runs. Here, under uWSGI, a trusted header other than X-Forwarded-For
-whose value holds a comma (two copies arrived) is not applied and removed;
-for X-Forwarded-For, set ``WARPDRIVE_TRUST_PROXY`` so that the list is
-walked from the right, and let the proxy drop underscore names (nginx does
-by default).
+uWSGI cannot: its HTTP parser turns ``-`` into ``_`` and joins the copies of
+one name into one ``HTTP_X_FORWARDED_FOR`` (``"evil, real"``, in arrival
+order) before any Python runs, and no uWSGI option or routing rule sees the
+spellings apart. Here, under uWSGI, a trusted header other than
+X-Forwarded-For whose value holds a comma (two copies arrived) is not
+applied and removed; X-Forwarded-For, walked from the right with
+``WARPDRIVE_TRUST_PROXY``, resists a client's copy that arrives before the
+proxy's value but not one that arrives after it or alone: the proxy must
+drop underscore names (nginx does by default). See the README.
 
 For an ASGI twin: ``ProxyHeaders(app, headers, proxies).fix(environ)`` and
 ``malformed(environ)`` work on any dict in WSGI environ form (``REMOTE_ADDR``,
