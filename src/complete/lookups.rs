@@ -91,9 +91,9 @@ pub fn cluster_namespaces(kube: &KubeArgs) -> Vec<String> {
 }
 
 /// TARGET candidates, `KIND/NAME`, for the workloads in the namespace (`-n`
-/// or the context's). Without a `/` typed yet: Deployments as `deploy/NAME`
-/// and DeploymentConfigs as `dc/NAME`; after `KIND/`: that kind, with the
-/// kind word kept as typed. Nothing when the cluster cannot be reached.
+/// or the context's). Without a `/` typed yet: Deployments as `deploy/NAME`,
+/// StatefulSets as `sts/NAME` and DeploymentConfigs as `dc/NAME`; after
+/// `KIND/`: that kind, with the kind word kept as typed. Nothing when the cluster cannot be reached.
 pub fn cluster_targets(kube: &KubeArgs, current: &str) -> Vec<String> {
     use crate::cluster::target::{self, WorkloadKind};
     let wanted: Vec<(String, WorkloadKind)> = match current.split_once('/') {
@@ -105,6 +105,7 @@ pub fn cluster_targets(kube: &KubeArgs, current: &str) -> Vec<String> {
         },
         None => vec![
             ("deploy".to_owned(), WorkloadKind::Deployment),
+            ("sts".to_owned(), WorkloadKind::StatefulSet),
             ("dc".to_owned(), WorkloadKind::DeploymentConfig),
         ],
     };

@@ -66,6 +66,8 @@ pub fn complete(mut root: clap::Command, words: &[String], lookups: &Lookups) ->
     let mut pending: Option<&Arg> = None;
     let mut after_dashdash = false;
     let mut positionals = 0usize;
+    // The first plain word after the subcommand (`tune deploy blog`: a TYPE).
+    let mut first_word: Option<&str> = None;
     let mut seen: Vec<String> = Vec::new();
     let mut kube = KubeArgs::default();
     // The kubeconfig flags typed so far, for asking the cluster.
@@ -146,12 +148,13 @@ pub fn complete(mut root: clap::Command, words: &[String], lookups: &Lookups) ->
                 seen.clear();
                 continue;
             }
+            first_word = Some(word.as_str());
         }
         positionals += 1;
     }
 
     if let Some(arg) = pending {
-        return complete_value(arg, current, "", &kube, lookups);
+        return complete_value(arg, current, None, &kube, lookups);
     }
     if after_dashdash {
         // `exec -- CMD…`: whatever the command takes, files are a good guess.
@@ -160,19 +163,21 @@ pub fn complete(mut root: clap::Command, words: &[String], lookups: &Lookups) ->
             directive: DIRECTIVE_FILES,
         };
     }
-    if let Some(long) = current.strip_prefix("--") {
-        if let Some((name, value)) = long.split_once('=') {
-            return match find_long(cmd, name) {
-                Some(arg) => {
-                    let prefix = format!("--{name}=");
-                    complete_value(arg, value, &prefix, &kube, lookups)
-                }
-                None => Completion {
-                    candidates: Vec::new(),
-                    directive: DIRECTIVE_NO_FILES,
-                },
-            };
-        }
+    // `--flag=VALUE` and `-f=VALUE` (the last short flag before the `=`):
+    // the values alone, as cobra answers; kubectl's bash, zsh and fish
+    // scripts put the `--flag=` back in front themselves.
+    if let Some((flag, value)) = current.split_once('=').filter(|(f, _)| f.starts_with('-')) {
+        let arg = match flag.strip_prefix("--") {
+            Some(name) => find_long(cmd, name),
+            None => flag.chars().last().and_then(|ch| find_short(cmd, ch)),
+        };
+        return match arg.filter(|a| takes_value(a)) {
+            Some(arg) => complete_value(arg, value, None, &kube, lookups),
+            None => Completion {
+                candidates: Vec::new(),
+                directive: DIRECTIVE_NO_FILES,
+            },
+        };
     }
     if current.starts_with('-') {
         return complete_flags(cmd, current, &seen);
@@ -195,8 +200,12 @@ pub fn complete(mut root: clap::Command, words: &[String], lookups: &Lookups) ->
             directive: DIRECTIVE_NO_FILES,
         };
     }
+    // `tune TYPE NAME…` (as `kubectl set env` takes it): names of that kind.
+    let kind_typed = first_word
+        .filter(|w| positionals > 0 && cmd.get_name() == "tune" && !w.contains('/'))
+        .filter(|w| crate::cluster::target::kind_word(w).is_some());
     match nth_positional(cmd, positionals) {
-        Some(arg) => complete_value(arg, current, "", &kube, lookups),
+        Some(arg) => complete_value(arg, current, kind_typed, &kube, lookups),
         None => Completion {
             candidates,
             directive: DIRECTIVE_NO_FILES,
@@ -233,11 +242,12 @@ fn complete_flags(cmd: &clap::Command, current: &str, seen: &[String]) -> Comple
 }
 
 /// Values for `arg`: its value list, namespaces or kubeconfig names, or a
-/// hint to the shell to complete files/directories.
+/// hint to the shell to complete files/directories. `kind`: a TARGET after
+/// a TYPE word (`tune deploy <TAB>`) is a bare name of that kind.
 fn complete_value(
     arg: &Arg,
     current: &str,
-    prefix: &str,
+    kind: Option<&str>,
     kube: &KubeArgs,
     lookups: &Lookups,
 ) -> Completion {
@@ -251,7 +261,16 @@ fn complete_value(
     } else {
         let names = match arg.get_id().as_str() {
             "namespace" => (lookups.namespaces)(kube),
-            "target" => (lookups.targets)(kube, current),
+            "target" => match kind {
+                Some(kind) => {
+                    let prefix = format!("{kind}/");
+                    (lookups.targets)(kube, &format!("{prefix}{current}"))
+                        .into_iter()
+                        .filter_map(|t| t.strip_prefix(&prefix).map(str::to_owned))
+                        .collect()
+                }
+                None => (lookups.targets)(kube, current),
+            },
             "context" | "cluster" | "user" => {
                 lookups::kubeconfig_names(arg.get_id().as_str(), kube)
             }
@@ -276,11 +295,6 @@ fn complete_value(
         };
         for name in names {
             push_if_prefix(&mut candidates, current, &name, "");
-        }
-    }
-    if !prefix.is_empty() {
-        for (value, _) in &mut candidates {
-            value.insert_str(0, prefix);
         }
     }
     Completion {
@@ -354,7 +368,7 @@ mod tests {
         // Echoes the namespace it was asked about, to check -n is passed on.
         let targets = |k: &KubeArgs, current: &str| {
             let ns = k.namespace.clone().unwrap_or_default();
-            ["deploy/blog", "dc/shop"]
+            ["deploy/blog", "sts/db", "dc/shop"]
                 .iter()
                 .filter(|t| t.starts_with(current))
                 .map(|t| format!("{t}@{ns}"))
@@ -402,7 +416,11 @@ mod tests {
     #[test]
     fn flags_values_and_namespaces() {
         assert!(values("tune --th").0 == ["--threads"]);
-        assert_eq!(values("tune --output=y").0, ["--output=yaml"]);
+        assert_eq!(values("tune --output=y").0, ["yaml"]);
+        assert_eq!(values("tune --namespace=").0, ["default", "kube-system"]);
+        assert_eq!(values("tune -n=ku").0, ["kube-system"]);
+        assert_eq!(values("scale x --dry-run=").0, ["none", "client", "server"]);
+        assert!(values("tune --nope=").0.is_empty());
         assert_eq!(values("tune -o ").0, ["yaml", "json", "name"]);
         assert_eq!(values("scale --dry-run ").0, ["none", "client", "server"]);
         assert_eq!(values("exec --server-type mod").0, ["mod_wsgi"]);
@@ -418,9 +436,13 @@ mod tests {
     fn targets_come_from_the_cluster_in_the_typed_namespace() {
         assert_eq!(
             values("scale -n team ").0,
-            ["deploy/blog@team", "dc/shop@team"]
+            ["deploy/blog@team", "sts/db@team", "dc/shop@team"]
         );
         assert_eq!(values("tune dc").0, ["dc/shop@"]);
+        // `tune TYPE NAME…`: bare names of that kind.
+        assert_eq!(values("tune sts ").0, ["db@"]);
+        assert_eq!(values("tune -n x sts db@x ").0, ["db@x"]);
+        assert!(values("scale sts ").0.is_empty());
         assert_eq!(values("reload deploy/blog ").0, ["on", "off"]);
     }
 

@@ -261,11 +261,12 @@ fn kubectl_completes_subcommands_flags_and_values_through_the_hook() {
     );
     assert_eq!(directive, ":4");
 
+    // After `--flag=` the values alone, as cobra answers: kubectl's shell
+    // scripts put the `--flag=` back themselves.
     let (values, _) = complete(&["scale", "blog", "--dry-run="]);
-    assert_eq!(
-        values,
-        ["--dry-run=none", "--dry-run=client", "--dry-run=server"]
-    );
+    assert_eq!(values, ["none", "client", "server"]);
+    let (values, _) = complete(&["tune", "blog", "-o=j"]);
+    assert_eq!(values, ["json"]);
 
     let (values, _) = complete(&["tune", "blog", "-o", ""]);
     assert_eq!(values, ["yaml", "json", "name"]);
@@ -277,25 +278,44 @@ fn kubectl_completes_subcommands_flags_and_values_through_the_hook() {
 }
 
 /// `kubectl warpdrive …<TAB>` in a real bash with kubectl's own completion
-/// script (bash-completion's `_get_comp_words_by_ref` shimmed, as it is not
-/// installed here).
+/// script (bash-completion's `_get_comp_words_by_ref -n =:` shimmed, as it
+/// is not installed here: bash splits `--namespace=ku` into `--namespace`,
+/// `=`, `ku`, and the shim joins them back, as bash-completion does).
+/// COMPREPLY replaces the part after the `=` (readline's word), so it must
+/// hold the values alone: `--namespace=<TAB>` once answered
+/// `--namespace=--namespace=default`.
 #[test]
 fn bash_completes_kubectl_warpdrive_through_kubectls_script() {
     let plugin = PluginPath::new();
+    let api = FakeApiServer::start(&["default", "kube-system", "team-a"]);
+    let config = kubeconfig(plugin.dir.path(), &format!("http://127.0.0.1:{}", api.port));
     let script = r#"
-_get_comp_words_by_ref() { cur="${COMP_WORDS[COMP_CWORD]}"; prev="${COMP_WORDS[COMP_CWORD-1]}"; words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }
+_get_comp_words_by_ref() {
+  local i w; words=()
+  for ((i = 0; i < ${#COMP_WORDS[@]}; i++)); do
+    w=${COMP_WORDS[i]}
+    if ((i > 1)) && [[ $w == "=" || ${words[-1]} == -*= ]]; then words[-1]+=$w; else words+=("$w"); fi
+    ((i == COMP_CWORD)) && cword=$((${#words[@]} - 1))
+  done
+  cur=${words[cword]}; prev=${words[cword-1]}
+}
 source <(kubectl completion bash)
 complete_line() { COMP_WORDS=("$@"); COMP_CWORD=$(($#-1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMPREPLY=(); __start_kubectl 2>/dev/null; printf '%s\n' "${COMPREPLY[@]}"; echo ---; }
 complete_line kubectl warpdrive ""
 complete_line kubectl warpdrive tune --thr
 complete_line kubectl warpdrive exec --server-type mod
+complete_line kubectl warpdrive tune --namespace =
+complete_line kubectl warpdrive scale --namespace = te
+complete_line kubectl warpdrive tune blog --output = y
+complete_line kubectl warpdrive scale blog --dry-run =
 "#;
     let mut bash = Command::new("bash");
     bash.arg("-c")
         .arg(script)
         .env("PATH", plugin.path())
         .env("HOME", plugin.dir.path())
-        .env_remove("KUBECONFIG");
+        .env("KUBECONFIG", &config)
+        .env("WARPDRIVE_COMPLETE_TIMEOUT", "30s");
     let out = run(&mut bash);
     let out = out.success();
     let text = out.stdout();
@@ -326,6 +346,10 @@ complete_line kubectl warpdrive exec --server-type mod
     );
     assert_eq!(answers[1], ["--threads"], "{text}");
     assert_eq!(answers[2], ["mod_wsgi"], "{text}");
+    assert_eq!(answers[3], ["default", "kube-system", "team-a"], "{text}");
+    assert_eq!(answers[4], ["team-a"], "{text}");
+    assert_eq!(answers[5], ["yaml"], "{text}");
+    assert_eq!(answers[6], ["none", "client", "server"], "{text}");
 }
 
 #[test]

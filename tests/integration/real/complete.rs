@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde_json::json;
 
-use super::{container, deployment, deploymentconfig, Ns};
+use super::{container, deployment, deploymentconfig, statefulset, Ns};
 use crate::support::{self, Outcome, RunExt};
 
 /// `kubectl __complete warpdrive WORDS…` with the plugin and its completion
@@ -61,17 +61,40 @@ fn targets_and_namespaces_complete_from_the_cluster() {
         deployment("blog", 0, json!([container("web", &[])])),
         deployment("shop", 0, json!([container("web", &[])])),
         deploymentconfig("legacy", 0, json!([container("web", &[])])),
+        statefulset("db", 0, json!([container("web", &[])])),
     ]);
     let n = ns.name.as_str();
     let (values, directive) = complete(&ns, &["tune", "-n", n, ""]);
-    assert_eq!(values, ["deploy/blog", "deploy/shop", "dc/legacy"]);
+    assert_eq!(
+        values,
+        ["deploy/blog", "deploy/shop", "sts/db", "dc/legacy"]
+    );
     assert_eq!(directive, ":4");
     let (values, _) = complete(&ns, &["scale", "--namespace", n, "deploy/s"]);
     assert_eq!(values, ["deploy/shop"]);
     let (values, _) = complete(&ns, &["reload", "-n", n, "dc/"]);
     assert_eq!(values, ["dc/legacy"]);
     let (values, _) = complete(&ns, &["tune", "-n", n, "sts/"]);
-    assert!(values.is_empty(), "{values:?}");
+    assert_eq!(values, ["sts/db"]);
+    let (values, _) = complete(&ns, &["scale", "-n", n, "statefulset/"]);
+    assert_eq!(values, ["statefulset/db"]);
+    // `tune TYPE NAME…`: bare names of that kind, also after a first name.
+    let (values, _) = complete(&ns, &["tune", "-n", n, "deploy", ""]);
+    assert_eq!(values, ["blog", "shop"]);
+    let (values, _) = complete(&ns, &["tune", "-n", n, "deployment", "blog", "s"]);
+    assert_eq!(values, ["shop"]);
+    // `--namespace=VALUE` and `-n=VALUE`: the values alone, as cobra
+    // answers (kubectl's shell scripts put the flag back in front).
+    let (values, _) = complete(
+        &ns,
+        &["tune", &format!("--namespace={}", &n[..n.len() - 1])],
+    );
+    assert!(values.iter().any(|v| v == n), "{values:?}");
+    assert!(values.iter().all(|v| !v.starts_with("--")), "{values:?}");
+    let (values, _) = complete(&ns, &["reload", &format!("-n={n}")]);
+    assert_eq!(values, [n]);
+    let (values, _) = complete(&ns, &["scale", &format!("--namespace={n}"), "sts/"]);
+    assert_eq!(values, ["sts/db"]);
     // Namespaces: this test's among the cluster's own.
     let (values, directive) = complete(&ns, &["tune", "-n", ""]);
     for want in ["default", "kube-system", n] {
