@@ -468,12 +468,11 @@ impl Questions<'_> {
             || Ok(Unprompted::Value(false)),
             || Unprompted::Value(false),
             || {
-                Ok(Confirm::new()
-                    .with_prompt(
-                        "Write a commented action_hooks/deploy skeleton (runs before every start)?",
-                    )
-                    .default(false)
-                    .interact()?)
+                Ok(confirm(
+                    "Write a commented action_hooks/deploy skeleton (runs before every start)?",
+                    false,
+                )
+                .interact()?)
             },
         )
     }
@@ -527,6 +526,49 @@ fn check_flags_apply(a: &InitArgs, t: ServerType) -> Result<(), Error> {
         ));
     }
     Ok(())
+}
+
+/// `Confirm` as every y/N question of `init` asks it: `[y/N]` shows the
+/// default, a `y` or `n` is only taken with Enter (a lone key once
+/// answered, and the Enter that followed answered the next question), and
+/// Enter alone takes the default.
+pub fn confirm(prompt: impl Into<String>, default: bool) -> Confirm<'static> {
+    Confirm::new()
+        .with_prompt(prompt)
+        .default(default)
+        .show_default(true)
+        .wait_for_newline(true)
+}
+
+/// The escape sequence that shows the terminal cursor again (the select,
+/// multi-select and confirm prompts hide it while they are drawn).
+const SHOW_CURSOR: &[u8] = b"\x1b[?25h\r\n";
+
+extern "C" fn show_cursor_and_die(sig: nix::libc::c_int) {
+    // Only async-signal-safe calls here: write(2), then the signal again
+    // with its default action (SA_RESETHAND put it back), so the shell sees
+    // a death by SIGINT (`$?` 130), as it does for any Ctrl-C.
+    unsafe {
+        nix::libc::write(2, SHOW_CURSOR.as_ptr().cast(), SHOW_CURSOR.len());
+        nix::libc::raise(sig);
+    }
+}
+
+/// Ctrl-C (SIGINT; also SIGTERM and SIGHUP) during the prompts: show the
+/// cursor again and end as the signal would. dialoguer reads keys in raw
+/// mode, and console turns a Ctrl-C into SIGINT after restoring the terminal
+/// modes; nothing is written before the last answer, so nothing has changed.
+pub fn restore_cursor_on_interrupt() {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+    let action = SigAction::new(
+        SigHandler::Handler(show_cursor_and_die),
+        SaFlags::SA_RESETHAND,
+        SigSet::empty(),
+    );
+    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        // Failing to install it only leaves the cursor as dialoguer leaves it.
+        let _ = unsafe { sigaction(sig, &action) };
+    }
 }
 
 /// Asks every question that applies and validates the answers.

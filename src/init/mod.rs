@@ -66,6 +66,9 @@ pub fn run(
     for w in &surveyed.warnings {
         eprintln!("warpdrive: warning: {w}");
     }
+    if interactive {
+        ask::restore_cursor_on_interrupt();
+    }
     let answers = ask::answers(args, &surveyed, interactive)?;
     let planned = files::files(&answers, &app_root, &wd)?;
     if args.dry_run {

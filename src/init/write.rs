@@ -98,10 +98,8 @@ pub fn write_files(
         }
         eprint!("{text}");
         let _ = std::io::stderr().flush();
-        let yes = dialoguer::Confirm::new()
-            .with_prompt(format!("Overwrite {}?", names.join(", ")))
-            .default(false)
-            .interact()?;
+        let yes =
+            super::ask::confirm(format!("Overwrite {}?", names.join(", ")), false).interact()?;
         if !yes {
             return Err(Error::Declined(
                 "not overwriting; nothing was written".to_string(),

@@ -580,7 +580,8 @@ fn interactive_flow_writes_the_chosen_answers() {
         .unwrap();
     keys(&mut p, "\r");
     p.exp_string("action_hooks/deploy skeleton").unwrap();
-    keys(&mut p, "y");
+    p.exp_string("[y/N]").unwrap();
+    keys(&mut p, "y\r");
     p.exp_string("wrote .warpdrive/action_hooks/deploy")
         .unwrap();
     p.exp_string("`warpdrive exec` will run (gunicorn").unwrap();
@@ -590,7 +591,7 @@ fn interactive_flow_writes_the_chosen_answers() {
 }
 
 /// Changing existing files shows the diff and asks; "n" writes nothing,
-/// "y" writes.
+/// "y" writes (each taken with Enter).
 #[test]
 fn interactive_overwrite_shows_the_diff_and_asks() {
     let app = apps::django_path();
@@ -602,9 +603,9 @@ fn interactive_overwrite_shows_the_diff_and_asks() {
     p.exp_string("+++ b/.warpdrive/server_type").unwrap();
     p.exp_string("-gunicorn").unwrap();
     p.exp_string("+django").unwrap();
-    p.exp_string("Overwrite .warpdrive/server_type, .warpdrive/server_args?")
+    p.exp_string("Overwrite .warpdrive/server_type, .warpdrive/server_args? [y/N]")
         .unwrap();
-    keys(&mut p, "n");
+    keys(&mut p, "n\r");
     p.exp_string("nothing was written").unwrap();
     p.exp_eof().unwrap();
     assert_eq!(exit_code(&mut p), 1);
@@ -615,11 +616,140 @@ fn interactive_overwrite_shows_the_diff_and_asks() {
 
     let mut p = pty(app.path(), &["--yes"]);
     p.exp_string("Overwrite").unwrap();
-    keys(&mut p, "y");
+    keys(&mut p, "y\r");
     p.exp_string("wrote .warpdrive/server_type").unwrap();
     p.exp_eof().unwrap();
     assert_eq!(exit_code(&mut p), 0);
     assert_files(app.path(), "django");
+}
+
+/// Every answer but the deploy hook's given as flags, over files written
+/// for gunicorn: two y/N questions in a row.
+fn two_questions(app: &Path) -> rexpect::session::PtySession {
+    pty(
+        app,
+        &[
+            "--server-type",
+            "django",
+            "--entry-point",
+            "hello.wsgi:application",
+            "--static-url",
+            "/static/",
+            "--static-root",
+            "static",
+            "--no-proxy-headers",
+            "--processes",
+            "2",
+            "--threads",
+            "5",
+        ],
+    )
+}
+
+/// A y/N answer is a key and Enter: `n` alone answers nothing (once it
+/// answered the hook question, and its Enter said "no" to "Overwrite?",
+/// so the session was thrown away); the last key before Enter counts.
+#[test]
+fn a_y_or_n_is_taken_with_enter_and_enter_alone_is_the_default() {
+    let app = apps::django_path();
+    init_ok(app.path(), &["--yes", "--server-type", "gunicorn"]);
+    let before = std::fs::read(app.path().join(".warpdrive/server_type")).unwrap();
+
+    let mut p = two_questions(app.path());
+    p.exp_string("action_hooks/deploy skeleton").unwrap();
+    p.exp_string("[y/N]").unwrap();
+    keys(&mut p, "n\r");
+    p.exp_string("Overwrite .warpdrive/server_type").unwrap();
+    p.exp_string("[y/N]").unwrap();
+    // `n`, then `y`, then Enter: yes.
+    keys(&mut p, "n");
+    keys(&mut p, "y");
+    keys(&mut p, "\r");
+    p.exp_string("wrote .warpdrive/server_type").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(&mut p), 0);
+    assert_eq!(
+        std::fs::read_to_string(app.path().join(".warpdrive/server_type")).unwrap(),
+        "django\n"
+    );
+    assert!(!app.path().join(".warpdrive/action_hooks/deploy").exists());
+
+    // Enter alone takes the default shown, N: no hook, and no overwrite.
+    init_ok(
+        app.path(),
+        &["--yes", "--server-type", "gunicorn", "--force"],
+    );
+    let mut p = two_questions(app.path());
+    p.exp_string("[y/N]").unwrap();
+    keys(&mut p, "\r");
+    p.exp_string("Overwrite").unwrap();
+    p.exp_string("[y/N]").unwrap();
+    keys(&mut p, "\r");
+    p.exp_string("not overwriting; nothing was written")
+        .unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(&mut p), 1);
+    assert_eq!(
+        std::fs::read(app.path().join(".warpdrive/server_type")).unwrap(),
+        before
+    );
+}
+
+/// A pty session that keeps the escape codes (to see the cursor shown).
+fn raw_pty(dir: &Path, args: &[&str]) -> rexpect::session::PtySession {
+    let mut cmd = warpdrive();
+    cmd.arg("init").arg("--app-root").arg(dir).args(args);
+    cmd.env("TERM", "xterm");
+    rexpect::session::spawn_with_options(
+        cmd,
+        rexpect::reader::Options::new()
+            .timeout_ms(Some(30_000))
+            .strip_ansi_escape_codes(false),
+    )
+    .expect("spawn in a pty")
+}
+
+/// Ctrl-C in a prompt that hides the cursor (the select, a y/N question):
+/// the cursor is shown again, init dies of SIGINT as any program does on
+/// Ctrl-C (the shell's `$?` is 130), and nothing is written.
+#[test]
+fn ctrl_c_shows_the_cursor_again_exits_like_sigint_and_writes_nothing() {
+    use rexpect::process::{Signal, WaitStatus};
+    const HIDE: &str = "\x1b[?25l";
+    const SHOW: &str = "\x1b[?25h";
+    let interrupted = |p: &mut rexpect::session::PtySession| {
+        keys(p, "\x03");
+        let rest = p.exp_eof().unwrap();
+        let shown = rest.rfind(SHOW).expect("the cursor is shown again");
+        assert!(rest.rfind(HIDE).is_none_or(|h| h < shown), "{rest:?}");
+        match p.process().wait().expect("wait") {
+            WaitStatus::Signaled(_, Signal::SIGINT, _) => {}
+            other => panic!("expected death by SIGINT, got {other:?}"),
+        }
+    };
+
+    // In the select, before any file exists.
+    let app = apps::django_path();
+    let mut p = raw_pty(app.path(), &[]);
+    // (The select hides the cursor before it draws the items.)
+    p.exp_string(HIDE).unwrap();
+    p.exp_string("detect the layout again").unwrap();
+    interrupted(&mut p);
+    assert!(!app.path().join(".warpdrive").exists());
+
+    // In "Overwrite?", after the diff: the old files stay.
+    init_ok(app.path(), &["--yes", "--server-type", "gunicorn"]);
+    let before = tree(&app.path().join(".warpdrive"));
+    let server_type = std::fs::read(app.path().join(".warpdrive/server_type")).unwrap();
+    let mut p = raw_pty(app.path(), &["--yes"]);
+    p.exp_string("Overwrite").unwrap();
+    p.exp_string(HIDE).unwrap();
+    interrupted(&mut p);
+    assert_eq!(tree(&app.path().join(".warpdrive")), before);
+    assert_eq!(
+        std::fs::read(app.path().join(".warpdrive/server_type")).unwrap(),
+        server_type
+    );
 }
 
 // ---------------------------------------------------------------- real servers
