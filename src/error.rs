@@ -29,6 +29,33 @@ impl BadInput {
     }
 }
 
+/// `Error::bad(msg)` and `Error::io(context, source)` for a module's error
+/// enum that has the two usual variants, `BadInput(#[from] BadInput)` and
+/// `Io { context: String, source: std::io::Error }`:
+///
+/// ```ignore
+/// crate::error::bad_and_io!(Error);
+/// ```
+macro_rules! bad_and_io {
+    ($error:ident) => {
+        impl $error {
+            /// Bad input: one line naming the file or resource and the fix. Exit 2.
+            pub fn bad(msg: impl Into<String>) -> Self {
+                $error::BadInput($crate::error::BadInput::new(msg))
+            }
+
+            /// A system call or file operation on `context` failed. Exit 1.
+            pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+                $error::Io {
+                    context: context.into(),
+                    source,
+                }
+            }
+        }
+    };
+}
+pub(crate) use bad_and_io;
+
 /// The longest value quoted in a message, in characters (see [`cut`]).
 pub const MAX_SHOWN: usize = 80;
 

@@ -24,15 +24,4 @@ pub enum Error {
     },
 }
 
-impl Error {
-    pub fn bad(msg: impl Into<String>) -> Self {
-        Error::BadInput(crate::error::BadInput::new(msg))
-    }
-
-    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        Error::Io {
-            context: context.into(),
-            source,
-        }
-    }
-}
+crate::error::bad_and_io!(Error);

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::exec;
-use crate::support::{self, repo, warpdrive, RunExt};
+use crate::support::{self, repo, warpdrive, Outcome, RunExt};
 
 const BUILD: Duration = Duration::from_secs(300);
 
@@ -360,6 +360,14 @@ fn bare_app() -> tempfile::TempDir {
     app
 }
 
+/// `warpdrive build` of `app` as it is (the test's environment, the index allowed).
+fn build_in(app: &Path) -> Outcome {
+    warpdrive()
+        .args(["build", "--app-root"])
+        .arg(app)
+        .run_within(BUILD)
+}
+
 fn hook(app: &Path, name: &str, body: &str) {
     let path = app.join(".warpdrive/action_hooks").join(name);
     support::write(&path, body);
@@ -370,10 +378,7 @@ fn hook(app: &Path, name: &str, body: &str) {
 fn a_failing_step_stops_the_build_with_its_status() {
     let app = bare_app();
     hook(app.path(), "pre-build", "#!/bin/sh\nexit 3\n");
-    warpdrive()
-        .args(["build", "--app-root"])
-        .arg(app.path())
-        .run_within(BUILD)
+    build_in(app.path())
         .status(3)
         .stderr_has("build step pre-build (")
         .stderr_has("failed with exit status 3")
@@ -386,10 +391,7 @@ fn a_failing_step_stops_the_build_with_its_status() {
         "#!/bin/sh\necho \"$FROM_BUILD_ENV\" > seen\nexit 4\n",
     );
     hook(app.path(), "build-env", "FROM_BUILD_ENV='a b'\n");
-    warpdrive()
-        .args(["build", "--app-root"])
-        .arg(app.path())
-        .run_within(BUILD)
+    build_in(app.path())
         .status(4)
         .stderr_has("build step build (")
         .stdout_has("build: environment: ")
@@ -406,10 +408,7 @@ fn a_hook_that_is_not_executable_is_skipped_with_a_warning() {
     let app = bare_app();
     let path = app.path().join(".warpdrive/action_hooks/pre-build");
     support::write(&path, "#!/bin/sh\nexit 3\n");
-    warpdrive()
-        .args(["build", "--app-root"])
-        .arg(app.path())
-        .run_within(BUILD)
+    build_in(app.path())
         .success()
         .stderr_has("pre-build is not executable")
         .stdout_has("build: pre-build: no hook");
@@ -424,13 +423,15 @@ fn lifecycle_hooks_pass_their_status_through() {
     {
         let app = bare_app();
         // No hook: exit 0.
-        warpdrive()
-            .arg(name)
-            .arg("--app-root")
-            .arg(app.path())
-            .env("WARPDRIVE_RUNTIME_DIR", rt.path().join(name))
-            .run_within(BUILD)
-            .success();
+        let run = || {
+            warpdrive()
+                .arg(name)
+                .arg("--app-root")
+                .arg(app.path())
+                .env("WARPDRIVE_RUNTIME_DIR", rt.path().join(name))
+                .run_within(BUILD)
+        };
+        run().success();
         let status = 10 + i as i32;
         hook(
             app.path(),
@@ -439,13 +440,7 @@ fn lifecycle_hooks_pass_their_status_through() {
         );
         hook(app.path(), "deploy-cfg", "#!/bin/sh\necho cfg >> cfg.log\n");
         for _ in 0..2 {
-            warpdrive()
-                .arg(name)
-                .arg("--app-root")
-                .arg(app.path())
-                .env("WARPDRIVE_RUNTIME_DIR", rt.path().join(name))
-                .run_within(BUILD)
-                .status(status);
+            run().status(status);
         }
         let ran = std::fs::read_to_string(app.path().join("ran")).expect("ran");
         assert_eq!(ran, "8080 8080\n8080 8080\n", "{name}");
