@@ -375,73 +375,6 @@ fn the_hook_script_and_a_symlink_named_like_it_answer_the_same() {
     }
 }
 
-/// A stand-in API server answering the namespace list, over plain HTTP.
-struct FakeApiServer {
-    port: u16,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl FakeApiServer {
-    fn start(names: &'static [&'static str]) -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let port = listener.local_addr().expect("addr").port();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let items: Vec<serde_json::Value> = names
-                    .iter()
-                    .map(|n| {
-                        serde_json::json!({
-                            "kind": "PartialObjectMetadata",
-                            "apiVersion": "meta.k8s.io/v1",
-                            "metadata": {"name": n}
-                        })
-                    })
-                    .collect();
-                let body = serde_json::json!({
-                    "kind": "PartialObjectMetadataList",
-                    "apiVersion": "meta.k8s.io/v1",
-                    "metadata": {"resourceVersion": "1"},
-                    "items": items
-                });
-                let app = axum::Router::new().route(
-                    "/api/v1/namespaces",
-                    axum::routing::get(move || async move { axum::Json(body) }),
-                );
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await
-                    .expect("serve");
-            });
-        });
-        FakeApiServer {
-            port,
-            shutdown: Some(tx),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for FakeApiServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
 fn kubeconfig(dir: &Path, server: &str) -> PathBuf {
     let path = dir.join("kubeconfig");
     std::fs::write(
@@ -473,46 +406,6 @@ current-context: test
     )
     .expect("write kubeconfig");
     path
-}
-
-#[test]
-fn dash_n_completes_namespaces_from_a_reachable_cluster() {
-    let plugin = PluginPath::new();
-    let api = FakeApiServer::start(&["default", "kube-system", "team-a"]);
-    let config = kubeconfig(plugin.dir.path(), &format!("http://127.0.0.1:{}", api.port));
-
-    let out = run(plugin.kubectl().env("KUBECONFIG", &config).args([
-        "__complete",
-        "warpdrive",
-        "tune",
-        "-n",
-        "",
-    ]));
-    let (values, directive) = parse_completion(&out);
-    assert_eq!(values, ["default", "kube-system", "team-a"]);
-    assert_eq!(directive, ":4");
-
-    // --kubeconfig typed on the line is used, and the prefix filters.
-    let out = run(plugin.kubectl().args([
-        "__complete",
-        "warpdrive",
-        "scale",
-        "--kubeconfig",
-        config.to_str().expect("utf8"),
-        "--namespace",
-        "te",
-    ]));
-    assert_eq!(parse_completion(&out).0, ["team-a"]);
-
-    // --context completes from the kubeconfig alone.
-    let out = run(plugin.kubectl().env("KUBECONFIG", &config).args([
-        "__complete",
-        "warpdrive",
-        "reload",
-        "--context",
-        "",
-    ]));
-    assert_eq!(parse_completion(&out).0, ["test", "other"]);
 }
 
 #[test]
@@ -1179,40 +1072,6 @@ fn shipped_scripts_and_containerfile_pass_their_linters() {
         .arg(repo().join("examples/Containerfile"))
         .arg(repo().join("s2i/Containerfile")));
     out.success();
-}
-
-/// `kubectl warpdrive tune <TAB>` offers the workloads of the namespace.
-#[test]
-fn targets_complete_from_the_cluster() {
-    use crate::apiserver::{container, ApiServer};
-    let plugin = PluginPath::new();
-    let complete = |server: &ApiServer, words: &[&str]| {
-        let out = run(plugin
-            .kubectl()
-            .env("KUBECONFIG", server.kubeconfig())
-            .args(["__complete", "warpdrive"])
-            .args(words));
-        parse_completion(&out)
-    };
-
-    let k8s = ApiServer::start();
-    k8s.add_deployment("blog", 1, serde_json::json!([container("app", &[])]));
-    k8s.add_deployment("shop", 1, serde_json::json!([container("app", &[])]));
-    let (values, directive) = complete(&k8s, &["tune", ""]);
-    assert_eq!(values, ["deploy/blog", "deploy/shop"]);
-    assert_eq!(directive, ":4");
-    assert_eq!(
-        complete(&k8s, &["reload", "deployment/s"]).0,
-        ["deployment/shop"]
-    );
-    assert!(complete(&k8s, &["scale", "-n", "elsewhere", ""])
-        .0
-        .is_empty());
-
-    let openshift = ApiServer::openshift();
-    openshift.add_deploymentconfig("blog", 1, serde_json::json!([container("app", &[])]));
-    assert_eq!(complete(&openshift, &["scale", "dc/"]).0, ["dc/blog"]);
-    assert_eq!(complete(&openshift, &["tune", ""]).0, ["dc/blog"]);
 }
 
 /// examples/openshift/hello-django.yaml: `tune --local` edits its

@@ -18,8 +18,17 @@ pub enum Fault {
     TooMany { retry_after: String, times: usize },
     /// A 200 that starts like an object and goes on for `bytes` bytes.
     Huge(u64),
-    /// A `Status` with this code and message.
+    /// A `Status` with this code and message (the reason follows the code:
+    /// 403 Forbidden, 409 Conflict, 500 InternalError, 503
+    /// ServiceUnavailable, 504 Timeout).
     Status { code: u16, message: String },
+    /// Exactly this status, content type and body: an HTML error page from a
+    /// proxy, a body that is not JSON, JSON cut short or of the wrong shape.
+    Raw {
+        code: u16,
+        content_type: &'static str,
+        body: &'static str,
+    },
     /// The real answers for the first `skip` requests, then `then`.
     Later { skip: usize, then: Box<Fault> },
 }
@@ -94,9 +103,27 @@ pub fn answer(fault: &Fault, served: usize) -> Option<Response> {
         },
         Fault::Status { code, message } => Some(super::status(
             *code,
-            "Forbidden",
+            match code {
+                409 => "Conflict",
+                500 => "InternalError",
+                503 => "ServiceUnavailable",
+                504 => "Timeout",
+                _ => "Forbidden",
+            },
             message.clone(),
             serde_json::json!({}),
         )),
+        Fault::Raw {
+            code,
+            content_type,
+            body,
+        } => Some(
+            (
+                StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                [("content-type", *content_type)],
+                *body,
+            )
+                .into_response(),
+        ),
     }
 }

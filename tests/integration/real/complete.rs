@@ -12,6 +12,15 @@ use crate::support::{self, Outcome, RunExt};
 /// `kubectl __complete warpdrive WORDS…` with the plugin and its completion
 /// hook first on PATH.
 fn complete(ns: &Ns, words: &[&str]) -> (Vec<String>, String) {
+    complete_with(ns, Some(&ns.plane.kubeconfig), words)
+}
+
+/// [`complete`] with `KUBECONFIG` as given (unset for `None`).
+fn complete_with(
+    ns: &Ns,
+    kubeconfig: Option<&std::path::Path>,
+    words: &[&str],
+) -> (Vec<String>, String) {
     let dir = ns.scratch("plugin-path");
     if !dir.exists() {
         std::fs::create_dir_all(&dir).expect("mkdir");
@@ -22,13 +31,17 @@ fn complete(ns: &Ns, words: &[&str]) -> (Vec<String>, String) {
         dir.join("kubectl_complete-warpdrive"),
     )
     .expect("copy hook");
-    let out = Command::new(ns.plane.kubectl_path())
+    let mut cmd = Command::new(ns.plane.kubectl_path());
+    match kubeconfig {
+        Some(k) => cmd.env("KUBECONFIG", k),
+        None => cmd.env_remove("KUBECONFIG"),
+    };
+    let out = cmd
         .env(
             "PATH",
             format!("{}:/usr/local/bin:/usr/bin:/bin", dir.display()),
         )
         .env("HOME", &dir)
-        .env("KUBECONFIG", &ns.plane.kubeconfig)
         .env("WARPDRIVE_COMPLETE_TIMEOUT", "30s")
         .env_remove("NO_COLOR")
         .arg("__complete")
@@ -95,6 +108,16 @@ fn targets_and_namespaces_complete_from_the_cluster() {
     assert_eq!(values, [n]);
     let (values, _) = complete(&ns, &["scale", &format!("--namespace={n}"), "sts/"]);
     assert_eq!(values, ["sts/db"]);
+    // The kind as typed (long or short) is kept; a namespace without
+    // workloads offers none.
+    let (values, _) = complete(&ns, &["reload", "-n", n, "deployment/s"]);
+    assert_eq!(values, ["deployment/shop"]);
+    let (values, _) = complete(&ns, &["scale", "-n", "no-such-namespace", ""]);
+    assert!(values.is_empty(), "{values:?}");
+    // --context completes from the kubeconfig.
+    let (values, directive) = complete(&ns, &["reload", "--context", ""]);
+    assert_eq!(values, ["warpdrive-test"]);
+    assert_eq!(directive, ":4");
     // Namespaces: this test's among the cluster's own.
     let (values, directive) = complete(&ns, &["tune", "-n", ""]);
     for want in ["default", "kube-system", n] {
@@ -102,6 +125,24 @@ fn targets_and_namespaces_complete_from_the_cluster() {
     }
     assert_eq!(directive, ":4");
     let (values, _) = complete(&ns, &["scale", "--namespace", &n[..n.len() - 1]]);
+    assert!(values.iter().any(|v| v == n), "{values:?}");
+    assert!(
+        values.iter().all(|v| v.starts_with(&n[..n.len() - 1])),
+        "{values:?}"
+    );
+    // --kubeconfig typed on the line is used (no KUBECONFIG in the environment).
+    let admin = ns.plane.kubeconfig.to_str().expect("utf8");
+    let (values, _) = complete_with(
+        &ns,
+        None,
+        &[
+            "scale",
+            "--kubeconfig",
+            admin,
+            "--namespace",
+            &n[..n.len() - 1],
+        ],
+    );
     assert!(values.iter().any(|v| v == n), "{values:?}");
     assert!(
         values.iter().all(|v| v.starts_with(&n[..n.len() - 1])),

@@ -110,6 +110,7 @@ fn a_service_account_token_and_server_need_no_kubeconfig() {
         ],
     )
     .failure()
+    .stderr_has(&url)
     .stderr_has("presented a certificate that is not trusted");
     bare(
         home.path(),

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use super::proxy::{self, Proxy};
 use super::{container, deployment, deploymentconfig, Ns};
+use crate::support::RunExt;
 
 fn shop(ns: &Ns, replicas: i64) {
     ns.apply(&[deploymentconfig(
@@ -154,6 +156,18 @@ fn tune_on_a_deploymentconfig_waits_for_the_new_replication_controller() {
         "{}",
         out.stdout()
     );
+    // -o name: kind.group/name, as kubectl prints it.
+    ns.run(&[
+        "tune",
+        "dc/shop",
+        "--threads",
+        "10",
+        "-o",
+        "name",
+        "--no-wait",
+    ])
+    .success()
+    .stdout_is("deploymentconfig.apps.openshift.io/shop\n");
 }
 
 #[test]
@@ -162,8 +176,13 @@ fn scale_on_a_deploymentconfig_waits_for_ready_pods() {
         return;
     };
     shop(&ns, 1);
+    let proxy = Proxy::start(ns.plane, proxy::Options::default());
+    let kubeconfig = ns.proxy_kubeconfig(&proxy);
     let out = ns
-        .run(&["scale", "dc/shop", "--replicas", "3"])
+        .warpdrive()
+        .args(["scale", "dc/shop", "--replicas", "3", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .run()
         .success()
         .stdout_has("deploymentconfig/shop scaled from 1 to 3 replicas")
         .stdout_has("deploymentconfig/shop: 3 of 3 pods ready");
@@ -174,6 +193,20 @@ fn scale_on_a_deploymentconfig_waits_for_ready_pods() {
         .filter(|l| l.starts_with("shop-1-"))
         .count();
     assert_eq!(rows, 3, "{}", out.stdout());
+    // Through the CRD's scale subresource, once.
+    let puts: Vec<String> = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| r.line())
+        .collect();
+    assert_eq!(
+        puts,
+        [format!(
+            "PUT /apis/apps.openshift.io/v1/namespaces/{}/deploymentconfigs/shop/scale",
+            ns.name
+        )]
+    );
     ns.run(&["scale", "dc/shop", "--replicas", "1"])
         .success()
         .stdout_has("deploymentconfig/shop: 1 of 1 pods ready");
@@ -186,10 +219,34 @@ fn reload_on_and_off_on_a_deploymentconfig() {
         return;
     };
     shop(&ns, 2);
-    ns.run(&["reload", "dc/shop", "--no-sync"])
-        .success()
-        .stdout_has("deploymentconfig/shop: replicas 2 → 1");
+    // On, with a sync into the DC's pod (kwok runs it here).
+    let src = ns.scratch("src");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    std::fs::write(src.join("wsgi.py"), "x = 1\n").expect("write");
+    let dest = ns.scratch("pod-root").join("dc-src");
+    ns.run(&[
+        "reload",
+        "dc/shop",
+        "--source",
+        src.to_str().expect("utf8"),
+        "--dest",
+        dest.to_str().expect("utf8"),
+    ])
+    .success()
+    .stdout_has("deploymentconfig/shop: replicas 2 → 1");
+    assert_eq!(
+        std::fs::read_to_string(dest.join("wsgi.py")).expect("synced"),
+        "x = 1\n"
+    );
     let dc = ns.get("dc/shop");
+    assert_eq!(
+        dc["metadata"]["annotations"]["warpdrive/reload-replicas"],
+        "2"
+    );
+    assert_eq!(
+        super::env_of(&dc, 0),
+        ["OTHER=x", "MOD_WSGI_RELOAD_ON_CHANGES=1"]
+    );
     assert_eq!(dc["status"]["latestVersion"], 2);
     assert_eq!(dc["status"]["replicas"], 1);
     assert_eq!(live_pods(&ns, "deploymentconfig=shop").len(), 1);
@@ -219,7 +276,8 @@ fn a_bare_name_that_is_both_kinds_is_refused() {
         .stderr_has(&format!(
             "both deployment/blog and deploymentconfig/blog exist in namespace {}",
             ns.name
-        ));
+        ))
+        .stderr_has("deploy/blog or dc/blog");
     ns.run(&["tune", "dc/blog", "--threads", "3", "--no-wait"])
         .success();
     assert_eq!(super::env_of(&ns.get("dc/blog"), 0), ["MOD_WSGI_THREADS=3"]);

@@ -5,6 +5,7 @@
 
 use serde_json::json;
 
+use super::proxy::{self, Proxy};
 use super::{container, deployment, Ns};
 use crate::support::{self, RunExt};
 
@@ -49,7 +50,10 @@ fn list_matches_kubectl_set_env_list() {
     );
     ns.run(&["tune", "deploy/two", "--list", "-o", "json"])
         .bad_input()
-        .stderr_has("takes no -o");
+        .stderr_has("--list prints KEY=VALUE lines and takes no -o");
+    ns.run(&["tune", "deploy/two", "--list", "-c", "nope"])
+        .bad_input()
+        .stderr_has("has no container \"nope\": use -c with one of web, side, init");
 }
 
 #[test]
@@ -73,7 +77,9 @@ fn positional_env_output_name_and_bare_dry_run_as_kubectl() {
         "name",
     ])
     .success()
-    .stdout_is("deployment.apps/mine\n");
+    .stdout_is("deployment.apps/mine\n")
+    .stderr_has("MOD_WSGI_THREADS    (unset) → 15")
+    .stderr_has("MOD_WSGI_PROCESSES  2 → (unset)");
     ns.kubectl(&[
         "set",
         "env",
@@ -88,10 +94,25 @@ fn positional_env_output_name_and_bare_dry_run_as_kubectl() {
     assert_eq!(name.stdout(), "deployment.apps/mine\n");
     // A bare --dry-run is client: the next word is the TARGET, nothing is sent.
     let before = ns.get("deploy/mine")["metadata"]["resourceVersion"].clone();
-    ns.run(&["tune", "--dry-run", "deploy/mine", "MOD_WSGI_THREADS=3"])
+    let proxy = Proxy::start(ns.plane, proxy::Options::default());
+    let kubeconfig = ns.proxy_kubeconfig(&proxy);
+    ns.warpdrive()
+        .args([
+            "tune",
+            "--dry-run",
+            "deploy/mine",
+            "MOD_WSGI_THREADS=3",
+            "--kubeconfig",
+        ])
+        .arg(&kubeconfig)
+        .run()
         .success()
         .stderr_has("dry run (client): nothing was sent");
     assert_eq!(ns.get("deploy/mine")["metadata"]["resourceVersion"], before);
+    // One GET, no write.
+    let log = proxy.requests();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0].method, "GET", "{log:?}");
     // --timeout 0 waits as long as it takes (kubectl's meaning).
     ns.run(&[
         "tune",
@@ -119,7 +140,10 @@ fn type_name_selector_and_all() {
     }
     ns.run(&["tune", "deploy", "a", "b", "MOD_WSGI_THREADS=3"])
         .success()
+        .stdout_has("deployment/a, container web:\n  MOD_WSGI_THREADS  (unset) → 3\n")
+        .stdout_has("deployment/b, container web:\n  MOD_WSGI_THREADS  (unset) → 3\n")
         .stdout_has("deployment/a successfully rolled out\ndeployment/b successfully rolled out\n");
+    assert!(ns.env("deploy/c", 0).is_empty());
     ns.run(&["tune", "deploy", "-l", "tier=web", "--threads", "4"])
         .success()
         .stdout_has("deployment/a successfully rolled out\ndeployment/b successfully rolled out\n");
@@ -135,11 +159,70 @@ fn type_name_selector_and_all() {
         .kubectl(&["get", "deploy", "-l", "tier=web", "-o", "name"])
         .success();
     assert_eq!(sel.stdout(), "deployment.apps/a\ndeployment.apps/b\n");
-    ns.run(&["tune", "deploy", "a", "gone", "--threads", "5", "--no-wait"])
-        .failure()
-        .stdout_has("deployment/gone: failed: ")
-        .stderr_has("1 of 2 workloads failed: deployment/gone");
+    // --no-wait: one line per workload.
+    ns.run(&[
+        "tune",
+        "deploy",
+        "-l",
+        "tier=web",
+        "--threads",
+        "7",
+        "--no-wait",
+    ])
+    .success()
+    .stdout_has("deployment/a: changed (--no-wait)\ndeployment/b: changed (--no-wait)\n");
+    assert_eq!(ns.env("deploy/b", 0), ["MOD_WSGI_THREADS=7"]);
+    assert_eq!(ns.env("deploy/c", 0), ["MOD_WSGI_THREADS=4"]);
+    ns.run(&["tune", "deploy", "--all", "--threads", "7", "--no-wait"])
+        .success()
+        .stdout_has("deployment/a: nothing to change\ndeployment/b: nothing to change\ndeployment/c: changed (--no-wait)\n");
+    ns.run(&["tune", "deploy/a", "deploy/c", "--list"])
+        .success()
+        .stdout_is("# Deployment a, container web\nMOD_WSGI_THREADS=7\n# Deployment c, container web\nMOD_WSGI_THREADS=7\n");
+    ns.run(&["tune", "deploy", "-l", "tier=none", "--threads", "4"])
+        .bad_input()
+        .stderr_has(&format!(
+            "no deployments in namespace {} match -l tier=none",
+            ns.name
+        ));
+    // -o json: one List of the objects.
+    let doc = ns
+        .run(&[
+            "tune",
+            "deploy",
+            "-l",
+            "tier=web",
+            "--threads",
+            "8",
+            "--no-wait",
+            "-o",
+            "json",
+        ])
+        .success()
+        .json();
+    assert_eq!(doc["kind"], "List");
+    assert_eq!(doc["items"].as_array().map(Vec::len), Some(2));
+    // One failing workload of several fails the command and spares the others.
+    ns.run(&[
+        "tune",
+        "deploy",
+        "a",
+        "gone",
+        "c",
+        "--threads",
+        "5",
+        "--no-wait",
+    ])
+    .failure()
+    .stdout_has("deployment/a: changed (--no-wait)\n")
+    .stdout_has(&format!(
+        "deployment/gone: failed: deployment \"gone\" not found in namespace {}",
+        ns.name
+    ))
+    .stdout_has("deployment/c: changed (--no-wait)\n")
+    .stderr_has("error: 1 of 3 workloads failed: deployment/gone");
     assert_eq!(ns.env("deploy/a", 0), ["MOD_WSGI_THREADS=5"]);
+    assert_eq!(ns.env("deploy/c", 0), ["MOD_WSGI_THREADS=5"]);
 }
 
 #[test]
@@ -189,4 +272,26 @@ fn the_recommended_command_tunes_the_same_namespace_when_pasted() {
         ["MOD_WSGI_PROCESSES=2", "MOD_WSGI_THREADS=15"]
     );
     assert!(there.env("deploy/shop", 0).is_empty());
+    // --context and a kubeconfig path that needs quoting are carried too.
+    let spaced = here.scratch("two words");
+    std::fs::copy(&here.plane.kubeconfig, &spaced).expect("copy kubeconfig");
+    let out = support::warpdrive()
+        .args([
+            "tune",
+            "deploy/shop",
+            "--recommend",
+            "-n",
+            &there.name,
+            "--context",
+            "warpdrive-test",
+            "--kubeconfig",
+        ])
+        .arg(&spaced)
+        .run()
+        .success();
+    out.stdout_has(&format!(
+        "kubectl warpdrive tune deployment/shop -n {} --context warpdrive-test --kubeconfig '{}' --processes 2 --threads 15\n",
+        there.name,
+        spaced.display()
+    ));
 }

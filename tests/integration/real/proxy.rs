@@ -6,7 +6,7 @@
 //! authenticates the admin (impersonation headers such as `--as` pass through
 //! untouched). Every request is forced to `Connection: close`, one request per
 //! connection, so that each one is seen and logged: method, path with query,
-//! content type, User-Agent, the offered websocket subprotocols and the
+//! content type, User-Agent, the impersonation headers, the offered websocket subprotocols and the
 //! status the apiserver answered.
 //!
 //! Options: [`Options::ws_protocols`] replaces the `Sec-WebSocket-Protocol`
@@ -42,6 +42,10 @@ pub struct Request {
     pub status: u16,
     /// The client's `User-Agent`.
     pub user_agent: String,
+    /// `Impersonate-User` (`--as`), empty if none.
+    pub impersonate_user: String,
+    /// Every `Impersonate-Group` (`--as-group`), in order.
+    pub impersonate_groups: Vec<String>,
 }
 
 impl Request {
@@ -222,6 +226,19 @@ async fn serve(
             .unwrap_or_default()
             .to_string(),
         user_agent: header(&lines, "user-agent").unwrap_or_default().to_string(),
+        impersonate_user: header(&lines, "impersonate-user")
+            .unwrap_or_default()
+            .to_string(),
+        impersonate_groups: lines
+            .iter()
+            .skip(1)
+            .filter_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.trim()
+                    .eq_ignore_ascii_case("impersonate-group")
+                    .then(|| v.trim().to_string())
+            })
+            .collect(),
         ..Default::default()
     };
     let upgrade = header(&lines, "upgrade").is_some();

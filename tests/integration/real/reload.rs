@@ -107,11 +107,24 @@ fn on_and_off_are_one_write_each_and_idempotent() {
         return;
     };
     blog(&ns, 3);
+    // A real HPA on it: reload warns (one replica is what live reloading needs).
+    ns.apply(&[json!({
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "blog-hpa"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "blog"},
+            "minReplicas": 1,
+            "maxReplicas": 10,
+            "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}],
+        }
+    })]);
     let gen = ns.get("deploy/blog")["metadata"]["generation"]
         .as_i64()
         .unwrap_or_default();
     ns.run(&["reload", "deploy/blog", "--no-sync"])
         .success()
+        .stderr_has("HorizontalPodAutoscaler blog-hpa")
         .stdout_has("deployment/blog: replicas 3 → 1, MOD_WSGI_RELOAD_ON_CHANGES (unset) → 1 (one rollout); 3 replicas remembered in annotation warpdrive/reload-replicas")
         .stdout_has("--no-sync: no files copied");
     let obj = ns.get("deploy/blog");

@@ -32,8 +32,21 @@ fn scale_waits_until_the_pods_are_ready_and_lists_them() {
         return;
     };
     blog(&ns, 1, &[]);
-    let out = ns
-        .run(&["scale", "deploy/blog", "--replicas", "3"])
+    let proxy = Proxy::start(ns.plane, proxy::Options::default());
+    let kubeconfig = ns.proxy_kubeconfig(&proxy);
+    let scale = |replicas: &str| {
+        ns.warpdrive()
+            .args([
+                "scale",
+                "deploy/blog",
+                "--replicas",
+                replicas,
+                "--kubeconfig",
+            ])
+            .arg(&kubeconfig)
+            .run()
+    };
+    let out = scale("3")
         .success()
         .stdout_has("deployment/blog scaled from 1 to 3 replicas")
         .stdout_has("deployment/blog: 3 of 3 pods ready");
@@ -45,6 +58,12 @@ fn scale_waits_until_the_pods_are_ready_and_lists_them() {
         .success()
         .stdout_has("successfully rolled out");
     let pods = super::pod_names(&ns, "app=blog");
+    let header = out
+        .stdout()
+        .lines()
+        .find(|l| l.starts_with("NAME"))
+        .unwrap_or_else(|| panic!("no table header in {}", out.stdout()));
+    assert!(header.contains("READY   STATUS    AGE"), "{header}");
     let rows = table(out.stdout());
     assert_eq!(rows.len(), 3, "{}", out.stdout());
     for name in &pods {
@@ -54,8 +73,21 @@ fn scale_waits_until_the_pods_are_ready_and_lists_them() {
             .unwrap_or_else(|| panic!("{name} not in {}", out.stdout()));
         assert!(row.contains("1/1") && row.contains("Running"), "{row}");
     }
-    // And down again.
-    ns.run(&["scale", "deploy/blog", "--replicas", "1"])
+    // Through the scale subresource; the pods are listed by the selector.
+    let log = proxy.requests();
+    let n = &ns.name;
+    assert!(
+        log.iter()
+            .any(|r| r.line() == format!("PUT /apis/apps/v1/namespaces/{n}/deployments/blog/scale")),
+        "{log:?}"
+    );
+    let list = log
+        .iter()
+        .find(|r| r.line() == format!("GET /api/v1/namespaces/{n}/pods"))
+        .unwrap_or_else(|| panic!("no pod list in {log:?}"));
+    assert_eq!(list.query("labelSelector").as_deref(), Some("app%3Dblog"));
+    // And down again: the extra pods are gone when it returns.
+    scale("1")
         .success()
         .stdout_has("deployment/blog scaled from 3 to 1 replicas")
         .stdout_has("deployment/blog: 1 of 1 pods ready");
@@ -67,6 +99,7 @@ fn scale_waits_until_the_pods_are_ready_and_lists_them() {
         ),
         (Some(1), Some(1))
     );
+    assert_eq!(super::pod_names(&ns, "app=blog").len(), 1);
 }
 
 #[test]
@@ -132,19 +165,27 @@ fn current_replicas_is_a_precondition() {
     };
     blog(&ns, 2, &[]);
     let before = rv(&ns);
+    let proxy = Proxy::start(ns.plane, proxy::Options::default());
+    let kubeconfig = ns.proxy_kubeconfig(&proxy);
     let out = ns
-        .run(&[
+        .warpdrive()
+        .args([
             "scale",
             "deploy/blog",
             "--replicas",
             "3",
             "--current-replicas",
             "5",
+            "--kubeconfig",
         ])
+        .arg(&kubeconfig)
+        .run()
         .failure()
         .stderr_has("--current-replicas is 5 but it has 2 replicas");
     assert_eq!(out.stderr().lines().count(), 1, "{}", out.stderr());
     assert_eq!(rv(&ns), before);
+    let log = proxy.requests();
+    assert!(log.iter().all(|r| r.method == "GET"), "{log:?}");
     ns.run(&[
         "scale",
         "deploy/blog",
@@ -165,17 +206,18 @@ fn dry_runs_print_the_scale_and_store_nothing() {
     };
     blog(&ns, 2, &[]);
     let before = rv(&ns);
-    let scale = ns
-        .run(&[
-            "scale",
-            "deploy/blog",
-            "--replicas",
-            "5",
-            "--dry-run=server",
-            "-o",
-            "json",
-        ])
-        .success()
+    let proxy = Proxy::start(ns.plane, proxy::Options::default());
+    let kubeconfig = ns.proxy_kubeconfig(&proxy);
+    let dry = |args: &[&str]| {
+        ns.warpdrive()
+            .args(["scale", "deploy/blog", "--replicas", "5"])
+            .args(args)
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .run()
+            .success()
+    };
+    let scale = dry(&["--dry-run=server", "-o", "json"])
         .stderr_has("would be scaled (dry run, server: nothing stored) from 2 to 5")
         .json();
     assert_eq!(scale["kind"], "Scale");
@@ -184,20 +226,52 @@ fn dry_runs_print_the_scale_and_store_nothing() {
     assert_eq!(scale["status"]["selector"], "app=blog");
     assert_eq!(rv(&ns), before);
     assert_eq!(ns.get("deploy/blog")["spec"]["replicas"], 2);
-    let scale = ns
-        .run(&[
+    // The server dry run is the PUT with dryRun=All, under the plugin's name.
+    let puts: Vec<proxy::Request> = proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PUT")
+        .collect();
+    assert_eq!(puts.len(), 1, "{puts:?}");
+    assert_eq!(puts[0].query("dryRun").as_deref(), Some("All"));
+    assert_eq!(
+        puts[0].query("fieldManager").as_deref(),
+        Some("kubectl-warpdrive")
+    );
+    // A client dry run (and a bare --dry-run) sends no write at all.
+    proxy.clear();
+    let out = dry(&["--dry-run=client", "-o", "yaml"]);
+    let scale: Value = serde_yaml::from_str(out.stdout()).expect("yaml");
+    assert_eq!(scale["kind"], "Scale");
+    assert_eq!(scale["spec"]["replicas"], 5);
+    ns.warpdrive()
+        .args([
             "scale",
+            "--dry-run",
             "deploy/blog",
             "--replicas",
-            "5",
-            "--dry-run=client",
-            "-o",
-            "yaml",
+            "3",
+            "--kubeconfig",
         ])
-        .success();
-    let scale: Value = serde_yaml::from_str(scale.stdout()).expect("yaml");
-    assert_eq!(scale["spec"]["replicas"], 5);
+        .arg(&kubeconfig)
+        .run()
+        .success()
+        .stdout_has("would be scaled (dry run, client: nothing sent)");
+    let log = proxy.requests();
+    assert!(log.iter().all(|r| r.method == "GET"), "{log:?}");
     assert_eq!(rv(&ns), before);
+    // -o name: kubectl's kind.group/name.
+    ns.run(&[
+        "scale",
+        "deploy/blog",
+        "--replicas",
+        "1",
+        "-o",
+        "name",
+        "--no-wait",
+    ])
+    .success()
+    .stdout_is("deployment.apps/blog\n");
 }
 
 #[test]
@@ -331,6 +405,51 @@ fn the_context_namespace_and_impersonation_reach_the_scale_requests() {
     scale(&["--as", "bob", "--as-group", "ops"])
         .success()
         .stdout_has("deployment/blog: 2 of 2 pods ready");
+    // Every request carries the impersonation, in the context's namespace.
+    let proxy = Proxy::start(ns.plane, proxy::Options::default());
+    let mut via = kc.clone();
+    via["clusters"][0]["cluster"] =
+        serde_yaml::from_str(&format!("{{server: 'http://127.0.0.1:{}'}}", proxy.port))
+            .expect("yaml");
+    via["users"][0]["user"] = serde_yaml::from_str("{}").expect("yaml");
+    let via_file = ns.scratch("team-kubeconfig-proxy");
+    std::fs::write(&via_file, serde_yaml::to_string(&via).expect("yaml")).expect("write");
+    crate::support::warpdrive()
+        .args([
+            "scale",
+            "blog",
+            "--replicas",
+            "1",
+            "--as",
+            "bob",
+            "--as-group",
+            "ops",
+        ])
+        .arg("--kubeconfig")
+        .arg(&via_file)
+        .run()
+        .success();
+    let log = proxy.requests();
+    assert!(log.len() >= 4, "{log:?}");
+    for r in &log {
+        assert_eq!(
+            (r.impersonate_user.as_str(), r.impersonate_groups.as_slice()),
+            ("bob", &["ops".to_string()][..]),
+            "{r:?}"
+        );
+        assert!(
+            r.target.contains(&format!("/namespaces/{}/", ns.name)),
+            "{r:?}"
+        );
+    }
+    assert!(
+        log.iter().any(|r| r.line()
+            == format!(
+                "PUT /apis/apps/v1/namespaces/{}/deployments/blog/scale",
+                ns.name
+            )),
+        "{log:?}"
+    );
     scale(&["--as", "bob"])
         .failure()
         .stderr_has("User \"bob\" cannot get resource \"deployments\"");

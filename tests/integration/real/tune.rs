@@ -92,13 +92,39 @@ fn a_deployment_is_tuned_rolled_out_and_kubectl_agrees() {
     blog(&ns);
     let old = names(&live_pods(&ns, "app=blog"));
     assert_eq!(old.len(), 2, "{old:?}");
-    ns.run(&["tune", "deploy/blog", "--processes", "3", "--threads", "15"])
+    let proxy = Proxy::start(ns.plane, proxy::Options::default());
+    let kubeconfig = ns.proxy_kubeconfig(&proxy);
+    ns.warpdrive()
+        .args(["tune", "deploy/blog", "--processes", "3", "--threads", "15"])
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .run()
         .success()
         .stdout_has("deployment/blog, container web:")
         .stdout_has("MOD_WSGI_PROCESSES  1 → 3")
         .stdout_has("MOD_WSGI_THREADS    (unset) → 15")
         .stdout_has("deployment/blog successfully rolled out")
         .stderr_has("Waiting for deployment \"blog\" rollout to finish");
+    // One GET and one JSON patch before the wait, and no other write after it.
+    let log = proxy.requests();
+    let patch_at = log
+        .iter()
+        .position(|r| r.method == "PATCH")
+        .unwrap_or_else(|| panic!("no PATCH in {log:?}"));
+    let before: Vec<String> = log[..patch_at].iter().map(|r| r.line()).collect();
+    assert_eq!(
+        before,
+        [format!(
+            "GET /apis/apps/v1/namespaces/{}/deployments/blog",
+            ns.name
+        )]
+    );
+    assert_eq!(log[patch_at].content_type, "application/json-patch+json");
+    assert_eq!(
+        log.iter().filter(|r| r.method != "GET").count(),
+        1,
+        "{log:?}"
+    );
     // The oracle: kubectl agrees that the rollout is finished, right away.
     ns.kubectl(&["rollout", "status", "deploy/blog", "--watch=false"])
         .success()
@@ -245,6 +271,10 @@ fn a_statefulset_is_tuned_and_waited_for() {
         obj["status"]["currentRevision"],
         obj["status"]["updateRevision"]
     );
+    ns.run(&["scale", "sts/db", "--replicas", "1"])
+        .success()
+        .stdout_has("statefulset/db: 1 of 1 pods ready");
+    assert_eq!(ns.get("sts/db")["status"]["readyReplicas"], 1);
 }
 
 #[test]
@@ -406,18 +436,31 @@ fn server_and_client_dry_runs_store_nothing() {
     };
     blog(&ns);
     let before = ns.get("deploy/blog");
-    let out = ns
-        .run(&[
-            "tune",
-            "deploy/blog",
-            "--threads",
-            "12",
-            "--dry-run=server",
-            "-o",
-            "json",
-        ])
+    let proxy = Proxy::start(ns.plane, proxy::Options::default());
+    let kubeconfig = ns.proxy_kubeconfig(&proxy);
+    let via_proxy = |args: &[&str]| {
+        ns.warpdrive()
+            .args(["tune", "deploy/blog", "--threads", "12"])
+            .args(args)
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .run()
+    };
+    let out = via_proxy(&["--dry-run=server", "-o", "json"])
         .success()
         .stderr_has("MOD_WSGI_THREADS  (unset) → 12");
+    // The server dry run is the PATCH with dryRun=All.
+    let patches: Vec<proxy::Request> = proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .collect();
+    assert_eq!(patches.len(), 1, "{patches:?}");
+    assert_eq!(patches[0].query("dryRun").as_deref(), Some("All"));
+    assert_eq!(
+        patches[0].query("fieldManager").as_deref(),
+        Some("kubectl-warpdrive")
+    );
     // The object the server computed, not stored.
     let printed = out.json();
     assert_eq!(
@@ -438,9 +481,19 @@ fn server_and_client_dry_runs_store_nothing() {
         ["MOD_WSGI_PROCESSES=1", "OTHER=x"]
     );
     for flag in ["--dry-run=client", "--dry-run"] {
-        ns.run(&["tune", "deploy/blog", "--threads", "12", flag, "-o", "yaml"])
+        proxy.clear();
+        let out = via_proxy(&[flag, "-o", "yaml"])
             .success()
-            .stdout_has("value: '12'");
+            .stderr_has("MOD_WSGI_THREADS  (unset) → 12");
+        let printed: Value = serde_yaml::from_str(out.stdout()).expect("yaml on stdout");
+        assert_eq!(
+            printed.pointer("/spec/template/spec/containers/0/env/2"),
+            Some(&json!({"name": "MOD_WSGI_THREADS", "value": "12"})),
+            "{flag}"
+        );
+        // Nothing but the GET was sent.
+        let log = proxy.requests();
+        assert!(log.iter().all(|r| r.method == "GET"), "{flag}: {log:?}");
         assert_eq!(
             rv(&ns, "deploy/blog"),
             before["metadata"]["resourceVersion"]
@@ -541,6 +594,13 @@ fn rbac_denials_through_as_are_one_line_and_change_nothing() {
         "{}",
         out.stderr()
     );
+    // A bare name for bob: both lookups forbidden, the Deployment's is the error.
+    ns.run(&["tune", "blog", "--threads", "4", "--no-wait", "--as", "bob"])
+        .failure()
+        .stderr_has(&format!(
+            "cannot get deployments.apps in namespace {}",
+            ns.name
+        ));
     assert_eq!(rv(&ns, "deploy/blog"), before);
     // --as-group: carol is allowed through the group "editors".
     ns.run(&[
@@ -702,13 +762,21 @@ fn valuefrom_variables_are_never_overwritten() {
     ]);
     ns.rolled_out("deploy/blog");
     let before = rv(&ns, "deploy/blog");
-    ns.run(&["tune", "deploy/blog", "--threads", "9"])
+    let proxy = Proxy::start(ns.plane, proxy::Options::default());
+    let kubeconfig = ns.proxy_kubeconfig(&proxy);
+    ns.warpdrive()
+        .args(["tune", "deploy/blog", "--threads", "9", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .run()
         .bad_input()
         .stderr_has("MOD_WSGI_THREADS is set from configmap tuning, key threads (valueFrom)");
     assert_eq!(rv(&ns, "deploy/blog"), before);
+    let log = proxy.requests();
+    assert!(log.iter().all(|r| r.method == "GET"), "{log:?}");
+    // --list names the source instead of a value.
     ns.run(&["tune", "deploy/blog", "--list"])
         .success()
-        .stdout_has("# MOD_WSGI_THREADS from configmap tuning, key threads");
+        .stdout_is("# Deployment blog, container web\nOTHER=x\n# MOD_WSGI_THREADS from configmap tuning, key threads\n");
 }
 
 #[test]
@@ -757,7 +825,9 @@ fn rollouts_that_cannot_finish_fail_like_kubectl_rollout_status() {
             .contains("timed out after 2s waiting for deployment/slow")
             && out
                 .stderr()
-                .contains("1 old replicas are pending termination"),
+                .contains("1 old replicas are pending termination")
+            // and the last condition the controller wrote
+            && out.stderr().contains("(Progressing=True "),
         "{}",
         out.stderr()
     );
@@ -831,9 +901,17 @@ fn bad_values_send_nothing_and_unchanged_values_send_no_write() {
     for (args, needle) in [
         (
             vec!["--processes", "0"],
-            "expected a whole number from 1 to 256",
+            "MOD_WSGI_PROCESSES=\"0\" is not valid: expected a whole number from 1 to 256",
+        ),
+        (
+            vec!["--threads", "many"],
+            "MOD_WSGI_THREADS=\"many\" is not valid",
         ),
         (vec!["--threads", "513"], "from 1 to 512"),
+        (
+            vec!["--set", "MOD_WSGI_THREADS"],
+            "expected MOD_WSGI_NAME=VALUE",
+        ),
         (
             vec!["--set", "MOD_WSGI_SERVER_MPM=threaded"],
             "one of event, worker, prefork",
@@ -857,6 +935,49 @@ fn bad_values_send_nothing_and_unchanged_values_send_no_write() {
         let out = ns.warpdrive().args(&all).run().bad_input();
         assert!(out.stderr().contains(needle), "{args:?}: {}", out.stderr());
     }
+    // kubectl set env's positional forms are checked the same way, and so
+    // are the connection flags; all before any request.
+    for (args, needle) in [
+        (
+            vec!["deploy/blog", "MOD_WSGI_THREADS=many"],
+            "MOD_WSGI_THREADS=many: ",
+        ),
+        (vec!["deploy/blog", "PATH=/bin"], "kubectl set env"),
+        (
+            vec!["deploy/blog", "MOD_WSGI_THREADS=2", "deploy/other"],
+            "put TARGETs first",
+        ),
+        (
+            vec!["deploy/blog", "MOD_WSGI_THREADS=2", "--threads", "3"],
+            "more than once",
+        ),
+        (
+            vec!["-l", "tier=web", "--threads", "4"],
+            "-l needs the kind",
+        ),
+        (
+            vec!["deploy/blog", "--threads", "4", "--as-group", "devs"],
+            "--as-group",
+        ),
+    ] {
+        let mut all = vec!["tune"];
+        all.extend(args.iter());
+        all.extend(["--kubeconfig", kc]);
+        let out = ns.warpdrive().args(&all).run().bad_input();
+        assert!(out.stderr().contains(needle), "{args:?}: {}", out.stderr());
+    }
+    ns.warpdrive()
+        .args([
+            "tune",
+            "deploy/blog",
+            "--threads",
+            "4",
+            "--kubeconfig",
+            "/nonexistent/kc",
+        ])
+        .run()
+        .bad_input()
+        .stderr_has("kubeconfig /nonexistent/kc does not exist");
     assert!(proxy.requests().is_empty(), "{:?}", proxy.requests());
     // --list prints, an unset removes, a value it already has sends no write.
     ns.run(&["tune", "deploy/blog", "--list"])
@@ -943,6 +1064,33 @@ fn recommend_reads_the_real_objects_resources() {
         ns.env("deploy/blog", 0),
         ["MOD_WSGI_PROCESSES=2", "MOD_WSGI_THREADS=2"]
     );
+    // A container that names its server type gets that server's measured
+    // figures: waitress is one process whatever fits; uWSGI's small workers
+    // fit where the largest figures would not.
+    ns.apply(&[
+        deployment(
+            "w",
+            1,
+            json!([{"name": "web", "image": "app",
+                    "env": [{"name": "WARPDRIVE_SERVER_TYPE", "value": "waitress"}],
+                    "resources": {"limits": {"cpu": "4", "memory": "1Gi"}}}]),
+        ),
+        deployment(
+            "u",
+            1,
+            json!([{"name": "web", "image": "app",
+                    "args": ["--server-type", "uwsgi"],
+                    "resources": {"limits": {"cpu": "8", "memory": "512Mi"}}}]),
+        ),
+    ]);
+    ns.run(&["tune", "deploy/w", "--recommend"])
+        .success()
+        .stdout_has("(waitress's measured figures); waitress is one process;")
+        .stdout_has("recommended: 1 process × 15 threads");
+    ns.run(&["tune", "deploy/u", "--recommend", "--profile", "cpu"])
+        .success()
+        .stdout_has("memory limit 512 MiB fits (512−41)/46 = 10 (uwsgi's measured figures)")
+        .stdout_has("recommended: 8 processes × 2 threads");
 }
 
 /// The admin kubeconfig's cluster and user entries (server, CA, client cert).
@@ -1030,7 +1178,7 @@ fn kubeconfig_files_merge_and_the_context_namespace_is_the_default() {
     assert!(ns
         .env("deploy/blog", 0)
         .contains(&"MOD_WSGI_THREADS=4".to_string()));
-    run_env(
+    let out = run_env(
         &ns,
         &home,
         Some(&list),
@@ -1044,7 +1192,10 @@ fn kubeconfig_files_merge_and_the_context_namespace_is_the_default() {
         ],
     )
     .failure()
-    .stderr_has(&format!("at http://127.0.0.1:{dead}"));
+    .stderr_has(&format!(
+        "cannot reach the Kubernetes API server at http://127.0.0.1:{dead}"
+    ));
+    assert_eq!(out.stderr().lines().count(), 1, "{}", out.stderr());
     run_env(
         &ns,
         &home,
@@ -1146,6 +1297,44 @@ fn cluster_user_and_impersonation_flags_reach_the_real_server() {
     assert!(ns
         .env("deploy/blog", 0)
         .contains(&"MOD_WSGI_THREADS=4".to_string()));
+    // Every request carries the impersonation and the namespace (once the
+    // controller is done writing, so that no conflict adds requests).
+    ns.rolled_out("deploy/blog");
+    let proxy = Proxy::start(ns.plane, proxy::Options::default());
+    let via = ns.proxy_kubeconfig(&proxy);
+    run_env(
+        &ns,
+        home,
+        None,
+        &[
+            "tune",
+            "deploy/blog",
+            "--threads",
+            "5",
+            "--no-wait",
+            "--kubeconfig",
+            via.to_str().expect("utf8"),
+            "-n",
+            &ns.name,
+            "--as",
+            "alice",
+            "--as-group",
+            "devs",
+            "--as-group",
+            "ops",
+        ],
+    )
+    .success();
+    let log = proxy.requests();
+    assert_eq!(log.len(), 2, "{log:?}");
+    for r in &log {
+        assert_eq!(r.impersonate_user, "alice", "{r:?}");
+        assert_eq!(r.impersonate_groups, ["devs", "ops"], "{r:?}");
+        assert!(
+            r.target.contains(&format!("/namespaces/{}/", ns.name)),
+            "{r:?}"
+        );
+    }
     // Without the group: refused by the real RBAC, naming alice.
     let args = with(&[
         "--user",
