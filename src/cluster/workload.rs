@@ -353,18 +353,22 @@ where
                 // 409: the double and `test` failures on some servers; 422: a
                 // real kube-apiserver answers a failed `test` with Invalid.
                 // Either way, retry only if the object really moved on.
-                if matches!(code, Some(409) | Some(422)) && attempts < MAX_ATTEMPTS {
+                // Out of attempts with the object still moving is a conflict
+                // too (a real apiserver says 422 for it), never a rejection.
+                if matches!(code, Some(409) | Some(422)) {
                     let fresh = get(cluster, workload.kind, &workload.name).await?;
                     if fresh.resource_version() != Some(rv.as_str()) {
-                        tokio::time::sleep(Duration::from_millis(20 * u64::from(attempts))).await;
-                        workload = fresh;
-                        continue;
+                        if attempts < MAX_ATTEMPTS {
+                            tokio::time::sleep(Duration::from_millis(20 * u64::from(attempts)))
+                                .await;
+                            workload = fresh;
+                            continue;
+                        }
+                        return Err(kept_changing(&what, code, attempts));
                     }
                 }
                 if code == Some(409) {
-                    return Err(Error::Failed(format!(
-                        "{what} kept changing while it was being updated (409 Conflict after {attempts} attempts); run the command again"
-                    )));
+                    return Err(kept_changing(&what, code, attempts));
                 }
                 return Err(describe(
                     e,
@@ -373,6 +377,18 @@ where
             }
         }
     }
+}
+
+/// The error for a write that lost to other writers every time (nothing stored).
+fn kept_changing(what: &str, code: Option<u16>, attempts: u32) -> Error {
+    let status = match code {
+        Some(422) => "422 Invalid: its resourceVersion test failed",
+        _ => "409 Conflict",
+    };
+    let tries = if attempts == 1 { "attempt" } else { "attempts" };
+    Error::Failed(format!(
+        "{what} kept changing while it was being updated ({status} after {attempts} {tries}); run the command again"
+    ))
 }
 
 /// Sends one JSON Patch to an object and returns the object the server answers with.
