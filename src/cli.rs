@@ -45,7 +45,7 @@ pub enum Command {
     /// Run the ready hook (a readiness probe); exit 0 with no hook.
     #[command(after_help = "Examples:\n  warpdrive ready\n  warpdrive ready --app-root .")]
     Ready(LifecycleArgs),
-    /// Run the migrate hook (database migrations); exit 0 with no hook.
+    /// Run the migrate hook, else the Procfile release: command, else Django's migrate (unless DISABLE_MIGRATE).
     #[command(after_help = "Examples:\n  warpdrive migrate\n  warpdrive migrate --app-root .")]
     Migrate(LifecycleArgs),
     /// Run the setup hook (one-time setup of the app's data); exit 0 with no hook.

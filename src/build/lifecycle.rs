@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::env::{self, Env};
 use super::error::Error;
-use crate::launcher::{dirs, hooks, resolve};
+use crate::launcher::{detect, dirs, hooks, migrating, path, resolve};
 
 /// The lifecycle hooks, by command name.
 pub const HOOKS: &[&str] = &["alive", "ready", "migrate", "setup", "verify"];
@@ -42,6 +42,79 @@ pub fn run_hook(
     dirs::ensure_dir(&runtime_dir)?;
     hooks::deploy_cfg_once(&root, &runtime_dir, Some(&env.all))?;
     Ok(hooks::run_named(&root, name, Some(&env.all))?)
+}
+
+/// `warpdrive migrate`: the `migrate` hook; without one, the Procfile's
+/// `release:` command (Heroku's release phase), without a shell unless the
+/// line needs one; without either, for a Django app (`manage.py` setting
+/// `DJANGO_SETTINGS_MODULE`), `python manage.py migrate --noinput`, what the
+/// S2I image runs at every start, unless `DISABLE_MIGRATE` is set. The
+/// release command and Django's run in the app's home with the runtime
+/// environment; a failure is [`Error::Failed`] with its status. What ran is
+/// said in one line on stderr.
+pub fn migrate(
+    app_root: Option<PathBuf>,
+    inherited: &BTreeMap<String, String>,
+) -> Result<(), Error> {
+    let (root, env) = runtime_env(app_root, inherited)?;
+    let runtime_dir = dirs::runtime_dir(&env.all);
+    dirs::ensure_dir(&runtime_dir)?;
+    hooks::deploy_cfg_once(&root, &runtime_dir, Some(&env.all))?;
+    if hooks::run_named(&root, "migrate", Some(&env.all))? {
+        return Ok(());
+    }
+    if let Some(release) = migrating::procfile(&root)?.and_then(|p| p.release.map(|r| (p.path, r)))
+    {
+        let (path, text) = release;
+        let line = migrating::Line::classify(&text, &env.all)
+            .map_err(|e| Error::bad(format!("{}: release: {e}", path.display())))?;
+        eprintln!(
+            "warpdrive: migrate: Procfile release: {} ({})",
+            crate::error::cut(&text),
+            line.how()
+        );
+        return run(
+            &line.argv(&env.all, &[]),
+            &env,
+            "the Procfile's release: command",
+        );
+    }
+    if detect::django_settings_module(&env.home, &env.all)?.is_some() {
+        if migrating::switch(&env.all, "DISABLE_MIGRATE") {
+            eprintln!("warpdrive: migrate: DISABLE_MIGRATE is set; manage.py migrate not run");
+            return Ok(());
+        }
+        eprintln!(
+            "warpdrive: migrate: python manage.py migrate --noinput (Django, no migrate hook)"
+        );
+        let python = path::python(&env.all);
+        let argv = [python.as_str(), "manage.py", "migrate", "--noinput"].map(String::from);
+        return run(&argv, &env, "manage.py migrate");
+    }
+    Ok(())
+}
+
+/// Runs `argv` in the app's home with the runtime environment (and no
+/// stdin); its failure is [`Error::Failed`] naming `what`.
+fn run(argv: &[String], env: &Env, what: &str) -> Result<(), Error> {
+    let Some((program, args)) = argv.split_first() else {
+        return Ok(());
+    };
+    let status = std::process::Command::new(program)
+        .args(args)
+        .current_dir(&env.home)
+        .env_clear()
+        .envs(&env.all)
+        .stdin(std::process::Stdio::null())
+        .status()
+        .map_err(|e| Error::io(format!("cannot run {program} for {what}"), e))?;
+    if status.success() {
+        return Ok(());
+    }
+    Err(Error::Failed(crate::error::ExitStatus {
+        what: what.to_string(),
+        status: env::status_code(status),
+    }))
 }
 
 /// `export NAME=VALUE` lines, one per variable the runtime sets on top of the

@@ -20,6 +20,9 @@
 //! 6. `collectstatic`: for Django in auto or django mode,
 //!    `manage.py collectstatic --noinput`; with no STATIC_ROOT, into
 //!    `$WARPDRIVE_APP_ROOT/static` (Django's own copy skips unchanged files).
+//!    `DISABLE_COLLECTSTATIC` (the S2I image's and Heroku's) skips it, and
+//!    then no directory of the launcher's is recorded as STATIC_ROOT. A
+//!    failure stops the build (the S2I image only warns).
 //! 7. `record`: what was detected (entry point, static files, settings
 //!    module) written to `.warpdrive/application`, merged into a record that
 //!    is already there (its values win), so `exec` needs no Python to start.
@@ -33,7 +36,7 @@ use super::error::Error;
 use super::pip::{self, Packages};
 use crate::launcher::detect::{self, AppInfo};
 use crate::launcher::server_type::ServerType;
-use crate::launcher::{app_file, hooks, path, resolve};
+use crate::launcher::{app_file, hooks, migrating, path, resolve};
 
 /// What the `build` flags decide.
 #[derive(Debug, Clone, Default)]
@@ -201,15 +204,13 @@ pub fn build(opts: &Options, inherited: &BTreeMap<String, String>) -> Result<(),
     }
 
     // 4. server (and what the app is, for it, collectstatic and the record)
-    let (configured, _) = resolve::configured_type(&ropts, &env.all, &wd)?;
-    let server_type = match configured {
-        Some(t) => t,
-        None => detect::auto(&env.home, &env.all)?.server_type,
-    };
+    let (configured, origin) = resolve::configured_type(&ropts, &env.all, &wd)?;
+    let (server_type, _) = resolve::chosen_type(configured, origin, &root, &env.home, &env.all)?;
     let python_str = python.display().to_string();
     let record = detect::read_record(&root)?;
     let django = detect::django_settings_module(&env.home, &env.all)?;
-    let collect = server_type == ServerType::Django;
+    let collect_off = migrating::switch(&env.all, "DISABLE_COLLECTSTATIC");
+    let collect = server_type == ServerType::Django && !collect_off;
     let mut detected = match (&django, server_type) {
         (Some(s), t) if t != ServerType::Shell && t != ServerType::Python => {
             Some(detect::django_info(&env.home, s, &python_str, &env.all)?)
@@ -296,6 +297,9 @@ pub fn build(opts: &Options, inherited: &BTreeMap<String, String>) -> Result<(),
             "collectstatic",
             "skipped: STATIC_URL is not set in the Django settings",
         ),
+        (Some(_), false, _) if collect_off => {
+            line("collectstatic", "skipped: DISABLE_COLLECTSTATIC is set")
+        }
         (Some(_), false, _) => line(
             "collectstatic",
             &format!(

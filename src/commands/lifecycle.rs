@@ -16,6 +16,13 @@ pub fn hook(
     Ok(0)
 }
 
+/// `migrate`: the hook, else the Procfile's `release:`, else Django's
+/// migrate (see `lifecycle::migrate`).
+pub fn migrate(args: LifecycleArgs, env: &BTreeMap<String, String>) -> anyhow::Result<i32> {
+    lifecycle::migrate(args.app_root, env)?;
+    Ok(0)
+}
+
 /// `ready`: not ready (exit 1, one line) while the supervisor drains after
 /// SIGTERM (its `dirs::draining_file` exists in the runtime directory, the
 /// same one as `exec`'s), else the ready hook.

@@ -97,7 +97,7 @@ pub fn dispatch(mut args: Vec<OsString>) -> anyhow::Result<i32> {
         Command::Build(a) => build::run(a, &environment()),
         Command::Alive(a) => lifecycle::hook("alive", a, &environment()),
         Command::Ready(a) => lifecycle::ready(a, &environment()),
-        Command::Migrate(a) => lifecycle::hook("migrate", a, &environment()),
+        Command::Migrate(a) => lifecycle::migrate(a, &environment()),
         Command::Setup(a) => lifecycle::hook("setup", a, &environment()),
         Command::Verify(a) => lifecycle::hook("verify", a, &environment()),
         Command::Env(a) => lifecycle::env(a, &environment()),

@@ -7,8 +7,10 @@
 //! 1. the inherited environment;
 //! 2. the runtime variables: `WARPDRIVE_SRC_ROOT` (the app's source tree),
 //!    `WARPDRIVE_APP_ROOT` (default `/opt/app-root`), `WARPDRIVE_APP_HOME`
-//!    (from `.warpdrive/home`), `WARPDRIVE_HTTP_PORT` (default 8080), `PORT`
-//!    (= `WARPDRIVE_HTTP_PORT` when unset), `PYTHONUNBUFFERED=1` when unset;
+//!    (from `.warpdrive/home`, else `$WARPDRIVE_APP_HOME`, else the S2I
+//!    image's `$APP_HOME`), `WARPDRIVE_HTTP_PORT` (default `$PORT`, as on
+//!    Heroku and the S2I image, else 8080), `PORT` (= `WARPDRIVE_HTTP_PORT`
+//!    when unset), `PYTHONUNBUFFERED=1` when unset;
 //!    `PYTHONPATH` gets the home and the source tree first; a virtual
 //!    environment at `$WARPDRIVE_APP_ROOT` (a `bin/activate` or
 //!    `pyvenv.cfg`) puts its `bin` first on `PATH`;
@@ -25,8 +27,10 @@
 //!    stops the start with its exit status. It runs only when the caller
 //!    asks ([`runtime`]'s `deploy_env`), so `init` on a laptop never runs it.
 //!
-//! `PORT` follows a `WARPDRIVE_HTTP_PORT` set in steps 3–4 unless something
-//! set `PORT` itself.
+//! In the end `PORT` and `WARPDRIVE_HTTP_PORT` name one port, the one the
+//! server listens on: a variable set in steps 3–4 carries the other along
+//! when that one was only a default; when both were set and differ,
+//! `WARPDRIVE_HTTP_PORT` wins and `PORT` is set to it, with a warning.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -101,10 +105,12 @@ pub fn runtime(
     }
     rt.home = home(src_root, inherited)?;
     rt.put("WARPDRIVE_APP_HOME", rt.home.display().to_string());
-    if rt.get("WARPDRIVE_HTTP_PORT").is_none() {
-        rt.put("WARPDRIVE_HTTP_PORT", "8080");
-    }
+    let http_given = rt.get("WARPDRIVE_HTTP_PORT").is_some();
     let port_given = rt.get("PORT").is_some();
+    if !http_given {
+        let port = rt.get("PORT").unwrap_or(DEFAULT_PORT).to_string();
+        rt.put("WARPDRIVE_HTTP_PORT", port);
+    }
     if !port_given {
         let port = rt.all["WARPDRIVE_HTTP_PORT"].clone();
         rt.put("PORT", port);
@@ -139,17 +145,80 @@ pub fn runtime(
     if deploy_env {
         source_hook(&mut rt, "deploy-env")?;
     }
-    let port_now = rt.get("WARPDRIVE_HTTP_PORT").map(str::to_string);
-    if !port_given && rt.all.get("PORT") == port_var_before.as_ref() {
-        if let Some(p) = port_now.filter(|p| *p != port_before) {
-            rt.put("PORT", p);
-        }
-    }
+    settle_port(
+        &mut rt,
+        &port_before,
+        port_var_before.as_deref(),
+        http_given,
+        port_given,
+    )?;
     Ok(rt)
 }
 
+/// The default port, as on the S2I image.
+pub const DEFAULT_PORT: &str = "8080";
+
+/// Makes `WARPDRIVE_HTTP_PORT` and `PORT` one port after the files ran:
+/// the one a file changed follows to the other when the other was only a
+/// default; otherwise `WARPDRIVE_HTTP_PORT` wins and `PORT` is set to it
+/// (with a warning), so the server and a `$PORT`-reading app listen on the
+/// same port. A `PORT` that is the port and not a port number is an error
+/// naming `PORT`.
+fn settle_port(
+    rt: &mut Runtime,
+    http_before: &str,
+    port_before: Option<&str>,
+    http_given: bool,
+    port_given: bool,
+) -> Result<(), Error> {
+    let port = rt.get("PORT").map(str::to_string);
+    let http = match rt.get("WARPDRIVE_HTTP_PORT") {
+        Some(h) => h.to_string(),
+        None => {
+            let h = port.clone().unwrap_or_else(|| DEFAULT_PORT.to_string());
+            rt.put("WARPDRIVE_HTTP_PORT", h.clone());
+            h
+        }
+    };
+    let Some(port) = port else {
+        rt.put("PORT", http);
+        return Ok(());
+    };
+    if port != http {
+        let http_changed = http != http_before;
+        let port_changed = Some(port.as_str()) != port_before;
+        if port_changed && !http_changed && !http_given {
+            rt.put("WARPDRIVE_HTTP_PORT", port.clone());
+        } else {
+            if !(http_changed && !port_changed && !port_given) {
+                eprintln!(
+                    "warpdrive: warning: PORT={} and WARPDRIVE_HTTP_PORT={} differ; the server \
+                     listens on {} and PORT is set to it (unset one of them)",
+                    crate::error::quoted(&port),
+                    crate::error::quoted(&http),
+                    crate::error::quoted(&http)
+                );
+            }
+            rt.put("PORT", http);
+            return Ok(());
+        }
+    }
+    if !http_given && !valid_port(&port) {
+        return Err(Error::bad(format!(
+            "PORT={} is not valid: expected a port from 1 to 65535 (the port the server \
+             listens on); fix or unset PORT",
+            crate::error::quoted(&port)
+        )));
+    }
+    Ok(())
+}
+
+fn valid_port(p: &str) -> bool {
+    p.trim().parse::<u16>().is_ok_and(|n| n > 0)
+}
+
 /// The app's home: `.warpdrive/home` (first line, trimmed), else
-/// `$WARPDRIVE_APP_HOME`, else the source tree; relative to the source tree
+/// `$WARPDRIVE_APP_HOME`, else `$APP_HOME` (the S2I image's), else the source tree; relative to the source tree
 /// or absolute, and always inside it.
 pub fn home(src_root: &Path, inherited: &BTreeMap<String, String>) -> Result<PathBuf, Error> {
     let file = src_root.join(HOME_FILE);
@@ -158,10 +227,21 @@ pub fn home(src_root: &Path, inherited: &BTreeMap<String, String>) -> Result<Pat
             text.lines().next().unwrap_or("").trim().to_string(),
             file.display().to_string(),
         ),
-        None => match inherited.get("WARPDRIVE_APP_HOME").map(|h| h.trim()) {
-            Some(h) if !h.is_empty() => (h.to_string(), "WARPDRIVE_APP_HOME".to_string()),
-            _ => return Ok(src_root.to_path_buf()),
-        },
+        None => {
+            let var = ["WARPDRIVE_APP_HOME", "APP_HOME"]
+                .into_iter()
+                .find_map(|name| {
+                    inherited
+                        .get(name)
+                        .map(|h| h.trim())
+                        .filter(|h| !h.is_empty())
+                        .map(|h| (h.to_string(), name.to_string()))
+                });
+            match var {
+                Some(found) => found,
+                None => return Ok(src_root.to_path_buf()),
+            }
+        }
     };
     if text.is_empty() {
         return Ok(src_root.to_path_buf());
@@ -331,9 +411,28 @@ mod tests {
         )
         .unwrap();
         assert!(!rt.set.contains_key("WARPDRIVE_HTTP_PORT"));
-        assert!(!rt.set.contains_key("PORT"));
-        assert_eq!(rt.all["PORT"], "5000");
+        // Both set and different: WARPDRIVE_HTTP_PORT wins, PORT follows.
+        assert_eq!(rt.set["PORT"], "9000");
         assert_eq!(rt.set["PYTHONPATH"], format!("{r}:/lib"));
+        // PORT alone is the port (Heroku, S2I).
+        let rt = runtime(&root, &env(&[("PORT", "5000")]), false).unwrap();
+        assert_eq!(rt.set["WARPDRIVE_HTTP_PORT"], "5000");
+        assert!(!rt.set.contains_key("PORT"));
+        for bad in ["http", "0", "70000", "-1"] {
+            let e = runtime(&root, &env(&[("PORT", bad)]), false).unwrap_err();
+            assert!(matches!(e, Error::BadInput(_)), "{bad}: {e}");
+            assert!(e.to_string().starts_with("PORT="), "{e}");
+        }
+        // A PORT set by .warpdrive/environment carries WARPDRIVE_HTTP_PORT along.
+        std::fs::write(root.join(ENVIRONMENT_FILE), "PORT=6000\n").unwrap();
+        let rt = runtime(&root, &env(&[]), false).unwrap();
+        assert_eq!(
+            (
+                rt.set["PORT"].as_str(),
+                rt.set["WARPDRIVE_HTTP_PORT"].as_str()
+            ),
+            ("6000", "6000")
+        );
     }
 
     #[test]
@@ -364,6 +463,23 @@ mod tests {
             home(&root, &env(&[("WARPDRIVE_APP_HOME", "src")])).unwrap(),
             root.join("src")
         );
+        // The S2I image's APP_HOME, after WARPDRIVE_APP_HOME.
+        assert_eq!(
+            home(&root, &env(&[("APP_HOME", "src/proj")])).unwrap(),
+            root.join("src/proj")
+        );
+        assert_eq!(
+            home(
+                &root,
+                &env(&[("APP_HOME", "src/proj"), ("WARPDRIVE_APP_HOME", "src")])
+            )
+            .unwrap(),
+            root.join("src")
+        );
+        for bad in ["/etc", "../..", "nope"] {
+            let e = home(&root, &env(&[("APP_HOME", bad)])).unwrap_err();
+            assert!(e.to_string().starts_with("APP_HOME: "), "{e}");
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod drain;
 pub mod environment;
 pub mod error;
 pub mod hooks;
+pub mod migrating;
 pub mod nearby;
 pub mod path;
 pub mod plan;

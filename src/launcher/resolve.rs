@@ -11,6 +11,7 @@ use super::detect;
 use super::dirs;
 use super::environment::{self, Runtime};
 use super::error::Error;
+use super::migrating;
 use super::path;
 use super::plan::Plan;
 use super::proxy::Proxy;
@@ -153,6 +154,26 @@ pub fn configured_type(
     })
 }
 
+/// The server type that runs and why: the configured one
+/// ([`configured_type`]), else the migration variables and the Procfile
+/// ([`migrating::auto`]), else detection ([`detect::auto`]).
+pub fn chosen_type(
+    configured: Option<ServerType>,
+    origin: String,
+    src_root: &Path,
+    home: &Path,
+    env: &BTreeMap<String, String>,
+) -> Result<(ServerType, String), Error> {
+    if let Some(t) = configured {
+        return Ok((t, origin));
+    }
+    if let Some(found) = migrating::auto(src_root, home, env)? {
+        return Ok(found);
+    }
+    let choice = detect::auto(home, env)?;
+    Ok((choice.server_type, choice.reason))
+}
+
 /// What `.warpdrive/deploy_mode` says.
 enum Mode {
     Type(Option<ServerType>),
@@ -217,6 +238,30 @@ pub fn proxy_with_record(env: &BTreeMap<String, String>, app_root: &Path) -> Res
     Proxy::from_env(env)
 }
 
+/// `WEB_CONCURRENCY` (Heroku's and the S2I image's number of processes),
+/// when set and not empty, checked as `MOD_WSGI_PROCESSES` is; it counts
+/// where `MOD_WSGI_PROCESSES` is unset, before `WARPDRIVE_AUTO_PROCESSES`.
+pub fn web_concurrency(env: &BTreeMap<String, String>) -> Result<Option<u64>, Error> {
+    let Some(raw) = env.get("WEB_CONCURRENCY").filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let knob = crate::knobs::find("MOD_WSGI_PROCESSES").ok_or_else(|| {
+        Error::bad("the MOD_WSGI_PROCESSES knob is missing from the table".to_string())
+    })?;
+    let bad = |expected: &str| {
+        Error::bad(format!(
+            "WEB_CONCURRENCY={} is not valid: expected {expected} (the number of server \
+             processes); fix or unset WEB_CONCURRENCY",
+            crate::error::quoted(raw)
+        ))
+    };
+    match knob.parse(raw) {
+        Ok(Value::Int(n)) => Ok(Some(n)),
+        Ok(_) => Err(bad("a whole number")),
+        Err(e) => Err(bad(&e.expected)),
+    }
+}
+
 /// `WARPDRIVE_HTTP_PORT`, default 8080.
 pub fn port(env: &BTreeMap<String, String>) -> Result<u16, Error> {
     match env
@@ -270,13 +315,16 @@ pub fn resolve(opts: &Options, env: &BTreeMap<String, String>) -> Result<Plan, E
         .map_err(|e| Error::bad(format!("{e} (fix the environment variable)")))?;
     let mut notes = Vec::new();
     let port = port(env)?;
-    let (server_type, reason) = match configured {
-        Some(t) => (t, type_origin),
-        None => {
-            let choice = detect::auto(&rt.home, env)?;
-            (choice.server_type, choice.reason)
+    let (server_type, reason) = chosen_type(configured, type_origin, &src_root, &rt.home, env)?;
+    notes.extend(migrating::ignored(server_type, env));
+    if let Some(n) = web_concurrency(env)? {
+        if knobs.get("MOD_WSGI_PROCESSES").is_none() {
+            knobs.set("MOD_WSGI_PROCESSES", Value::Int(n));
+            notes.push(format!("{n} processes from WEB_CONCURRENCY"));
+        } else {
+            notes.push("WEB_CONCURRENCY ignored: MOD_WSGI_PROCESSES is set".to_string());
         }
-    };
+    }
     if knobs.get("MOD_WSGI_PROCESSES").is_none()
         && env
             .get("WARPDRIVE_AUTO_PROCESSES")

@@ -9,6 +9,7 @@ use crate::knobs::Knobs;
 use crate::launcher::detect::{self, AppInfo, EntryPoint};
 use crate::launcher::dirs;
 use crate::launcher::error::Error;
+use crate::launcher::migrating;
 use crate::launcher::path;
 use crate::launcher::plan::WatchSpec;
 use crate::launcher::proxy::Proxy;
@@ -225,8 +226,9 @@ impl Ctx<'_> {
     }
 
     /// The entry point: recorded or detected, where `MOD_WSGI_ENTRY_POINT`
-    /// (a module, when `MOD_WSGI_APPLICATION_TYPE` is unset or `module`) and
-    /// `MOD_WSGI_CALLABLE_OBJECT`, when set, win over it, on every server.
+    /// (a module, when `MOD_WSGI_APPLICATION_TYPE` is unset or `module`),
+    /// else the S2I image's `APP_MODULE`, and `MOD_WSGI_CALLABLE_OBJECT`,
+    /// when set, win over it, on every server.
     /// server_args naming an app win over all of these (the callers look
     /// there first).
     pub fn entry_point(&self) -> Result<EntryPoint, Error> {
@@ -248,7 +250,10 @@ impl Ctx<'_> {
         }
         let mut entry = match module {
             Some(m) => m,
-            None => self.detected_entry_point()?.clone(),
+            None => match migrating::app_module(self.env)? {
+                Some(m) => m,
+                None => self.detected_entry_point()?.clone(),
+            },
         };
         if let Some(c) = self.knobs.text("MOD_WSGI_CALLABLE_OBJECT") {
             let named = EntryPoint::parse(&format!("{}:{c}", entry.module)).ok_or_else(|| {
@@ -265,10 +270,15 @@ impl Ctx<'_> {
 
     /// Where the entry point came from, for the reason line.
     pub fn entry_source(&self) -> Result<String, Error> {
-        let knobs: Vec<&str> = ["MOD_WSGI_ENTRY_POINT", "MOD_WSGI_CALLABLE_OBJECT"]
+        let mut knobs: Vec<&str> = ["MOD_WSGI_ENTRY_POINT", "MOD_WSGI_CALLABLE_OBJECT"]
             .into_iter()
             .filter(|k| self.knobs.text(k).is_some())
             .collect();
+        if self.knobs.text("MOD_WSGI_ENTRY_POINT").is_none()
+            && migrating::var(self.env, "APP_MODULE").is_some()
+        {
+            knobs.insert(0, "APP_MODULE");
+        }
         let detected = self.app()?.map(|a| a.source.clone()).unwrap_or_default();
         Ok(match (knobs.is_empty(), detected.is_empty()) {
             (true, _) => detected,

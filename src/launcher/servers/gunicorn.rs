@@ -6,6 +6,7 @@ use nix::sys::signal::Signal;
 
 use super::ctx::{Ctx, Forms, Launch};
 use crate::launcher::error::Error;
+use crate::launcher::migrating;
 
 /// gunicorn's graceful stop: the arbiter closes its listeners at once and
 /// gives the workers `--graceful-timeout` (30 s) to finish their requests;
@@ -15,17 +16,42 @@ pub const STOP_SIGNAL: Signal = Signal::SIGTERM;
 
 pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
     let mut l = Launch::new("gunicorn");
-    l.args([
-        "--bind",
-        &ctx.bind(),
-        "--log-file",
-        "-",
-        "--access-logfile",
-        "-",
-    ]);
+    let config = app_config(ctx)?;
+    // The S2I image's rule: with APP_CONFIG or GUNICORN_CMD_ARGS the
+    // settings are the user's, and its default options are left out.
+    let custom = config.is_some() || migrating::var(ctx.env, "GUNICORN_CMD_ARGS").is_some();
+    if custom {
+        // gunicorn's own defaults: bind 0.0.0.0:$PORT, $WEB_CONCURRENCY
+        // workers; APP_CONFIG and GUNICORN_CMD_ARGS win over both.
+        l.env
+            .insert("WEB_CONCURRENCY".into(), ctx.knobs.processes().to_string());
+        if let Some(c) = &config {
+            l.args(["--config", c]);
+        }
+        l.notes.push(
+            "APP_CONFIG/GUNICORN_CMD_ARGS set: gunicorn's settings are theirs (default bind \
+             0.0.0.0:$PORT and $WEB_CONCURRENCY workers unless they say otherwise)"
+                .into(),
+        );
+    } else {
+        l.args([
+            "--bind",
+            &ctx.bind(),
+            "--log-file",
+            "-",
+            "--access-logfile",
+            "-",
+        ]);
+    }
     l.args(["--forwarded-allow-ips", ""]);
-    l.args(["--workers", &ctx.knobs.processes().to_string()]);
-    l.args(["--threads", &ctx.knobs.threads().to_string()]);
+    // A MOD_WSGI_* variable you set is on the command line, above them.
+    let explicit = |knob: &str| migrating::var(ctx.env, knob).is_some();
+    if !custom || explicit("MOD_WSGI_PROCESSES") {
+        l.args(["--workers", &ctx.knobs.processes().to_string()]);
+    }
+    if !custom || explicit("MOD_WSGI_THREADS") {
+        l.args(["--threads", &ctx.knobs.threads().to_string()]);
+    }
     if ctx.reload() {
         l.arg("--reload");
     }
@@ -58,6 +84,39 @@ pub fn command(ctx: &Ctx) -> Result<Launch, Error> {
         l.arg(spec);
     })?;
     Ok(l)
+}
+
+/// `APP_CONFIG`, gunicorn's `--config`: a file inside the app (relative to
+/// its home), or `python:MODULE`.
+fn app_config(ctx: &Ctx) -> Result<Option<String>, Error> {
+    let Some(value) = migrating::var(ctx.env, "APP_CONFIG") else {
+        return Ok(None);
+    };
+    if let Some(module) = value.strip_prefix("python:") {
+        let ok = !module.is_empty()
+            && module.split('.').all(|p| {
+                p.chars()
+                    .next()
+                    .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+                    && p.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
+            });
+        if !ok {
+            return Err(Error::bad(format!(
+                "APP_CONFIG={}: not a module name after python:; set APP_CONFIG to a \
+                 gunicorn config file in the app, or python:MODULE",
+                crate::error::quoted(value)
+            )));
+        }
+        return Ok(Some(value.to_string()));
+    }
+    let file = migrating::file_var(
+        ctx.src_root,
+        ctx.home,
+        ctx.env,
+        "APP_CONFIG",
+        "a gunicorn config file",
+    )?;
+    Ok(file.map(|f| f.display().to_string()))
 }
 
 /// Apache log levels to gunicorn's.
