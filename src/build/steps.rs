@@ -226,6 +226,11 @@ pub fn build(opts: &Options, inherited: &BTreeMap<String, String>) -> Result<(),
             info.static_root = Some(dir.clone());
             own_static = Some(dir);
         }
+        // Nothing collected and no STATIC_ROOT of its own: nothing to serve,
+        // and nothing recorded that a later build must keep.
+        if collect_off && server_type == ServerType::Django && info.static_root.is_none() {
+            info.static_url = None;
+        }
     }
     let info = merge(record.clone(), detected);
     let mut missing = Vec::new();

@@ -55,11 +55,22 @@ impl Running {
 
 /// Starts `warpdrive exec` in `dir` on a free port and waits for HTTP 200 on `/`.
 pub fn start(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Running {
+    start_with_port_in("WARPDRIVE_HTTP_PORT", dir, env, args)
+}
+
+/// [`start`], with the free port given in the variable `port_var` (`PORT`
+/// for an app that knows only Heroku's).
+pub fn start_with_port_in(
+    port_var: &str,
+    dir: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> Running {
     let port = free_port();
     let log = tempfile::NamedTempFile::new().expect("log");
     let mut cmd = warpdrive();
     cmd.arg("exec").arg("--app-root").arg(dir).args(args);
-    cmd.env("WARPDRIVE_HTTP_PORT", port.to_string());
+    cmd.env(port_var, port.to_string());
     let runtime = tempfile::Builder::new()
         .prefix("wd-rt-")
         .tempdir()

@@ -14,6 +14,7 @@ mod hooks;
 mod hostile;
 mod init;
 mod middleware;
+mod migration;
 mod pid1;
 mod real;
 mod reload;

@@ -47,9 +47,23 @@ pub fn venv_path() -> String {
     )
 }
 
+/// The S2I image's and Heroku's variables (tests/integration/migration.rs),
+/// never taken from the developer's environment.
+pub const MIGRATION_VARIABLES: &[&str] = &[
+    "APP_SCRIPT",
+    "APP_FILE",
+    "APP_MODULE",
+    "APP_HOME",
+    "APP_CONFIG",
+    "GUNICORN_CMD_ARGS",
+    "WEB_CONCURRENCY",
+    "DISABLE_COLLECTSTATIC",
+    "DISABLE_MIGRATE",
+];
+
 /// A command for the binary under test, with a clean, predictable
-/// environment: the venv on PATH and no `WARPDRIVE_*`/`MOD_WSGI_*` leaking in
-/// from the developer's shell.
+/// environment: the venv on PATH and no `WARPDRIVE_*`/`MOD_WSGI_*` (nor
+/// [`MIGRATION_VARIABLES`]) leaking in from the developer's shell.
 pub fn warpdrive() -> Command {
     let mut cmd = Command::new(bin());
     for (k, _) in std::env::vars() {
@@ -57,6 +71,7 @@ pub fn warpdrive() -> Command {
             || k.starts_with("MOD_WSGI_")
             || k == "KUBECONFIG"
             || k == "PORT"
+            || MIGRATION_VARIABLES.contains(&k.as_str())
         {
             cmd.env_remove(k);
         }
