@@ -97,10 +97,21 @@ static BLOCK_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(if|elif|else|for|while|try|except|finally|with|match|case)\b").expect("regex")
 });
 
+/// `if __name__ == "__main__":`, the guard every `manage.py` runs through:
+/// not a condition (Django's startproject wrote the setdefault under it
+/// before 2.0, and the seed's example repositories still have it).
+static MAIN_GUARD_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"^if\s*\(?\s*(?:__name__\s*==\s*['"]__main__['"]|['"]__main__['"]\s*==\s*__name__)\s*\)?\s*:"#,
+    )
+    .expect("regex")
+});
+
 /// The settings module `manage.py` sets by default: a
 /// `os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'x')` (or an
-/// assignment) at the module's or a function's top level. One inside a
-/// condition is not a default.
+/// assignment) at the module's or a function's top level, or under
+/// `if __name__ == "__main__":`. One inside any other condition is not a
+/// default.
 pub fn settings_default(text: &str) -> SettingsDefault {
     let lines: Vec<&str> = text.lines().collect();
     let mut conditional = None;
@@ -121,7 +132,7 @@ pub fn settings_default(text: &str) -> SettingsDefault {
             let i = indentation(above);
             if i < indent {
                 indent = i;
-                if BLOCK_RE.is_match(t) {
+                if BLOCK_RE.is_match(t) && !MAIN_GUARD_RE.is_match(t) {
                     inside_condition = true;
                     break;
                 }
@@ -197,6 +208,26 @@ mod tests {
         let in_main =
             "def main():\n    if True:\n        os.environ['DJANGO_SETTINGS_MODULE'] = 'a.b'\n";
         assert_eq!(settings_default(in_main), SettingsDefault::Conditional(3));
+        // Django < 2.0's startproject, and the seed's example repositories.
+        let guarded = "import os\nimport sys\n\nif __name__ == \"__main__\":\n    \
+            os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"hello_world.settings\")\n\n    \
+            from django.core.management import execute_from_command_line\n";
+        assert_eq!(
+            settings_default(guarded),
+            SettingsDefault::Always("hello_world.settings".into())
+        );
+        let single =
+            "if '__main__' == __name__:\n    os.environ['DJANGO_SETTINGS_MODULE'] = 'a.b'\n";
+        assert_eq!(
+            settings_default(single),
+            SettingsDefault::Always("a.b".into())
+        );
+        let nested = "if __name__ == '__main__':\n    if os.environ.get('X'):\n        \
+            os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'a.b')\n";
+        assert_eq!(settings_default(nested), SettingsDefault::Conditional(3));
+        let other =
+            "if __name__ == '__main__' and X:\n    os.environ['DJANGO_SETTINGS_MODULE'] = 'a.b'\n";
+        assert_eq!(settings_default(other), SettingsDefault::Conditional(2));
         let assigned = "os.environ['DJANGO_SETTINGS_MODULE'] = 'a.settings'\n";
         assert_eq!(
             settings_default(assigned),

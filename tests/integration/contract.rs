@@ -308,3 +308,94 @@ fn a_venv_at_the_app_root_comes_first_on_path() {
     assert_eq!(r.body.trim(), "served from the app root's venv");
     running.stop();
 }
+
+/// The seed's example repositories, reproduced in `tests/apps/hello_world`
+/// (their layout, `manage.py` with the setdefault under `if __name__ ==
+/// "__main__":`, os.path settings; Django 5 urls) with each version's
+/// `.warpdrive/deploy_mode` and `server_args` as they are in the
+/// repository. v3–v6 set `STATIC_ROOT = static` and collect into it in
+/// their build hook; here the collected file is written directly. Started
+/// with no variables at all (auto), `/` must answer "Hello World!" on the
+/// version's server, and `/static/` where the version serves it.
+fn seed_example(version: u8) {
+    let app = apps::shape("hello_world");
+    let (mode, args, static_served) = match version {
+        2 => ("django", None, false),
+        3 => ("gunicorn", Some("hello_world.wsgi:application"), false),
+        4 => ("waitress", Some("hello_world.wsgi:application"), false),
+        5 => (
+            "mod_wsgi",
+            Some(
+                "--application-type module --entry-point hello_world.wsgi --url-alias /static/ \
+                 static/ --trust-proxy-header X-Forwarded-For --trust-proxy-header \
+                 X-Forwarded-Port --trust-proxy-header X-Forwarded-Proto",
+            ),
+            true,
+        ),
+        6 => (
+            "uwsgi",
+            Some("--module hello_world.wsgi --callable application --static-map /static=static"),
+            true,
+        ),
+        _ => unreachable!("v2 to v6"),
+    };
+    put(app.path(), "deploy_mode", &format!("{mode}\n"));
+    if let Some(args) = args {
+        put(app.path(), "server_args", &format!("{args}\n"));
+    }
+    if version >= 3 {
+        let settings = app.path().join("hello_world/settings.py");
+        let text = std::fs::read_to_string(&settings).unwrap();
+        write(
+            &settings,
+            &format!("{text}\nSTATIC_ROOT = os.path.join(BASE_DIR, 'static')\n"),
+        );
+        write(&app.path().join("static/hello.txt"), "collected\n");
+        support::set_mode(&app.path().join("static"), 0o755);
+    }
+    let plan = dry_json(app.path(), &[]);
+    assert_eq!(plan["server_type"], mode, "v{version}: {plan}");
+    let running = start(app.path(), &[], &[]);
+    let r = running.get("/", &[]);
+    assert_eq!(
+        (r.status, r.body.trim()),
+        (200, "Hello World!"),
+        "v{version}: {}",
+        running.log()
+    );
+    if static_served {
+        let r = running.get("/static/hello.txt", &[]);
+        assert_eq!(
+            (r.status, r.body.trim()),
+            (200, "collected"),
+            "v{version}: {}",
+            running.log()
+        );
+    }
+    running.stop();
+}
+
+#[test]
+fn seed_example_v2_django() {
+    seed_example(2);
+}
+
+#[test]
+fn seed_example_v3_gunicorn() {
+    seed_example(3);
+}
+
+#[test]
+fn seed_example_v4_waitress() {
+    seed_example(4);
+}
+
+#[test]
+fn seed_example_v5_mod_wsgi() {
+    seed_example(5);
+}
+
+#[test]
+fn seed_example_v6_uwsgi() {
+    seed_example(6);
+}
