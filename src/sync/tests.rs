@@ -754,6 +754,58 @@ fn a_file_swapped_between_the_walk_and_the_read_is_skipped_with_a_warning() {
     );
 }
 
+/// Issue 14's reproduction: a loop renames a symlink to a file outside the
+/// tree, and a regular file, over `swap.py` in turn while 30 first syncs
+/// run. The symlink's target (the same size as the file) never reaches the
+/// pod; every try sends the file or skips it.
+#[test]
+fn a_file_swapped_for_a_symlink_in_a_loop_never_sends_the_target() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let env = Env::new();
+    let s = env.src.path().to_path_buf();
+    let secret = tempfile::tempdir().unwrap();
+    fs::write(secret.path().join("secret"), "SECRET!\n").unwrap();
+    put(&s, "swap.py", "plain()\n");
+    let stop = AtomicBool::new(false);
+    let (mut sent, mut skipped) = (0, 0);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut i = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                i += 1;
+                let tmp = s.join(format!(".swap.{i}"));
+                if i.is_multiple_of(2) {
+                    symlink(secret.path().join("secret"), &tmp).unwrap();
+                } else {
+                    fs::write(&tmp, "plain()\n").unwrap();
+                }
+                fs::rename(&tmp, s.join("swap.py")).unwrap();
+            }
+        });
+        for round in 0..30 {
+            let dest = env.pod.path().join(format!("try{round}"));
+            let ex = Excludes::new(&s.canonicalize().unwrap(), &[]).unwrap();
+            let syncer =
+                Syncer::new(&s, dest.to_str().unwrap(), ex, false, &env.transport).unwrap();
+            let r = sync_once(&syncer, &mut |_| {});
+            let got = fs::symlink_metadata(dest.join("swap.py"))
+                .ok()
+                .map(|_| fs::read_to_string(dest.join("swap.py")).unwrap_or_default());
+            if r.is_err() || got.as_deref().is_some_and(|g| g != "plain()\n") {
+                stop.store(true, Ordering::Relaxed);
+            }
+            r.unwrap();
+            match got.as_deref() {
+                None => skipped += 1,
+                Some("plain()\n") => sent += 1,
+                Some(other) => panic!("try {round}: swap.py arrived as {other:?}"),
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    assert_eq!(sent + skipped, 30, "sent {sent}, skipped {skipped}");
+}
+
 #[test]
 fn the_receiver_reads_exact_counts_with_dd_else_gnu_head_else_byte_by_byte() {
     // GNU coreutils here; busybox ≥ 1.33 has dd count_bytes too

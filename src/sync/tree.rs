@@ -77,7 +77,20 @@ pub fn entry(
         EntryKind::Dir
     } else if ft.is_symlink() {
         let full = root.join(rel);
-        let target = std::fs::read_link(&full).map_err(io_err(&full))?;
+        let target = match std::fs::read_link(&full) {
+            Ok(t) => t,
+            // Removed or replaced by something else since it was listed:
+            // skipped (the watcher reports it; a one-shot run says so).
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.raw_os_error() == Some(nix::libc::EINVAL) => {
+                warn(format!(
+                    "skipping {}: it changed while syncing (sent with its next change)",
+                    rel.display()
+                ));
+                return Ok(None);
+            }
+            Err(e) => return Err(io_err(&full)(e)),
+        };
         if !symlink_stays_inside(rel, &target) {
             warn(format!(
                 "skipping {}: symlink to {} points outside the source tree",
