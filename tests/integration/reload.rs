@@ -282,7 +282,7 @@ pub(crate) fn line_reader(stdout: std::process::ChildStdout) -> mpsc::Receiver<S
 }
 
 pub(crate) fn wait_line(rx: &mpsc::Receiver<String>, what: &str, seen: &mut Vec<String>) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + support::slack(Duration::from_secs(30));
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
@@ -301,7 +301,7 @@ pub(crate) fn wait_until(what: &str, cond: impl Fn() -> bool) {
     let start = Instant::now();
     while !cond() {
         assert!(
-            start.elapsed() < Duration::from_secs(15),
+            start.elapsed() < support::slack(Duration::from_secs(15)),
             "{what} did not arrive"
         );
         std::thread::sleep(Duration::from_millis(10));

@@ -421,6 +421,8 @@ impl Drop for Ns {
 
 /// Polls `cond` every 100 ms until it holds; panics after `timeout`.
 pub fn wait_until(what: &str, timeout: Duration, cond: impl Fn() -> bool) {
+    // A safety net: stretched on a loaded machine (support::slack).
+    let timeout = support::slack(timeout);
     let start = Instant::now();
     loop {
         if cond() {

@@ -547,7 +547,10 @@ fn a_200_mb_file_streams_through_the_real_apiserver_with_small_peak_memory() {
                 hwm = hwm.max(kb);
             }
         }
-        assert!(start.elapsed() < Duration::from_secs(300), "timed out");
+        assert!(
+            start.elapsed() < support::slack(Duration::from_secs(300)),
+            "timed out"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     guard
@@ -637,7 +640,7 @@ pub(super) fn line_reader(stdout: std::process::ChildStdout) -> mpsc::Receiver<S
 }
 
 pub(super) fn wait_line(rx: &mpsc::Receiver<String>, what: &str, seen: &mut Vec<String>) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + support::slack(Duration::from_secs(60));
     loop {
         match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
             Ok(l) => {
