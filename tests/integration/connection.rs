@@ -1,7 +1,8 @@
 //! kubectl's connection and identity flags, against the API-server double:
 //! `--server`/`--token` with no kubeconfig, the TLS flags, `-v=6`,
 //! `--user` that does not exist, a `KUBECONFIG` list with a missing file,
-//! the exec credential plugin (run once), and the User-Agent.
+//! the exec credential plugin (run once), the User-Agent, and the
+//! fieldManager of every write.
 
 use std::path::Path;
 use std::time::Duration;
@@ -365,4 +366,53 @@ fn every_request_carries_the_user_agent() {
             .all(|r| r.query.contains("fieldManager=kubectl-warpdrive")),
         "{log:?}"
     );
+}
+
+/// Every write of every command carries `fieldManager=kubectl-warpdrive`:
+/// tune (also a server dry run), scale, reload on and off, and the write
+/// that puts a workload back after a failed `reload on`.
+#[test]
+fn every_write_of_every_command_names_the_field_manager() {
+    let server = ApiServer::start();
+    server.set_rollout_delay(Duration::from_millis(20));
+    blog(&server);
+    let src = tempfile::tempdir().unwrap();
+    crate::support::write(&src.path().join("app.py"), "x = 1\n");
+    let src = src.path().to_str().unwrap();
+    server
+        .run(&["tune", "deploy/blog", "--threads", "4"])
+        .success();
+    server
+        .run(&["tune", "deploy/blog", "--threads", "6", "--dry-run=server"])
+        .success();
+    server
+        .run(&["scale", "deploy/blog", "--replicas", "2"])
+        .success();
+    server
+        .run(&["reload", "deploy/blog", "--no-sync"])
+        .success();
+    server.run(&["reload", "deploy/blog", "off"]).success();
+    server.deny("create", "pods/exec");
+    server
+        .run(&["reload", "deploy/blog", "--source", src])
+        .failure()
+        .stderr_has("was put back as it was");
+    let writes: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .collect();
+    // tune, its dry run, scale, on, off, on again and its put-back.
+    assert!(writes.len() >= 7, "{writes:?}");
+    for w in &writes {
+        assert!(
+            w.query
+                .split('&')
+                .any(|q| q == "fieldManager=kubectl-warpdrive"),
+            "{} {}?{} has no fieldManager",
+            w.method,
+            w.path,
+            w.query
+        );
+    }
 }
