@@ -186,6 +186,29 @@ mod tests {
     }
 
     #[test]
+    fn no_index_and_the_wheelhouse() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let base = ["-m", "pip", "install", "--disable-pip-version-check", "-q"];
+        assert_eq!(common_args(root, &BTreeMap::new()).unwrap(), base);
+        std::fs::create_dir_all(root.join(WHEELHOUSE)).unwrap();
+        for (value, no_index) in [("1", true), ("true", true), ("0", false), ("", false)] {
+            let env = BTreeMap::from([("WARPDRIVE_PIP_NO_INDEX".to_string(), value.to_string())]);
+            let args = common_args(root, &env).unwrap();
+            assert_eq!(
+                args.contains(&"--no-index".to_string()),
+                no_index,
+                "{value:?}"
+            );
+            let at = args
+                .iter()
+                .position(|a| a == "--find-links")
+                .expect("--find-links");
+            assert_eq!(args[at + 1], root.join(WHEELHOUSE).display().to_string());
+        }
+    }
+
+    #[test]
     fn stamps_replace_and_keys_follow_content() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();

@@ -19,7 +19,10 @@
 //! 5. `build`: `action_hooks/build`.
 //! 6. `collectstatic`: for Django in auto or django mode,
 //!    `manage.py collectstatic --noinput`; with no STATIC_ROOT, into
-//!    `$WARPDRIVE_APP_ROOT/static` (Django's own copy skips unchanged files).
+//!    `$WARPDRIVE_APP_ROOT/static`, and where a record names another
+//!    directory than STATIC_ROOT, into the record's (the one `exec` serves).
+//!    Django's own copy skips unchanged files, so a second build copies
+//!    nothing (it still starts Django, about 1 s).
 //!    `DISABLE_COLLECTSTATIC` (the S2I image's and Heroku's) skips it, and
 //!    then no directory of the launcher's is recorded as STATIC_ROOT. A
 //!    failure stops the build (the S2I image only warns).
@@ -219,12 +222,10 @@ pub fn build(opts: &Options, inherited: &BTreeMap<String, String>) -> Result<(),
         (_, _) => detect::wsgi_module_info(&env.home),
     };
     // Django without STATIC_ROOT: collect under $WARPDRIVE_APP_ROOT.
-    let mut own_static = None;
+    let settings_root = detected.as_ref().and_then(|i| i.static_root.clone());
     if let Some(info) = detected.as_mut() {
         if collect && info.static_root.is_none() && info.static_url.is_some() {
-            let dir = env.app_root().join("static");
-            info.static_root = Some(dir.clone());
-            own_static = Some(dir);
+            info.static_root = Some(env.app_root().join("static"));
         }
         // Nothing collected and no STATIC_ROOT of its own: nothing to serve,
         // and nothing recorded that a later build must keep.
@@ -233,6 +234,12 @@ pub fn build(opts: &Options, inherited: &BTreeMap<String, String>) -> Result<(),
         }
     }
     let info = merge(record.clone(), detected);
+    // Collect where exec will serve from: that directory, when it is not the
+    // settings' STATIC_ROOT (none set, or a record that names another).
+    let own_static = info
+        .as_ref()
+        .and_then(|i| i.static_root.clone())
+        .filter(|dir| Some(dir) != settings_root.as_ref());
     let mut missing = Vec::new();
     let mut present = Vec::new();
     if let Some((program, package)) = server_package(server_type) {

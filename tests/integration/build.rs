@@ -239,6 +239,34 @@ fn django_build_collects_static_and_exec_serves_it_with_no_python_first() {
         ran.contains("hello.settings"),
         "exec without the record ran no Python: {ran:?}"
     );
+
+    // With STATIC_ROOT set (the example as it is), manage.py collectstatic
+    // collects into it.
+    let settings = l.src.join("hello/settings.py");
+    let text = std::fs::read_to_string(&settings).expect("settings");
+    support::write(
+        &settings,
+        &format!("{text}STATIC_ROOT = BASE_DIR / 'static'\n"),
+    );
+    l.build().run_within(BUILD).success().stdout_has(&format!(
+        "build: collectstatic: into {}\n",
+        l.src.join("static").display()
+    ));
+    assert!(l.src.join("static/admin/css/base.css").is_file());
+
+    // That build recorded static_root; a record's value wins over the
+    // settings, so collectstatic collects where exec will serve from.
+    support::write(
+        &settings,
+        &format!("{text}STATIC_ROOT = BASE_DIR / 'elsewhere'\n"),
+    );
+    std::fs::remove_dir_all(l.src.join("static")).expect("rm static");
+    l.build().run_within(BUILD).success().stdout_has(&format!(
+        "build: collectstatic: into {}\n",
+        l.src.join("static").display()
+    ));
+    assert!(l.src.join("static/admin/css/base.css").is_file());
+    assert!(!l.src.join("elsewhere").exists());
 }
 
 /// Step 4 on a venv without the server: the build installs the server the
@@ -296,7 +324,8 @@ fn waitress_and_whitenoise_are_installed_when_missing() {
     server_and_whitenoise_installed_when_missing("waitress", "waitress-serve");
 }
 
-/// No static files: the server alone, no whitenoise.
+/// No static files: the server alone, no whitenoise. The packages come from
+/// the files WARPDRIVE_PIP_PACKAGES names (a comma and a space between them).
 #[test]
 fn a_server_without_static_files_gets_no_whitenoise() {
     let app = support::world_readable_tempdir();
@@ -307,12 +336,17 @@ fn a_server_without_static_files_gets_no_whitenoise() {
          return [b'plain']\n",
     );
     support::write(&app.path().join(".warpdrive/server_type"), "waitress\n");
+    support::write(&app.path().join("reqs/a.txt"), "sqlparse==0.6.1\n");
+    support::write(&app.path().join("b.txt"), "asgiref==3.13.0\n");
     let l = layout(app.path());
     l.build()
+        .env("WARPDRIVE_PIP_PACKAGES", "reqs/a.txt, b.txt")
         .run_within(BUILD)
         .success()
+        .stdout_has("build: pip: installed -r reqs/a.txt -r b.txt\n")
         .stdout_has("build: server: installed waitress\n")
         .stdout_lacks("whitenoise");
+    assert!(l.imports("sqlparse") && l.imports("asgiref"));
     assert!(l.venv.join("bin/waitress-serve").is_file());
     assert!(
         !l.imports("whitenoise"),
@@ -388,9 +422,18 @@ fn a_failing_step_stops_the_build_with_its_status() {
     hook(
         app.path(),
         "build",
-        "#!/bin/sh\necho \"$FROM_BUILD_ENV\" > seen\nexit 4\n",
+        "#!/bin/sh\necho \"$FROM_ENVIRONMENT|$FROM_BUILD_ENV\" > seen\nexit 4\n",
     );
-    hook(app.path(), "build-env", "FROM_BUILD_ENV='a b'\n");
+    // .warpdrive/environment first, then build-env, which sees it.
+    support::write(
+        &app.path().join(".warpdrive/environment"),
+        "FROM_ENVIRONMENT='x y'\n",
+    );
+    hook(
+        app.path(),
+        "build-env",
+        "FROM_BUILD_ENV=\"$FROM_ENVIRONMENT+a b\"\n",
+    );
     build_in(app.path())
         .status(4)
         .stderr_has("build step build (")
@@ -399,7 +442,7 @@ fn a_failing_step_stops_the_build_with_its_status() {
         .stdout_lacks("collectstatic");
     assert_eq!(
         std::fs::read_to_string(app.path().join("seen")).expect("seen"),
-        "a b\n"
+        "x y|x y+a b\n"
     );
 }
 
