@@ -585,4 +585,76 @@ fn s2i_assemble_moves_the_source_and_builds_it() {
         .run_within(Duration::from_secs(10))
         .success()
         .stdout_has("oc new-app");
+
+    // run: warpdrive exec on the assembled app (app.sh, which exits).
+    support::write(
+        &src.join("app.sh"),
+        "#!/bin/sh\necho \"served from $(pwd)\"\n",
+    );
+    support::make_executable(&src.join("app.sh"));
+    let rt = tempfile::tempdir().expect("rt");
+    Command::new(repo().join("s2i/bin/run"))
+        .env("PATH", &path)
+        .env("WARPDRIVE_SRC_ROOT", &src)
+        .env("WARPDRIVE_RUNTIME_DIR", rt.path())
+        .run_within(BUILD)
+        .success()
+        .stdout_has(&format!(
+            "served from {}",
+            src.canonicalize().expect("canonical").display()
+        ));
+}
+
+/// The builder image and its OpenShift objects fit together: the
+/// BuildConfig builds s2i/Containerfile into the ImageStream's tag, the
+/// image's S2I label points where s2i/bin is copied, and the example image
+/// builds its app with `warpdrive build`.
+#[test]
+fn the_s2i_builder_image_and_its_openshift_objects_fit_together() {
+    use serde::Deserialize;
+    let text = std::fs::read_to_string(repo().join("examples/openshift/builder.yaml"))
+        .expect("builder.yaml");
+    let docs: Vec<serde_json::Value> = serde_yaml::Deserializer::from_str(&text)
+        .map(|d| serde_json::Value::deserialize(d).expect("yaml"))
+        .collect();
+    let kind = |k: &str| {
+        docs.iter()
+            .find(|d| d["kind"] == k)
+            .unwrap_or_else(|| panic!("no {k} in builder.yaml"))
+    };
+    let stream = kind("ImageStream")["metadata"]["name"]
+        .as_str()
+        .expect("ImageStream name");
+    let bc = kind("BuildConfig");
+    assert_eq!(bc["spec"]["strategy"]["type"], "Docker");
+    let dockerfile = bc["spec"]["strategy"]["dockerStrategy"]["dockerfilePath"]
+        .as_str()
+        .expect("dockerfilePath");
+    assert_eq!(dockerfile, "s2i/Containerfile");
+    assert_eq!(bc["spec"]["output"]["to"]["kind"], "ImageStreamTag");
+    assert_eq!(
+        bc["spec"]["output"]["to"]["name"],
+        format!("{stream}:latest")
+    );
+
+    let containerfile =
+        std::fs::read_to_string(repo().join(dockerfile)).expect("s2i/Containerfile");
+    let scripts = containerfile
+        .split("io.openshift.s2i.scripts-url=\"image://")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the io.openshift.s2i.scripts-url label");
+    assert!(
+        containerfile.contains(&format!("COPY s2i/bin/ {scripts}/")),
+        "s2i/bin is not copied to {scripts}"
+    );
+    for script in ["assemble", "run", "usage"] {
+        assert!(repo().join("s2i/bin").join(script).is_file(), "{script}");
+    }
+    let example =
+        std::fs::read_to_string(repo().join("examples/Containerfile")).expect("Containerfile");
+    assert!(
+        example.contains("warpdrive build"),
+        "examples/Containerfile does not run warpdrive build"
+    );
 }
