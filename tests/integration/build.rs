@@ -10,6 +10,9 @@ use std::time::Duration;
 use crate::exec;
 use crate::support::{self, repo, warpdrive, Outcome, RunExt};
 
+/// The bound on a build and on making a venv (ensurepip): a guard against a
+/// hang, not a timing. A venv took over 120 s at a load average of 38 on
+/// 2 cores.
 const BUILD: Duration = Duration::from_secs(300);
 
 /// The wheelhouse `.ci/setup` built from tests/wheelhouse.txt.
@@ -39,7 +42,7 @@ fn venv(parent: &Path) -> PathBuf {
     let out = Command::new("/usr/bin/python3")
         .args(["-m", "venv"])
         .arg(&dir)
-        .run_within(Duration::from_secs(120));
+        .run_within(BUILD);
     out.success();
     dir
 }
