@@ -327,6 +327,7 @@ fn supervise_loop(
     cmd.process_group(0);
     restore_mask_in_child(&mut cmd, old_mask);
     let child = spawn(&mut cmd, plan, program)?;
+    let started = Instant::now();
     release_startup_memory();
     let name = &plan.argv[0];
     let mut state = Drain::new(how.stop);
@@ -398,12 +399,30 @@ fn supervise_loop(
                     }
                     if state.stopping() {
                         let _ = std::fs::remove_file(&how.draining_file);
+                    } else if code == 0 && plan.server_type.is_some() {
+                        // (`exec -- CMD` runs a command, not a server.)
+                        eprintln!("{}", no_server_warning(name, started.elapsed()));
                     }
                     return Ok(code);
                 }
             }
         }
     }
+}
+
+/// The warning for a server (typically an `app.py` that only defines the
+/// app, or runs once) that exited with status 0 before anything asked it to
+/// stop: it serves nothing, and in a pod the container restarts in a loop
+/// with nothing in its log but this line. Only the supervisor (PID 1, as in
+/// a pod, or `--supervise`) outlives the server to say it.
+fn no_server_warning(name: &str, after: Duration) -> String {
+    format!(
+        "warpdrive: warning: {name} exited with status 0 after {} s without being asked to \
+         stop, so it started no server; an app.py must serve on $PORT itself (e.g. \
+         app.run(host=\"0.0.0.0\", port=int(os.environ[\"PORT\"]))), or set a server type that \
+         serves its app (gunicorn, mod_wsgi, ...); in a pod this is a crash loop",
+        secs(after)
+    )
 }
 
 fn secs(d: Duration) -> String {

@@ -669,3 +669,256 @@ fn mod_wsgi_gets_c_utf8_for_c_and_posix_locales() {
     let env = [("LANG", "C"), ("LC_ALL", "")];
     assert_eq!(locale_args(&env), ["en_US.UTF-8"]);
 }
+
+// ------------------------------------------------- shapes × server types
+
+/// The server types of the table's columns (`auto` first).
+const TABLE_TYPES: [&str; 9] = [
+    "auto", "mod_wsgi", "gunicorn", "waitress", "uwsgi", "uvicorn", "django", "paste", "python",
+];
+
+/// A row of the table: the shape's directory in `tests/apps`, what the
+/// row adds to it, how the README names it, and how its answer starts.
+struct Row {
+    shape: &'static str,
+    setup: fn(&Path),
+    name: &'static str,
+    body: &'static str,
+}
+
+fn table_rows() -> Vec<Row> {
+    vec![
+        Row {
+            shape: "plain_app",
+            setup: |_| {},
+            name: "`wsgi.py` binding `app` (no `application`)",
+            body: "plain app",
+        },
+        Row {
+            shape: "flask_app",
+            setup: |_| {},
+            name: "Flask app in `wsgi.py` (`app = Flask(...)`)",
+            body: "flask app",
+        },
+        Row {
+            shape: "flask_factory",
+            setup: |d| {
+                put(
+                    d,
+                    "application",
+                    "entry_point = hello:create_app('recorded')\n",
+                )
+            },
+            name: "Flask factory `hello:create_app('recorded')` in `.warpdrive/application`",
+            body: "flask factory recorded",
+        },
+        Row {
+            shape: "paste_ini",
+            setup: |d| std::fs::remove_file(d.join("site.ini")).expect("site.ini"),
+            name: "PasteDeploy `production.ini` and `development.ini`",
+            body: "paste production",
+        },
+        Row {
+            shape: "hello_world",
+            setup: |_| {},
+            name: "Django as in the seed's examples (`manage.py` guard, `hello_world/`)",
+            body: "Hello World!",
+        },
+        Row {
+            shape: "django_settings_pkg",
+            setup: |_| {},
+            name: "Django settings package (`proj/settings/production.py`), static files",
+            body: "django ",
+        },
+        Row {
+            shape: "home",
+            setup: |_| {},
+            name: "`wsgi.py` in `src/` named by `.warpdrive/home`",
+            body: "home ",
+        },
+        Row {
+            shape: "asgi_plain",
+            setup: |_| {},
+            name: "plain ASGI callable in `asgi.py`",
+            body: "plain asgi",
+        },
+        Row {
+            shape: "starlette_app",
+            setup: |d| put(d, "server_args/uvicorn", "main:app\n"),
+            name: "Starlette `main.py`, `.warpdrive/server_args/uvicorn` = `main:app`",
+            body: "starlette app",
+        },
+        Row {
+            shape: "heroku",
+            setup: |_| {},
+            name: "Heroku-style `app.py` serving on `$PORT`",
+            body: "heroku",
+        },
+    ]
+}
+
+/// One cell: `exit N` when the launcher refuses (or the server exits)
+/// before answering, else the HTTP status of `GET /` (with `(other app)`
+/// when something else answered); for `auto`, the type it picked first.
+fn table_cell(app: &Path, server: &str, body: &str) -> String {
+    let env: Vec<(&str, &str)> = if server == "auto" {
+        vec![]
+    } else {
+        vec![("WARPDRIVE_SERVER_TYPE", server)]
+    };
+    let dry = dry_run(app, &env, &["-o", "json"]);
+    if dry.code() != Some(0) {
+        return format!("exit {}", dry.code().unwrap_or(-1));
+    }
+    let picked = dry.json()["server_type"]
+        .as_str()
+        .unwrap_or("?")
+        .to_string();
+    let port = support::free_port();
+    let mut cmd = warpdrive();
+    cmd.arg("exec").arg("--app-root").arg(app);
+    cmd.env("WARPDRIVE_HTTP_PORT", port.to_string());
+    for (k, v) in &env {
+        cmd.env(k, v);
+    }
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut guard = support::spawn(&mut cmd);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(r) = support::get(port, "/", &[]) {
+            break if r.status == 200 && !r.body.starts_with(body) {
+                "200 (other app)".to_string()
+            } else {
+                r.status.to_string()
+            };
+        }
+        if let Ok(Some(s)) = guard.child().try_wait() {
+            break format!("exit {}", s.code().unwrap_or(-1));
+        }
+        if std::time::Instant::now() > deadline {
+            break "no answer in 60 s".to_string();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    guard.signal(libc::SIGTERM);
+    let _ = guard.wait_timeout(Duration::from_secs(30));
+    if server == "auto" {
+        format!("{picked}: {status}")
+    } else {
+        status
+    }
+}
+
+/// The README's table of app shapes × server types is what the launcher
+/// does today: every cell is measured here (a real server, `GET /`), and
+/// the table between the README's `shapes-table` markers must be the one
+/// measured. On a mismatch the message holds the measured table.
+#[test]
+fn the_readme_table_of_shapes_by_server_types_is_measured() {
+    let rows = table_rows();
+    let mut lines = vec![
+        format!("| app shape | {} |", TABLE_TYPES.join(" | ")),
+        format!("| --- |{}", " --- |".repeat(TABLE_TYPES.len())),
+    ];
+    // Two rows at a time: each cell starts at most one server.
+    let measured: Vec<Vec<String>> = rows
+        .chunks(2)
+        .flat_map(|pair| {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = pair
+                    .iter()
+                    .map(|row| {
+                        s.spawn(move || {
+                            TABLE_TYPES
+                                .iter()
+                                .map(|server| {
+                                    let app = apps::shape(row.shape);
+                                    (row.setup)(app.path());
+                                    table_cell(app.path(), server, row.body)
+                                })
+                                .collect::<Vec<String>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("row"))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for (row, cells) in rows.iter().zip(&measured) {
+        lines.push(format!("| {} | {} |", row.name, cells.join(" | ")));
+    }
+    let table = lines.join("\n");
+    let readme = std::fs::read_to_string(support::repo().join("README.md")).expect("README");
+    let inside = readme
+        .split("<!-- shapes-table -->")
+        .nth(1)
+        .map(str::trim)
+        .unwrap_or("");
+    assert_eq!(
+        inside, table,
+        "the README's shapes table (between two `<!-- shapes-table -->` lines) is not what \
+         was measured; measured:\n{table}\n"
+    );
+}
+
+/// Item 12: an `app.py` that exits with status 0 before anything asked it
+/// to stop (it only defines the app, or runs once) gets a warning that it
+/// started no server, from the supervisor (PID 1 in a pod, `--supervise`
+/// here); a server that exits 0 when asked to stop gets none.
+#[test]
+fn an_app_py_that_exits_with_status_0_gets_a_warning() {
+    let app = support::world_readable_tempdir();
+    write(
+        &app.path().join("app.py"),
+        "from flask import Flask\n\napp = Flask(__name__)\n",
+    );
+    warpdrive()
+        .args(["exec", "--supervise", "--app-root"])
+        .arg(app.path())
+        .run_within(Duration::from_secs(60))
+        .success()
+        .stderr_has("warning: python exited with status 0 after")
+        .stderr_has("so it started no server; an app.py must serve on $PORT");
+    // `exec -- CMD` runs a command, which may well end with 0.
+    warpdrive()
+        .args(["exec", "--supervise", "--app-root"])
+        .arg(app.path())
+        .args(["--", "true"])
+        .run_within(Duration::from_secs(60))
+        .success()
+        .stderr_lacks("started no server");
+
+    let app = apps::shape("heroku");
+    let text = std::fs::read_to_string(app.path().join("app.py")).unwrap();
+    write(
+        &app.path().join("app.py"),
+        &format!(
+            "import signal, sys\nsignal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\n{text}"
+        ),
+    );
+    let port = support::free_port();
+    let log = tempfile::NamedTempFile::new().expect("log");
+    let mut cmd = warpdrive();
+    cmd.args(["exec", "--supervise", "--app-root"])
+        .arg(app.path())
+        .env("WARPDRIVE_HTTP_PORT", port.to_string())
+        .stdin(std::process::Stdio::null())
+        .stdout(log.reopen().expect("log"))
+        .stderr(log.reopen().expect("log"));
+    let mut guard = support::spawn(&mut cmd);
+    let r = support::wait_for_200(port, "/", Duration::from_secs(40));
+    assert_eq!(r.map(|r| r.body).as_deref(), Some("heroku"));
+    guard.signal(libc::SIGTERM);
+    let status = guard
+        .wait_timeout(Duration::from_secs(30))
+        .expect("stopped");
+    let text = std::fs::read_to_string(log.path()).unwrap_or_default();
+    assert_eq!(status.code(), Some(0), "{text}");
+    assert!(text.contains("sending SIGTERM"), "{text}");
+    assert!(!text.contains("started no server"), "{text}");
+}
