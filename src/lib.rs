@@ -21,6 +21,7 @@ pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod complete;
+pub mod docs;
 pub mod error;
 pub mod init;
 pub mod knobs;

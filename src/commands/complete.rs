@@ -5,8 +5,8 @@
 use std::ffi::OsString;
 
 use crate::cli::CompleteArgs;
-use crate::commands::generate::annotated_command;
 use crate::complete::{self, Lookups};
+use crate::docs::annotated_command;
 
 pub fn run(args: CompleteArgs) -> anyhow::Result<i32> {
     run_words(

@@ -3,7 +3,7 @@
 use std::io::Write as _;
 
 use crate::cli::CompletionArgs;
-use crate::commands::generate::{annotated_command, BIN};
+use crate::docs::{annotated_command, BIN};
 
 /// `name` is the display name from `argv[0]`: as the plugin (`kubectl
 /// warpdrive`) the script completes `kubectl-warpdrive`, the same file as in

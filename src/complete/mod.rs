@@ -378,7 +378,7 @@ mod tests {
             namespaces: &namespaces,
             targets: &targets,
         };
-        let root = crate::commands::generate::annotated_command();
+        let root = crate::docs::annotated_command();
         let c = complete(root, &words(line), &lookups);
         (
             c.candidates.into_iter().map(|(v, _)| v).collect(),

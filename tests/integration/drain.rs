@@ -87,12 +87,19 @@ make_server("0.0.0.0", int(os.environ["WARPDRIVE_HTTP_PORT"]), slowapp.applicati
             server_class=Threaded, handler_class=Quiet).serve_forever()
 "#;
 
+/// The safety net of each wait (hang detection, never the thing asserted),
+/// stretched by [`support::slack`] on a loaded machine.
 const BOUND: Duration = Duration::from_secs(30);
+
+fn bound() -> Duration {
+    support::slack(BOUND)
+}
 
 fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
+    let bound = bound();
     while !cond() {
-        assert!(start.elapsed() < BOUND, "timed out waiting for {what}");
+        assert!(start.elapsed() < bound, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -167,7 +174,7 @@ fn drain_one(server: &Server) -> Seen {
     let stderr = || std::fs::read_to_string(&log).unwrap_or_default();
     let name = server.name;
     assert!(
-        support::wait_for_200(port, "/", BOUND).is_some(),
+        support::wait_for_200(port, "/", bound()).is_some(),
         "{name} did not start:\n{}",
         stderr()
     );
@@ -215,7 +222,7 @@ fn drain_one(server: &Server) -> Seen {
         }
         (None, answered) => answered,
     };
-    let exit = guard.wait_timeout(BOUND).and_then(|s| s.code());
+    let exit = guard.wait_timeout(bound()).and_then(|s| s.code());
     let seen = Seen {
         in_flight,
         served_during_drain,
@@ -324,7 +331,7 @@ fn the_drain_timer_then_the_stop_timeout_kill_a_server_that_ignores_the_signal()
     assert!(!sleeper.is_empty(), "no sleep process");
     guard.signal(libc::SIGTERM);
     let status = guard
-        .wait_timeout(BOUND)
+        .wait_timeout(bound())
         .expect("the launcher did not exit");
     let text = std::fs::read_to_string(&log).unwrap();
     assert_eq!(status.code(), Some(137), "{text}");

@@ -952,10 +952,10 @@ fn machine_output_is_alone_on_stdout() {
 fn help_examples_run_for_real() {
     use crate::apiserver::{container, ApiServer};
     let mut ran = 0;
-    let root = warpdrive::commands::generate::annotated_command();
-    let mut all = warpdrive::commands::generate::examples(&root);
+    let root = warpdrive::docs::annotated_command();
+    let mut all = warpdrive::docs::examples(&root);
     for sub in root.get_subcommands() {
-        all.extend(warpdrive::commands::generate::examples(sub));
+        all.extend(warpdrive::docs::examples(sub));
     }
     for example in all {
         let args = example_args(&example);
