@@ -124,9 +124,16 @@ pub fn auto(
     }))
 }
 
-/// What the launcher leaves out because the configured type does not use
-/// it, one note each (for the reason line).
-pub fn ignored(server_type: ServerType, env: &BTreeMap<String, String>) -> Vec<String> {
+/// What the launcher leaves out because the type that runs does not use
+/// it, one note each (for the reason line); a Procfile `web:` line is
+/// ignored unless `shell` runs it (no `APP_SCRIPT`, no `app.sh`). A
+/// Procfile that cannot be read is not an error here.
+pub fn ignored(
+    server_type: ServerType,
+    src_root: &Path,
+    home: &Path,
+    env: &BTreeMap<String, String>,
+) -> Vec<String> {
     let mut notes = Vec::new();
     let uses = |name: &str| match name {
         "APP_SCRIPT" => server_type == ServerType::Shell,
@@ -147,6 +154,25 @@ pub fn ignored(server_type: ServerType, env: &BTreeMap<String, String>) -> Vec<S
                 server_type.name()
             ));
         }
+    }
+    let shell_runs_it = server_type == ServerType::Shell
+        && var(env, "APP_SCRIPT").is_none()
+        && !home.join("app.sh").exists();
+    if !shell_runs_it
+        && procfile(src_root)
+            .ok()
+            .flatten()
+            .is_some_and(|p| p.web.is_some())
+    {
+        notes.push(format!(
+            "Procfile web: ignored ({} runs {})",
+            server_type.name(),
+            match server_type {
+                ServerType::Shell if var(env, "APP_SCRIPT").is_some() => "APP_SCRIPT",
+                ServerType::Shell => "app.sh",
+                _ => "the app",
+            }
+        ));
     }
     notes
 }

@@ -316,7 +316,7 @@ pub fn resolve(opts: &Options, env: &BTreeMap<String, String>) -> Result<Plan, E
     let mut notes = Vec::new();
     let port = port(env)?;
     let (server_type, reason) = chosen_type(configured, type_origin, &src_root, &rt.home, env)?;
-    notes.extend(migrating::ignored(server_type, env));
+    notes.extend(migrating::ignored(server_type, &src_root, &rt.home, env));
     if let Some(n) = web_concurrency(env)? {
         if knobs.get("MOD_WSGI_PROCESSES").is_none() {
             knobs.set("MOD_WSGI_PROCESSES", Value::Int(n));

@@ -535,9 +535,18 @@ fn procfile_web_runs_without_a_shell_unless_the_line_needs_one() {
     assert_eq!(body(&running, "/"), "heroku");
     running.stop();
     assert!(!a.join("pwned").exists());
-    // app.py (warpdrive's own) wins over the Procfile; a bad line is refused.
+    // app.py (warpdrive's own) wins over the Procfile, and a configured
+    // type does, saying so; a bad line is refused.
     std::fs::rename(a.join("server.py"), a.join("app.py")).unwrap();
-    assert_eq!(dry_json(a, &[])["server_type"], "python");
+    let plan = dry_json(a, &[]);
+    assert_eq!(plan["server_type"], "python", "{plan}");
+    assert!(
+        plan["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Procfile web: ignored (python runs the app)"),
+        "{plan}"
+    );
     std::fs::remove_file(a.join("app.py")).unwrap();
     write(&a.join("Procfile"), "web python server.py\n");
     dry_run(a, &[], &[])
