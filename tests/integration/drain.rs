@@ -174,7 +174,7 @@ fn drain_one(server: &Server) -> Seen {
     let stderr = || std::fs::read_to_string(&log).unwrap_or_default();
     let name = server.name;
     assert!(
-        support::wait_for_200(port, "/", bound()).is_some(),
+        support::wait_for_200(port, "/", BOUND).is_some(),
         "{name} did not start:\n{}",
         stderr()
     );
@@ -222,7 +222,7 @@ fn drain_one(server: &Server) -> Seen {
         }
         (None, answered) => answered,
     };
-    let exit = guard.wait_timeout(bound()).and_then(|s| s.code());
+    let exit = guard.wait_timeout(BOUND).and_then(|s| s.code());
     let seen = Seen {
         in_flight,
         served_during_drain,
@@ -331,7 +331,7 @@ fn the_drain_timer_then_the_stop_timeout_kill_a_server_that_ignores_the_signal()
     assert!(!sleeper.is_empty(), "no sleep process");
     guard.signal(libc::SIGTERM);
     let status = guard
-        .wait_timeout(bound())
+        .wait_timeout(BOUND)
         .expect("the launcher did not exit");
     let text = std::fs::read_to_string(&log).unwrap();
     assert_eq!(status.code(), Some(137), "{text}");

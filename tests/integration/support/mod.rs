@@ -164,8 +164,10 @@ impl ProcessGuard {
         }
     }
 
-    /// Waits up to `timeout` for the child to exit; returns its status.
+    /// Waits up to `timeout` (a hang net, stretched by [`slack`] on a loaded
+    /// machine) for the child to exit; returns its status.
     pub fn wait_timeout(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let timeout = slack(timeout);
         let start = Instant::now();
         while start.elapsed() < timeout {
             if let Ok(Some(status)) = self.child().try_wait() {
@@ -325,8 +327,10 @@ pub fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<Response> 
     Some(Response { status, body })
 }
 
-/// Polls GET until it answers 200 (or `timeout`), returning the response.
+/// Polls GET until it answers 200 (or `timeout`, a hang net stretched by
+/// [`slack`]), returning the response.
 pub fn wait_for_200(port: u16, path: &str, timeout: Duration) -> Option<Response> {
+    let timeout = slack(timeout);
     let start = Instant::now();
     while start.elapsed() < timeout {
         if let Some(r) = get(port, path, &[]) {
